@@ -1,0 +1,7 @@
+"""The quick start: embedded SQLite, tasks in-process, a fixed development key."""
+
+from .base import *  # noqa: F403
+from .base import SECRET_KEY, env_bool
+
+DEBUG = env_bool("DEBUG", True)
+SECRET_KEY = SECRET_KEY or "quick-start-only-not-secret"

@@ -1,0 +1,255 @@
+"""The org-unit tree, roles on it, reported data values with their history, and uploads."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from .levels import LEVEL_CHOICES
+
+
+class OrgUnit(models.Model):
+    """A node of the administrative tree: city → district/town → community → grid, any depth.
+
+    ``path`` is the chain of codes from the root (``442000/442000001/``) so that a subtree is one
+    indexed prefix query; it is maintained by ``districts.services`` and never edited by hand.
+    """
+
+    code = models.CharField(_("代码"), max_length=32, unique=True)
+    name_zh = models.CharField(_("名称"), max_length=100)
+    name_en = models.CharField(_("英文名称"), max_length=150, blank=True)
+    level = models.CharField(_("层级"), max_length=16, choices=LEVEL_CHOICES)
+    parent = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="children"
+    )
+    path = models.CharField(max_length=400, db_index=True, editable=False)
+    depth = models.PositiveSmallIntegerField(default=0, editable=False)
+    population = models.BigIntegerField(_("常住人口"), null=True, blank=True)
+    population_year = models.PositiveSmallIntegerField(null=True, blank=True)
+    population_source = models.TextField(blank=True)
+    is_generated = models.BooleanField(
+        _("演示生成"), default=False, help_text=_("由 seed_demo 生成的演示单位，不是真实区划")
+    )
+
+    class Meta:
+        ordering = ["path"]
+        verbose_name = _("单位")
+        verbose_name_plural = _("单位")
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(parent=models.F("id")), name="orgunit_not_own_parent"
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["path"], name="orgunit_path_prefix", opclasses=["varchar_pattern_ops"]
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name_zh} ({self.code})"
+
+    def is_within(self, other: OrgUnit) -> bool:
+        """Whether this unit is ``other`` or lies in its subtree."""
+        return self.path.startswith(other.path)
+
+
+class RoleAssignment(models.Model):
+    """A user's role on an org unit; it covers the unit's whole subtree and nothing else."""
+
+    OFFICIAL = "official"
+    REVIEWER = "reviewer"
+    LEADER = "leader"
+    ROLE_CHOICES = [(OFFICIAL, _("填报员")), (REVIEWER, _("审核员")), (LEADER, _("领导"))]
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="role_assignments"
+    )
+    role = models.CharField(_("角色"), max_length=16, choices=ROLE_CHOICES)
+    org_unit = models.ForeignKey(OrgUnit, on_delete=models.CASCADE, related_name="role_assignments")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("角色")
+        verbose_name_plural = _("角色")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "role", "org_unit"], name="role_unique_per_user_unit"
+            ),
+            models.CheckConstraint(
+                condition=Q(role__in=["official", "reviewer", "leader"]), name="role_known"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.get_role_display()} · {self.org_unit.code}"
+
+
+class DataValue(models.Model):
+    """One reported figure: (element, org unit, period) → value, with its review state."""
+
+    DRAFT = "draft"
+    SUBMITTED = "submitted"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    STATE_CHOICES = [
+        (DRAFT, _("草稿")),
+        (SUBMITTED, _("已提交")),
+        (APPROVED, _("已审核")),
+        (REJECTED, _("已退回")),
+    ]
+    SOURCE_CHOICES = [
+        ("form", _("表单")),
+        ("upload", _("上传")),
+        ("api", _("接口")),
+        ("import", _("命令导入")),
+        ("demo", _("演示数据")),
+    ]
+
+    element = models.ForeignKey(
+        "targets.DataElement", on_delete=models.PROTECT, related_name="values"
+    )
+    org_unit = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, related_name="values")
+    period = models.CharField(_("期间"), max_length=10)
+    period_end = models.DateField(_("期末"))
+    value = models.DecimalField(_("数值"), max_digits=20, decimal_places=6)
+    state = models.CharField(_("状态"), max_length=10, choices=STATE_CHOICES, default=DRAFT)
+    comment = models.TextField(_("备注"), blank=True)
+    review_comment = models.TextField(_("审核意见"), blank=True)
+    source = models.CharField(_("来源"), max_length=10, choices=SOURCE_CHOICES, default="form")
+    upload = models.ForeignKey(
+        "UploadJob", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    version = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("数据值")
+        verbose_name_plural = _("数据值")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["element", "org_unit", "period"], name="value_one_per_element_unit_period"
+            ),
+            models.CheckConstraint(
+                condition=Q(state__in=["draft", "submitted", "approved", "rejected"]),
+                name="value_state_known",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["org_unit", "period"], name="value_unit_period"),
+            models.Index(fields=["state", "org_unit"], name="value_state_unit"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.element_id}@{self.org_unit_id}/{self.period}={self.value}"
+
+
+class DataValueChange(models.Model):
+    """The audit trail: every change of a data value, who made it, when, from what to what, how.
+
+    Element, unit and period are copied so the trail outlives a value removed by a rollback.
+    """
+
+    ACTION_CHOICES = [
+        ("create", _("新增")),
+        ("update", _("修改")),
+        ("submit", _("提交")),
+        ("approve", _("审核通过")),
+        ("reject", _("退回")),
+        ("reopen", _("重新开放")),
+        ("rollback", _("撤销上传")),
+    ]
+
+    data_value = models.ForeignKey(
+        DataValue, on_delete=models.SET_NULL, null=True, blank=True, related_name="changes"
+    )
+    element_code = models.CharField(max_length=80)
+    org_unit_code = models.CharField(max_length=32)
+    period = models.CharField(max_length=10)
+    action = models.CharField(max_length=10, choices=ACTION_CHOICES)
+    old_value = models.DecimalField(max_digits=20, decimal_places=6, null=True, blank=True)
+    new_value = models.DecimalField(max_digits=20, decimal_places=6, null=True, blank=True)
+    old_state = models.CharField(max_length=10, blank=True)
+    new_state = models.CharField(max_length=10, blank=True)
+    source = models.CharField(max_length=10)
+    upload = models.ForeignKey(
+        "UploadJob", on_delete=models.SET_NULL, null=True, blank=True, related_name="changes"
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    comment = models.TextField(blank=True)
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        verbose_name = _("修改记录")
+        verbose_name_plural = _("修改记录")
+        indexes = [
+            models.Index(fields=["element_code", "org_unit_code", "period"], name="change_key")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.element_code}@{self.org_unit_code}/{self.period}"
+
+
+class UploadJob(models.Model):
+    """A values file being imported in the background; the page polls this row."""
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    ROLLED_BACK = "rolled_back"
+    STATE_CHOICES = [
+        (QUEUED, _("排队中")),
+        (RUNNING, _("处理中")),
+        (SUCCEEDED, _("已导入")),
+        (FAILED, _("未导入")),
+        (ROLLED_BACK, _("已撤销")),
+    ]
+
+    file = models.FileField(upload_to="uploads/%Y/%m/")
+    original_name = models.CharField(max_length=255)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="uploads"
+    )
+    source = models.CharField(max_length=10, default="upload")
+    approve = models.BooleanField(default=False)
+    state = models.CharField(max_length=12, choices=STATE_CHOICES, default=QUEUED)
+    percent = models.PositiveSmallIntegerField(default=0)
+    total_rows = models.PositiveIntegerField(default=0)
+    created_count = models.PositiveIntegerField(default=0)
+    updated_count = models.PositiveIntegerField(default=0)
+    unchanged_count = models.PositiveIntegerField(default=0)
+    error_count = models.PositiveIntegerField(default=0)
+    errors = models.JSONField(default=list, blank=True)
+    warnings = models.JSONField(default=list, blank=True)
+    message = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("上传")
+        verbose_name_plural = _("上传")
+        constraints = [
+            models.CheckConstraint(condition=Q(percent__lte=100), name="upload_percent_max_100"),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.original_name} ({self.state})"

@@ -1,0 +1,107 @@
+"""The one permission rule (SPEC §5), used by web views, API querysets, uploads, exports and
+the admin alike.
+
+A role on an org unit covers that unit's whole subtree and nothing else. Officials write
+(enter, submit), reviewers review (approve, reject, reopen), and every role reads. Superusers
+are the administrators and may do everything. The catalog (plans, indicators, elements, org
+units) is published policy and readable by every signed-in user, so it is not scoped here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.db.models import Q, QuerySet
+
+from .models import OrgUnit, RoleAssignment
+
+READ = "read"
+WRITE = "write"
+REVIEW = "review"
+
+ROLES_FOR_ACTION = {
+    READ: (RoleAssignment.OFFICIAL, RoleAssignment.REVIEWER, RoleAssignment.LEADER),
+    WRITE: (RoleAssignment.OFFICIAL,),
+    REVIEW: (RoleAssignment.REVIEWER,),
+}
+
+
+def is_admin(user) -> bool:
+    return bool(user and user.is_authenticated and user.is_active and user.is_superuser)
+
+
+def scope_paths(user, action: str = READ) -> list[str] | None:
+    """Tree paths of the units whose subtrees ``user`` may act on; ``None`` means everywhere.
+
+    Cached on the user object for the request: every list and check in one request asks the
+    same question.
+    """
+    if is_admin(user):
+        return None
+    if not (user and user.is_authenticated and user.is_active):
+        return []
+    cache = user.__dict__.setdefault("_scope_paths_cache", {})
+    if action not in cache:
+        paths = sorted(
+            RoleAssignment.objects.filter(user=user, role__in=ROLES_FOR_ACTION[action])
+            .values_list("org_unit__path", flat=True)
+            .distinct()
+        )
+        # Drop paths already covered by an ancestor's path: fewer OR terms per query.
+        kept: list[str] = []
+        for path in paths:
+            if not any(path.startswith(k) for k in kept):
+                kept.append(path)
+        cache[action] = kept
+    return cache[action]
+
+
+def path_in_scope(path: str, paths: list[str] | None) -> bool:
+    return paths is None or any(path.startswith(p) for p in paths)
+
+
+def can(user, action: str, org_unit: OrgUnit) -> bool:
+    """Whether ``user`` may ``action`` (read / write / review) on ``org_unit``."""
+    return path_in_scope(org_unit.path, scope_paths(user, action))
+
+
+def scope_q(user, action: str = READ, field: str = "org_unit") -> Q:
+    """A filter for rows whose ``field`` (an org unit relation) lies in the user's scope.
+
+    ``field=""`` filters OrgUnit rows themselves.
+    """
+    paths = scope_paths(user, action)
+    if paths is None:
+        return Q()
+    lookup = f"{field}__path__startswith" if field else "path__startswith"
+    if not paths:
+        return Q(pk__in=[])
+    q = Q()
+    for path in paths:
+        q |= Q(**{lookup: path})
+    return q
+
+
+def filter_in_scope(queryset: QuerySet, user, action: str = READ, field: str = "org_unit"):
+    return queryset.filter(scope_q(user, action, field))
+
+
+def units_in_scope(user, action: str = READ) -> QuerySet[OrgUnit]:
+    return OrgUnit.objects.filter(scope_q(user, action, field=""))
+
+
+def codes_in_scope(user, action: str, codes: Iterable[str] | None = None) -> set[str]:
+    """The org-unit codes the user may act on (optionally only among ``codes``): a set lookup
+    for bulk checks such as a million-row upload."""
+    qs = units_in_scope(user, action)
+    if codes is not None:
+        qs = qs.filter(code__in=list(codes))
+    return set(qs.values_list("code", flat=True))
+
+
+def scope_roots(user, action: str = READ) -> QuerySet[OrgUnit]:
+    """The top units of the user's scope (every root for an administrator)."""
+    paths = scope_paths(user, action)
+    if paths is None:
+        return OrgUnit.objects.filter(parent__isnull=True)
+    return OrgUnit.objects.filter(path__in=paths)

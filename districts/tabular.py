@@ -1,0 +1,675 @@
+"""Reading the tabular files users send: CSV (UTF-8, UTF-8 with BOM or GB18030) or XLSX.
+
+Pure: no ORM. A file becomes a :class:`Table` — its header and its rows as lists of strings with
+line numbers — and :func:`map_columns` maps the header onto canonical column names through an alias
+table (English and Chinese headers, any order, case and spacing ignored).
+
+Line numbers are what the user sees in Excel: the header is line 1 and every record (blank ones
+included) is one line, so a CSV field with an embedded newline still counts as one line.
+
+Problems with the file as a whole (unreadable, empty, bad header, no data rows) raise
+:class:`TabularError`; problems with single rows are :class:`RowError` values, reported all at
+once. Every message is Chinese first, English after in parentheses.
+
+The org-units file of SPEC §4.2 is parsed here too (:func:`parse_orgunit_file`,
+:func:`order_orgunit_rows`).
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import os
+import re
+import unicodedata
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from itertools import chain
+from typing import IO, NamedTuple
+
+CSV = "csv"
+XLSX = "xlsx"
+
+_ZIP_MAGIC = b"PK\x03\x04"
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # legacy binary .xls / .et
+_UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+_CHUNK = 1 << 20
+
+# Encodings tried in order. UTF-8 first: a GB18030 file with any Chinese in it is, in practice,
+# never valid UTF-8, while GB18030 would happily (and wrongly) decode much UTF-8 text.
+ENCODINGS = ("utf-8-sig", "gb18030")
+
+Source = bytes | bytearray | memoryview | str | os.PathLike | IO[bytes]
+"""A file's content (bytes), a path (str or PathLike), or an open binary file object."""
+
+
+class TabularError(ValueError):
+    """The file as a whole cannot be read: the message says why, Chinese first then English."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        missing: Sequence[str] = (),
+        unknown: Sequence[str] = (),
+        duplicate: Sequence[str] = (),
+    ):
+        super().__init__(message)
+        self.message = message
+        self.missing = list(missing)
+        self.unknown = list(unknown)
+        self.duplicate = list(duplicate)
+
+
+class RowError(NamedTuple):
+    """A problem with one cell (or one row, when ``column`` is empty) of a file.
+
+    ``column`` is the header as written in the file (``数值`` or ``value``); ``field`` is the
+    canonical column name. ``reason`` is Chinese first, English in parentheses.
+    """
+
+    line: int
+    column: str
+    value: str
+    reason: str
+    field: str = ""
+
+    def __str__(self) -> str:
+        where = f"第 {self.line} 行" + (f"，{self.column} 列" if self.column else "")
+        shown = f"“{self.value}”：" if self.value else ""
+        return f"{where}：{shown}{self.reason}"
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "line": self.line,
+            "column": self.column,
+            "value": self.value,
+            "reason": self.reason,
+            "field": self.field,
+        }
+
+
+def bilingual(zh: str, en: str) -> str:
+    """The house format of every message: ``中文（English）``."""
+    return f"{zh}（{en}）"
+
+
+# --------------------------------------------------------------------------------------------
+# Reading a file
+
+
+@dataclass(eq=False)
+class Table:
+    """An open tabular file: its header, then its data rows.
+
+    Iterate :meth:`rows` for ``(line, cells)`` pairs with blank rows skipped, or :meth:`raw_rows`
+    (the fast path for big files) for the bare cell lists, blank ones included, whose line numbers
+    run consecutively from ``header_line + 1``. Cells are strings; a row may be shorter or longer
+    than the header. Use as a context manager, or call :meth:`close`.
+    """
+
+    format: str
+    encoding: str | None
+    header: list[str]
+    header_line: int
+    _rows: Iterator[Sequence[str]]
+    _close: Callable[[], None] = field(repr=False, default=lambda: None)
+
+    def raw_rows(self) -> Iterator[Sequence[str]]:
+        """Every row after the header, blank ones included. A malformed CSV raises ``csv.Error``
+        while iterating; turn it into a :class:`TabularError` with :meth:`read_error`."""
+        return self._rows
+
+    def rows(self) -> Iterator[tuple[int, Sequence[str]]]:
+        """``(line, cells)`` for every non-blank row after the header."""
+        line = self.header_line
+        try:
+            for cells in self._rows:
+                line += 1
+                if not is_blank(cells):
+                    yield line, cells
+        except csv.Error as exc:
+            raise self.read_error(exc, line + 1) from exc
+
+    def read_error(self, exc: Exception, line: int) -> TabularError:
+        return TabularError(
+            bilingual(f"第 {line} 行无法读取：{exc}", f"line {line} cannot be read: {exc}")
+        )
+
+    def close(self) -> None:
+        self._close()
+
+    def __enter__(self) -> Table:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+def is_blank(cells: Sequence[str]) -> bool:
+    """Whether a row has nothing but empty or whitespace-only cells."""
+    return not any(cells) or all(not c.strip() for c in cells)
+
+
+def open_table(source: Source) -> Table:
+    """Open a CSV or XLSX file (see :data:`Source`) and read its header.
+
+    Raises :class:`TabularError` for an empty file, an undecodable one, a legacy ``.xls``, a
+    broken XLSX, or a header with no data rows after it. The CSV encoding is decided before any
+    row is parsed (UTF-8, with or without BOM, else GB18030, each tried strictly over the whole
+    file in 1 MB chunks), so a decoding error can never surface half-way through an import.
+    """
+    stream, owned = _binary_stream(source)
+    try:
+        head = stream.read(8)
+        stream.seek(0)
+        if head.startswith(_ZIP_MAGIC):
+            table = _open_xlsx(stream, owned)
+        elif head.startswith(_OLE_MAGIC):
+            raise TabularError(
+                bilingual(
+                    "不支持旧版 Excel（.xls）文件，请另存为 .xlsx 或 CSV",
+                    "legacy Excel .xls files are not supported: save as .xlsx or CSV",
+                )
+            )
+        elif head.startswith(_UTF16_BOMS):
+            raise TabularError(
+                bilingual(
+                    "不支持 UTF-16 编码（Excel“Unicode 文本”），请另存为“CSV UTF-8”或 .xlsx",
+                    "UTF-16 files (Excel “Unicode text”) are not supported: save as “CSV UTF-8” or .xlsx",
+                )
+            )
+        else:
+            table = _open_csv(stream, owned)
+    except BaseException:
+        if owned:
+            stream.close()
+        raise
+    return _with_first_data_row(table)
+
+
+def _binary_stream(source: Source) -> tuple[IO[bytes], bool]:
+    """A seekable binary stream over ``source`` and whether we must close it."""
+    if isinstance(source, bytes | bytearray | memoryview):
+        return io.BytesIO(source), True  # BytesIO shares the bytes' buffer until written to
+    if isinstance(source, str | os.PathLike):
+        return open(source, "rb"), True  # noqa: SIM115 - closed by Table.close
+    if hasattr(source, "seekable") and source.seekable():
+        source.seek(0)
+        return source, False
+    return io.BytesIO(source.read()), True
+
+
+def detect_encoding(stream: IO[bytes]) -> str:
+    """The first of :data:`ENCODINGS` that decodes the whole stream strictly; rewinds it."""
+    first_bad = 0
+    for encoding in ENCODINGS:
+        stream.seek(0)
+        decoder = codecs.getincrementaldecoder(encoding)("strict")
+        offset = 0
+        try:
+            while chunk := stream.read(_CHUNK):
+                decoder.decode(chunk)
+                offset += len(chunk)
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError as exc:
+            if encoding == ENCODINGS[0]:
+                first_bad = offset + max(exc.start, 0) + 1
+            continue
+        stream.seek(0)
+        return encoding
+    raise TabularError(
+        bilingual(
+            f"无法识别文件编码：既不是 UTF-8 也不是 GB18030（第 {first_bad} 字节）。"
+            "请在 Excel 中另存为“CSV UTF-8”或 .xlsx",
+            f"cannot decode the file as UTF-8 or GB18030 (byte {first_bad}); "
+            "save it from Excel as “CSV UTF-8” or .xlsx",
+        )
+    )
+
+
+def _empty_file() -> TabularError:
+    return TabularError(bilingual("文件是空的", "the file is empty"))
+
+
+def _open_csv(stream: IO[bytes], owned: bool) -> Table:
+    encoding = detect_encoding(stream)
+    text = io.TextIOWrapper(stream, encoding=encoding, newline="")
+
+    def close() -> None:
+        if owned:
+            text.close()
+        else:
+            text.detach()  # leave the caller's file open
+
+    try:
+        first = text.readline()
+        # Skip leading blank lines; the header is the first line with something in it.
+        line = 1
+        while first and not first.strip(" \t\r\n,;"):
+            first = text.readline()
+            line += 1
+        if not first:
+            raise _empty_file()
+        delimiter = _sniff_delimiter(first)
+        reader = csv.reader(chain((first,), text), delimiter=delimiter)
+        header = [_clean_header(h) for h in next(reader)]
+    except BaseException:
+        close()
+        raise
+    return Table(CSV, encoding, header, line, reader, close)
+
+
+def _sniff_delimiter(header_line: str) -> str:
+    """Comma, unless the header has none and uses tabs or semicolons (other Excel locales)."""
+    if "," in header_line or "，" in header_line:
+        return ","
+    if "\t" in header_line:
+        return "\t"
+    if ";" in header_line:
+        return ";"
+    return ","
+
+
+def _clean_header(text: str) -> str:
+    return text.replace("\ufeff", "").strip()
+
+
+def _open_xlsx(stream: IO[bytes], owned: bool) -> Table:
+    import zipfile
+
+    from openpyxl import load_workbook
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    try:
+        workbook = load_workbook(stream, read_only=True, data_only=True)
+    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+        raise TabularError(
+            bilingual(f"无法读取 XLSX 文件：{exc}", f"cannot read the XLSX file: {exc}")
+        ) from exc
+
+    def close() -> None:
+        workbook.close()
+        if owned:
+            stream.close()
+
+    try:
+        sheets = [ws for ws in workbook.worksheets if hasattr(ws, "iter_rows")]
+        if not sheets:
+            raise _empty_file()
+        sheet = sheets[0]
+        # Writers other than Excel often record a wrong <dimension>; read what is really there.
+        sheet.reset_dimensions()
+        rows = (_xlsx_row(cells) for cells in sheet.iter_rows(min_row=1, min_col=1))
+        line = 0
+        for cells in rows:
+            line += 1
+            if not is_blank(cells):
+                header = [_clean_header(h) for h in cells]
+                break
+        else:
+            raise _empty_file()
+    except BaseException:
+        close()
+        raise
+    return Table(XLSX, None, header, line, rows, close)
+
+
+def _xlsx_row(cells: Sequence) -> list[str]:
+    return [_cell_text(c) for c in cells]
+
+
+def _cell_text(cell) -> str:
+    """A cell as the text the user typed (as far as Excel lets us know it)."""
+    value = cell.value
+    if value is None:
+        return ""
+    kind = type(value)
+    if kind is str:
+        return value
+    if kind is int:
+        return str(value)
+    if kind is float:
+        # A percent-formatted cell stores 15% as 0.15: give back what the user sees.
+        if "%" in (cell.number_format or ""):
+            return f"{value * 100:.13g}%"
+        # 15 significant digits: what Excel itself shows, hiding binary noise (0.1 + 0.2).
+        return f"{value:.15g}"
+    if kind is bool:
+        return "true" if value else "false"
+    if kind is datetime:
+        if value.time() == time(0):
+            return value.date().isoformat()
+        return value.isoformat(sep=" ")
+    if isinstance(value, date | time):
+        return value.isoformat()
+    return str(value)
+
+
+def _with_first_data_row(table: Table) -> Table:
+    """Fail now, not at the end, when a header has no data rows after it."""
+    peeked: list[Sequence[str]] = []
+    try:
+        for cells in table._rows:
+            peeked.append(cells)
+            if not is_blank(cells):
+                break
+        else:
+            raise TabularError(
+                bilingual("文件只有表头，没有数据行", "no data rows: the file has a header only")
+            )
+    except csv.Error as exc:
+        table.close()
+        raise table.read_error(exc, table.header_line + len(peeked) + 1) from exc
+    except BaseException:
+        table.close()
+        raise
+    table._rows = chain(peeked, table._rows)
+    return table
+
+
+# --------------------------------------------------------------------------------------------
+# Headers
+
+
+def normalise_header(text: str) -> str:
+    """``" Org_Unit "`` → ``orgunit``: full-width folded, case, spaces, ``_`` and ``-`` ignored."""
+    folded = unicodedata.normalize("NFKC", text.replace("\ufeff", "")).casefold()
+    return re.sub(r"[\s_\-]+", "", folded)
+
+
+@dataclass(frozen=True)
+class ColumnMap:
+    """Where each canonical column sits in the file, and the header the file gave it."""
+
+    index: dict[str, int]
+    label: dict[str, str]
+
+    def __contains__(self, name: str) -> bool:
+        return name in self.index
+
+
+def map_columns(
+    header: Sequence[str],
+    aliases: Mapping[str, Iterable[str]],
+    required: Collection[str],
+) -> ColumnMap:
+    """Map a header row onto canonical names.
+
+    ``aliases`` maps each canonical name to its other accepted headers (the canonical name is
+    always accepted). Empty header cells are ignored. Missing required columns, unknown columns
+    and columns given twice are all reported in one :class:`TabularError`, each by name.
+    """
+    lookup: dict[str, str] = {}
+    for name, others in aliases.items():
+        for alias in (name, *others):
+            key = normalise_header(alias)
+            if lookup.setdefault(key, name) != name:
+                raise ValueError(f"alias {alias!r} is given for both {lookup[key]} and {name}")
+    index: dict[str, int] = {}
+    label: dict[str, str] = {}
+    unknown: list[str] = []
+    duplicate: list[str] = []
+    for position, text in enumerate(header):
+        if not text.strip():
+            continue
+        name = lookup.get(normalise_header(text))
+        if name is None:
+            unknown.append(text)
+        elif name in index:
+            duplicate.append(f"{label[name]} / {text}")
+        else:
+            index[name] = position
+            label[name] = text
+    missing = [name for name in aliases if name in required and name not in index]
+    if missing or unknown or duplicate:
+        zh: list[str] = []
+        en: list[str] = []
+
+        def shown(name: str) -> str:
+            chinese = next((a for a in aliases[name] if not a.isascii()), "")
+            return f"{name}/{chinese}" if chinese else name
+
+        if missing:
+            zh.append("缺少列 " + "、".join(shown(n) for n in missing))
+            en.append(_plural("missing column", missing) + ", ".join(shown(n) for n in missing))
+        if unknown:
+            zh.append("未知列 " + "、".join(unknown))
+            en.append(_plural("unknown column", unknown) + ", ".join(unknown))
+        if duplicate:
+            zh.append("列重复 " + "、".join(duplicate))
+            en.append(_plural("duplicate column", duplicate) + ", ".join(duplicate))
+        accepted = ", ".join(shown(n) for n in aliases)
+        raise TabularError(
+            bilingual("；".join(zh), "; ".join(en) + f". Accepted columns: {accepted}"),
+            missing=missing,
+            unknown=unknown,
+            duplicate=duplicate,
+        )
+    return ColumnMap(index, label)
+
+
+def _plural(noun: str, items: Sequence[object]) -> str:
+    return f"{noun}{'s' if len(items) > 1 else ''}: "
+
+
+# --------------------------------------------------------------------------------------------
+# Org units file (SPEC §4.2)
+
+ORGUNIT_ALIASES: dict[str, tuple[str, ...]] = {
+    "code": ("代码", "编码", "单位代码", "区划代码"),
+    "name_zh": ("名称", "中文名称", "单位名称"),
+    "name_en": ("英文名称", "英文名", "name (en)"),
+    "level": ("层级", "级别"),
+    "parent_code": ("上级代码", "上级编码", "上级单位代码", "parent"),
+}
+ORGUNIT_REQUIRED = ("code", "name_zh", "level", "parent_code")
+
+LEVELS = (
+    "country",
+    "province",
+    "city",
+    "district",
+    "town",
+    "subdistrict",
+    "community",
+    "village",
+    "grid",
+)
+LEVEL_ALIASES = {
+    **{level: level for level in LEVELS},
+    "国家": "country",
+    "省": "province",
+    "市": "city",
+    "区": "district",
+    "县": "district",
+    "镇": "town",
+    "乡": "town",
+    "街道": "subdistrict",
+    "社区": "community",
+    "村": "village",
+    "网格": "grid",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class OrgUnitRow:
+    """One valid row of an org-units file. ``parent_code`` is ``None`` for a root."""
+
+    line: int
+    code: str
+    name_zh: str
+    name_en: str
+    level: str
+    parent_code: str | None
+
+
+def parse_orgunit_file(data: Source) -> tuple[list[OrgUnitRow], list[RowError]]:
+    """Parse an org-units file (columns ``code,name_zh,name_en,level,parent_code`` or
+    ``代码,名称,英文名称,层级,上级代码``; ``name_en`` may be left out).
+
+    Returns the valid rows and every row error: code empty, code given twice (naming the first
+    line), name empty, level unknown, a unit that is its own parent. Whether parents exist is
+    :func:`order_orgunit_rows`' job. Raises :class:`TabularError` for file-level problems.
+    """
+    rows: list[OrgUnitRow] = []
+    errors: list[RowError] = []
+    first_line: dict[str, int] = {}
+    with open_table(data) as table:
+        columns = map_columns(table.header, ORGUNIT_ALIASES, ORGUNIT_REQUIRED)
+        label = columns.label
+
+        def cell(cells: Sequence[str], name: str, *, fold: bool = True) -> str:
+            position = columns.index.get(name)
+            if position is None or position >= len(cells):
+                return ""
+            text = cells[position].strip()
+            # Codes and levels fold full-width letters and digits; names keep what was typed.
+            return unicodedata.normalize("NFKC", text) if fold and not text.isascii() else text
+
+        for line, cells in table.rows():
+            problems: list[RowError] = []
+            code = cell(cells, "code")
+            name_zh = cell(cells, "name_zh", fold=False)
+            name_en = cell(cells, "name_en", fold=False)
+            raw_level = cell(cells, "level")
+            parent = cell(cells, "parent_code") or None
+            if not code:
+                problems.append(
+                    RowError(line, label["code"], "", bilingual("代码为空", "code is empty"), "code")
+                )
+            elif any(ch.isspace() for ch in code):
+                problems.append(
+                    RowError(
+                        line,
+                        label["code"],
+                        code,
+                        bilingual("代码中不能有空格", "code may not contain spaces"),
+                        "code",
+                    )
+                )
+            elif code in first_line:
+                problems.append(
+                    RowError(
+                        line,
+                        label["code"],
+                        code,
+                        bilingual(
+                            f"代码与第 {first_line[code]} 行重复",
+                            f"duplicate code: already on line {first_line[code]}",
+                        ),
+                        "code",
+                    )
+                )
+            else:
+                first_line[code] = line
+            if not name_zh:
+                problems.append(
+                    RowError(
+                        line,
+                        label["name_zh"],
+                        "",
+                        bilingual("名称为空", "name is empty"),
+                        "name_zh",
+                    )
+                )
+            level = LEVEL_ALIASES.get(raw_level.casefold())
+            if level is None:
+                problems.append(
+                    RowError(
+                        line,
+                        label["level"],
+                        raw_level,
+                        bilingual(
+                            "层级应为 国家/省/市/区/县/镇/乡/街道/社区/村/网格 之一",
+                            "level must be one of " + ", ".join(LEVELS),
+                        ),
+                        "level",
+                    )
+                )
+            if code and parent == code:
+                problems.append(
+                    RowError(
+                        line,
+                        label["parent_code"],
+                        parent,
+                        bilingual("上级代码不能是自身", "a unit cannot be its own parent"),
+                        "parent_code",
+                    )
+                )
+            if problems:
+                errors.extend(problems)
+            else:
+                rows.append(OrgUnitRow(line, code, name_zh, name_en, level, parent))
+    return rows, errors
+
+
+def order_orgunit_rows(
+    rows: Sequence[OrgUnitRow], existing_codes: Collection[str]
+) -> tuple[list[OrgUnitRow], list[RowError]]:
+    """Order rows so that every parent comes before its children (a parent may follow its
+    children in the file), keeping file order otherwise.
+
+    Reports each row whose parent is neither in the file nor in ``existing_codes``, and each row
+    on a cycle of parents (naming the cycle). Rows on a cycle are left out of the order.
+    """
+    by_code = {row.code: row for row in rows}
+    errors: list[RowError] = []
+    done: set[str] = set()
+    ordered: list[OrgUnitRow] = []
+    for row in rows:
+        if row.code in done:
+            continue
+        # Walk up to the first ancestor already placed (or outside the file), then place the
+        # chain top-down.
+        chain_: list[str] = []
+        on_chain: set[str] = set()
+        code: str | None = row.code
+        cycle: list[str] = []
+        while code is not None and code in by_code and code not in done:
+            if code in on_chain:
+                cycle = chain_[chain_.index(code) :]
+                break
+            chain_.append(code)
+            on_chain.add(code)
+            code = by_code[code].parent_code
+        in_cycle = set(cycle)
+        if cycle:
+            shown = " → ".join([*cycle, cycle[0]])
+            for member in cycle:
+                unit = by_code[member]
+                errors.append(
+                    RowError(
+                        unit.line,
+                        "parent_code",
+                        unit.parent_code or "",
+                        bilingual(
+                            f"上级关系形成循环：{shown}", f"parent codes form a cycle: {shown}"
+                        ),
+                        "parent_code",
+                    )
+                )
+        for member in reversed(chain_):
+            done.add(member)
+            if member in in_cycle:
+                continue
+            unit = by_code[member]
+            parent = unit.parent_code
+            if parent is not None and parent not in by_code and parent not in existing_codes:
+                errors.append(
+                    RowError(
+                        unit.line,
+                        "parent_code",
+                        parent,
+                        bilingual(
+                            f"上级代码 {parent} 既不在文件中也不在系统中",
+                            f"parent {parent} is neither in the file nor in the database",
+                        ),
+                        "parent_code",
+                    )
+                )
+            ordered.append(unit)
+    errors.sort(key=lambda e: e.line)
+    return ordered, errors

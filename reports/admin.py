@@ -1,0 +1,38 @@
+from django.contrib import admin
+
+from districts import scopes
+
+from .models import ProgressRow, ProgressRun
+
+
+@admin.register(ProgressRun)
+class ProgressRunAdmin(admin.ModelAdmin):
+    list_display = (
+        "id",
+        "trigger",
+        "plan_code",
+        "as_of",
+        "state",
+        "rows_written",
+        "duration_ms",
+        "started_at",
+    )
+    list_filter = ("state", "trigger")
+    readonly_fields = [f.name for f in ProgressRun._meta.fields]
+
+
+@admin.register(ProgressRow)
+class ProgressRowAdmin(admin.ModelAdmin):
+    list_display = ("indicator", "org_unit", "period", "value", "target", "status", "completeness")
+    list_filter = ("status", "period")
+    list_select_related = ("indicator", "org_unit")
+    search_fields = ("indicator__code", "org_unit__code")
+
+    def get_queryset(self, request):
+        return scopes.filter_in_scope(super().get_queryset(request), request.user)
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_add_permission(self, request):
+        return False

@@ -1,0 +1,101 @@
+"""Computed progress, and a row for every run of the job that computes it."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+STATUS_CHOICES = [
+    ("achieved", _("已达成")),
+    ("on_track", _("按计划推进")),
+    ("at_risk", _("有风险")),
+    ("off_track", _("滞后")),
+    ("missed", _("未达成")),
+    ("not_assessable", _("无法评估")),
+    ("no_data", _("无数据")),
+    ("no_target", _("不设目标")),
+    # the cagr method (Statistics Canada / Open SDG)
+    ("substantial_progress", _("显著进展")),
+    ("moderate_progress", _("中等进展")),
+    ("limited_progress", _("有限进展")),
+    ("deterioration", _("倒退")),
+    ("not_available", _("不可用")),
+]
+STATUS_CODES = [code for code, _label in STATUS_CHOICES]
+
+
+class ProgressRun(models.Model):
+    """One run of the progress job: what it covered, how long it took, what it wrote."""
+
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    STATE_CHOICES = [(RUNNING, _("运行中")), (SUCCEEDED, _("完成")), (FAILED, _("失败"))]
+
+    trigger = models.CharField(max_length=20, default="manual")
+    plan_code = models.CharField(max_length=80, blank=True)
+    indicator_codes = models.JSONField(default=list, blank=True)
+    org_unit_codes = models.JSONField(default=list, blank=True)
+    as_of = models.DateField()
+    state = models.CharField(max_length=10, choices=STATE_CHOICES, default=RUNNING)
+    indicators_count = models.PositiveIntegerField(default=0)
+    rows_written = models.PositiveIntegerField(default=0)
+    values_read = models.PositiveIntegerField(default=0)
+    duration_ms = models.PositiveIntegerField(null=True, blank=True)
+    error = models.TextField(blank=True)
+    started_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-started_at"]
+        verbose_name = _("进度计算")
+        verbose_name_plural = _("进度计算")
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.trigger} {self.as_of} {self.state}"
+
+
+class ProgressRow(models.Model):
+    """Where one org unit stands on one indicator in one period (computed, never entered)."""
+
+    indicator = models.ForeignKey(
+        "targets.Indicator", on_delete=models.CASCADE, related_name="progress_rows"
+    )
+    org_unit = models.ForeignKey(
+        "districts.OrgUnit", on_delete=models.CASCADE, related_name="progress_rows"
+    )
+    period = models.CharField(max_length=10)
+    period_end = models.DateField()
+    value = models.DecimalField(max_digits=24, decimal_places=6, null=True)
+    numerator = models.DecimalField(max_digits=24, decimal_places=6, null=True)
+    denominator = models.DecimalField(max_digits=24, decimal_places=6, null=True)
+    target = models.DecimalField(max_digits=24, decimal_places=6, null=True)
+    comparator = models.CharField(max_length=2)
+    deadline = models.DateField()
+    percent_of_target = models.DecimalField(max_digits=24, decimal_places=6, null=True)
+    expected = models.DecimalField(max_digits=24, decimal_places=6, null=True)
+    status = models.CharField(max_length=24, choices=STATUS_CHOICES)
+    forecast = models.DecimalField(max_digits=24, decimal_places=6, null=True)
+    completeness = models.DecimalField(max_digits=7, decimal_places=4, null=True)
+    share_of_total = models.DecimalField(max_digits=10, decimal_places=4, null=True)
+    ratio = models.FloatField(null=True)
+    score = models.FloatField(null=True)
+    run = models.ForeignKey(ProgressRun, on_delete=models.SET_NULL, null=True, related_name="+")
+    computed_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["indicator_id", "org_unit_id", "period"]
+        verbose_name = _("进度")
+        verbose_name_plural = _("进度")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["indicator", "org_unit", "period"], name="progress_one_per_key"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["org_unit", "period"], name="progress_unit_period"),
+            models.Index(fields=["status"], name="progress_status"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.indicator_id}@{self.org_unit_id}/{self.period}: {self.status}"
