@@ -11,4 +11,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("healthz", report_views.healthz, name="healthz"),
+    path("reports/", include("reports.urls")),
+    path("data/", include("districts.urls")),
+    path("api/v1/", include("config.api_urls")),
 ]

@@ -29,6 +29,8 @@ from datetime import date, datetime, time
 from itertools import chain
 from typing import IO, NamedTuple
 
+from .levels import LEVELS
+
 CSV = "csv"
 XLSX = "xlsx"
 
@@ -467,17 +469,6 @@ ORGUNIT_ALIASES: dict[str, tuple[str, ...]] = {
 }
 ORGUNIT_REQUIRED = ("code", "name_zh", "level", "parent_code")
 
-LEVELS = (
-    "country",
-    "province",
-    "city",
-    "district",
-    "town",
-    "subdistrict",
-    "community",
-    "village",
-    "grid",
-)
 LEVEL_ALIASES = {
     **{level: level for level in LEVELS},
     "国家": "country",

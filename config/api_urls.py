@@ -1,0 +1,3 @@
+"""/api/v1/ routes (SPEC §4.5)."""
+
+urlpatterns: list = []
