@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 
 from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.utils import timezone
 
-from .models import OrgUnit, RoleAssignment
+from . import scopes
+from .models import DataValue, DataValueChange, OrgUnit, RoleAssignment
+from .periods import Period
 from .tabular import TabularError, order_orgunit_rows, parse_orgunit_file
 
 
@@ -189,3 +194,188 @@ def reference_orgunits_load(*, divisions: dict) -> OrgUnitImportResult:
                 population_source=d.get("source", ""),
             )
     return OrgUnitImportResult(created, updated, unchanged)
+
+
+# --- data values --------------------------------------------------------------------------
+# Every write of a value goes through these functions: they check the scope, keep the review
+# state machine, bump the version (optimistic locking for concurrent edits) and write history.
+
+
+class StaleVersionError(ValidationError):
+    """The value changed since the client read it (a concurrent edit)."""
+
+
+def _record(value: DataValue, *, action: str, actor, source: str, old_value=None,
+            old_state: str = "", comment: str = "", upload=None) -> DataValueChange:  # fmt: skip
+    return DataValueChange.objects.create(
+        data_value=value,
+        element_code=value.element.code,
+        org_unit_code=value.org_unit.code,
+        period=value.period,
+        action=action,
+        old_value=old_value,
+        new_value=value.value,
+        old_state=old_state,
+        new_state=value.state,
+        source=source,
+        upload=upload,
+        actor=actor,
+        comment=comment,
+    )
+
+
+def check_value_for_element(element, value: Decimal) -> None:
+    """The per-element rules shared by the entry form and the API (uploads apply the same
+    rules in bulk in districts.uploads)."""
+    if element.value_type == "boolean" and value not in (0, 1):
+        raise ValidationError(
+            {"value": f"{element.code}: 是/否 须为 1 或 0（boolean must be 0 or 1）"}
+        )
+    if element.value_type == "integer" and value != value.to_integral_value():
+        raise ValidationError({"value": f"{element.code}: 须为整数（must be a whole number）"})
+    if element.value_type in ("integer", "percent", "boolean") and value < 0:
+        raise ValidationError({"value": f"{element.code}: 不能为负数（may not be negative）"})
+    if element.value_type == "percent" and value > 100:
+        raise ValidationError({"value": f"{element.code}: 百分比不能超过100（percent over 100）"})
+
+
+def value_save(
+    *,
+    actor,
+    element,
+    org_unit,
+    period: Period,
+    value: Decimal,
+    comment: str = "",
+    source: str = "form",
+    submit: bool = False,
+    expected_version: int | None = None,
+) -> DataValue:
+    """Enter or change one value as ``actor`` (an official in scope, or an administrator).
+
+    Approved values are locked: only a reviewer's reopen makes them editable again. With
+    ``expected_version`` the write fails if someone else changed the value meanwhile.
+    """
+    if not scopes.can(actor, scopes.WRITE, org_unit):
+        raise PermissionDenied(f"{org_unit.code} 不在您的填报范围内（outside your scope）")
+    if period.period_type != element.period_type:
+        raise ValidationError(
+            {
+                "period": f"{element.code} 按{element.get_period_type_display()}填报，"
+                f"“{period}” 不符（period type does not match）"
+            }
+        )
+    check_value_for_element(element, value)
+    with transaction.atomic():
+        existing = (
+            DataValue.objects.select_for_update()
+            .select_related("element", "org_unit")
+            .filter(element=element, org_unit=org_unit, period=str(period))
+            .first()
+        )
+        if existing is None:
+            if expected_version not in (None, 0):
+                raise StaleVersionError({"version": "该数值已被删除（value no longer exists）"})
+            row = DataValue.objects.create(
+                element=element, org_unit=org_unit, period=str(period), period_end=period.end,
+                value=value, comment=comment, source=source, created_by=actor, updated_by=actor,
+                state=DataValue.SUBMITTED if submit else DataValue.DRAFT,
+            )  # fmt: skip
+            _record(row, action="create", actor=actor, source=source, comment=comment)
+            return row
+        if expected_version is not None and existing.version != expected_version:
+            raise StaleVersionError(
+                {
+                    "version": f"数值已被他人修改（version {existing.version}, you sent "
+                    f"{expected_version}）：请刷新后重试"
+                }
+            )
+        if existing.state == DataValue.APPROVED:
+            raise ValidationError(
+                {"value": "已审核的数值已锁定，需审核员重新开放（approved values are locked）"}
+            )
+        new_state = DataValue.SUBMITTED if submit else existing.state
+        if new_state == DataValue.REJECTED:
+            new_state = DataValue.DRAFT  # a corrected rejected value goes back to draft
+        if existing.value == value and existing.comment == comment and existing.state == new_state:
+            return existing
+        old_value, old_state = existing.value, existing.state
+        existing.value, existing.comment, existing.state = value, comment, new_state
+        existing.source, existing.updated_by = source, actor
+        existing.version += 1
+        existing.save()
+        _record(existing, action="update", actor=actor, source=source, old_value=old_value,
+                old_state=old_state, comment=comment)  # fmt: skip
+        return existing
+
+
+def _transition(*, actor, values, action: str, to_state: str, from_states: set[str],
+                scope_action: str, comment: str = "", source: str = "form") -> list[DataValue]:  # fmt: skip
+    """Move values between review states, all or none; each move is recorded."""
+    changed: list[DataValue] = []
+    with transaction.atomic():
+        rows = list(
+            DataValue.objects.select_for_update()
+            .select_related("element", "org_unit")
+            .filter(pk__in=[v.pk if hasattr(v, "pk") else v for v in values])
+        )
+        for row in rows:
+            if not scopes.can(actor, scope_action, row.org_unit):
+                raise PermissionDenied(f"{row.org_unit.code} 不在您的范围内（outside your scope）")
+            if row.state not in from_states:
+                raise ValidationError(
+                    f"{row.element.code}@{row.org_unit.code}/{row.period}: "
+                    f"状态为“{row.get_state_display()}”，不能{action}（cannot {action} a {row.state} value）"
+                )
+        now = timezone.now()
+        for row in rows:
+            old_state = row.state
+            row.state = to_state
+            row.version += 1
+            fields = ["state", "version", "updated_at"]
+            if action in ("approve", "reject"):
+                row.reviewed_by, row.reviewed_at, row.review_comment = actor, now, comment
+                fields += ["reviewed_by", "reviewed_at", "review_comment"]
+            row.save(update_fields=fields)
+            _record(row, action=action, actor=actor, source=source, old_value=row.value,
+                    old_state=old_state, comment=comment)  # fmt: skip
+            changed.append(row)
+        if action in ("approve", "reopen"):
+            _after_approval_change(changed)
+    return changed
+
+
+def values_submit(*, actor, values, source: str = "form") -> list[DataValue]:
+    return _transition(actor=actor, values=values, action="submit", to_state=DataValue.SUBMITTED,
+                       from_states={DataValue.DRAFT, DataValue.REJECTED, DataValue.SUBMITTED},
+                       scope_action=scopes.WRITE, source=source)  # fmt: skip
+
+
+def values_approve(*, actor, values, comment: str = "", source: str = "form") -> list[DataValue]:
+    return _transition(actor=actor, values=values, action="approve", to_state=DataValue.APPROVED,
+                       from_states={DataValue.SUBMITTED}, scope_action=scopes.REVIEW,
+                       comment=comment, source=source)  # fmt: skip
+
+
+def values_reject(*, actor, values, comment: str, source: str = "form") -> list[DataValue]:
+    if not comment.strip():
+        raise ValidationError({"comment": "退回时请填写原因（a rejection needs a comment）"})
+    return _transition(actor=actor, values=values, action="reject", to_state=DataValue.REJECTED,
+                       from_states={DataValue.SUBMITTED}, scope_action=scopes.REVIEW,
+                       comment=comment, source=source)  # fmt: skip
+
+
+def values_reopen(*, actor, values, comment: str, source: str = "form") -> list[DataValue]:
+    """A reviewer unlocks approved values so they can be corrected; the reason is recorded."""
+    if not comment.strip():
+        raise ValidationError({"comment": "重新开放时请填写原因（a reopen needs a reason）"})
+    return _transition(actor=actor, values=values, action="reopen", to_state=DataValue.DRAFT,
+                       from_states={DataValue.APPROVED}, scope_action=scopes.REVIEW,
+                       comment=comment, source=source)  # fmt: skip
+
+
+def _after_approval_change(values: list[DataValue]) -> None:
+    """Official progress counts approved values only: recompute what they feed, after commit."""
+    from reports.triggers import progress_recompute_for_values
+
+    progress_recompute_for_values(values)
