@@ -36,11 +36,11 @@ def orgunits_import(*, data: bytes, filename: str = "") -> OrgUnitImportResult:
         rows, errors = parse_orgunit_file(data)
     except TabularError as exc:
         raise OrgUnitImportError([f"{filename}: {exc}"]) from exc
-    if errors:
-        raise OrgUnitImportError([f"{filename}: {e}" for e in errors])
     existing = {u.code: u for u in OrgUnit.objects.all()}
     ordered, problems = order_orgunit_rows(rows, set(existing))
+    problems = sorted([*errors, *problems], key=lambda e: e.line)
     if problems:
+        # Every bad row at once, so the author fixes the file in one pass.
         raise OrgUnitImportError([f"{filename}: {p}" for p in problems])
     return _write_orgunits(ordered, existing)
 

@@ -197,7 +197,7 @@ def _binary_stream(source: Source) -> tuple[IO[bytes], bool]:
     if isinstance(source, bytes | bytearray | memoryview):
         return io.BytesIO(source), True  # BytesIO shares the bytes' buffer until written to
     if isinstance(source, str | os.PathLike):
-        return open(source, "rb"), True  # noqa: SIM115 - closed by Table.close
+        return open(source, "rb"), True  # closed by Table.close
     if hasattr(source, "seekable") and source.seekable():
         source.seek(0)
         return source, False
@@ -529,7 +529,9 @@ def parse_orgunit_file(data: Source) -> tuple[list[OrgUnitRow], list[RowError]]:
             parent = cell(cells, "parent_code") or None
             if not code:
                 problems.append(
-                    RowError(line, label["code"], "", bilingual("代码为空", "code is empty"), "code")
+                    RowError(
+                        line, label["code"], "", bilingual("代码为空", "code is empty"), "code"
+                    )
                 )
             elif any(ch.isspace() for ch in code):
                 problems.append(

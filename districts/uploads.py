@@ -239,9 +239,7 @@ def _value_checker(value_type: str, counts_things: bool, unit: str):
         number, percent = parse_number(text)
         if percent and value_type != PERCENT:
             raise ValueError(
-                bilingual(
-                    "只有百分比型数据项可以带 %", "“%” is only allowed for percent elements"
-                )
+                bilingual("只有百分比型数据项可以带 %", "“%” is only allowed for percent elements")
             )
         if value_type == INTEGER and number != number.to_integral_value():
             raise ValueError(
@@ -253,9 +251,7 @@ def _value_checker(value_type: str, counts_things: bool, unit: str):
                     bilingual("整数型数据项不能为负数", "negative not allowed for integer elements")
                 )
             if value_type == PERCENT:
-                raise ValueError(
-                    bilingual("百分比不能小于 0", "percent must be between 0 and 100")
-                )
+                raise ValueError(bilingual("百分比不能小于 0", "percent must be between 0 and 100"))
             if counts_things:
                 raise ValueError(
                     bilingual(
@@ -489,9 +485,7 @@ class ValuesValidator:
         self._check_not_above()
         self._finish()
 
-    def _run(
-        self, table, columns: ColumnMap, chunk_size: int
-    ) -> Iterator[list[ValueRow]]:
+    def _run(self, table, columns: ColumnMap, chunk_size: int) -> Iterator[list[ValueRow]]:
         # Everything the loop touches is a local: this loop is the upload's hot path.
         i_unit = columns.index["org_unit"]
         i_period = columns.index["period"]
@@ -514,6 +508,8 @@ class ValuesValidator:
         floats_append = floats.append
         tracked = self._tracked
         warn = self._outlier
+        warnings = self._warnings
+        factor = OUTLIER_FACTOR
         existing_get = self.existing.get
         has_existing = bool(self.existing)
         locked = self.locked
@@ -559,7 +555,12 @@ class ValuesValidator:
                     continue
                 # The value: plain ASCII digits need no cache; anything else is normalised once
                 # per distinct string.
-                if e[E_FAST] and len(value_raw) < 15 and value_raw.isdigit() and value_raw.isascii():
+                if (
+                    e[E_FAST]
+                    and len(value_raw) < 15
+                    and value_raw.isdigit()
+                    and value_raw.isascii()
+                ):
                     value = dec(value_raw)
                     if e[E_PERCENT] and value > 100:
                         reject(line, cells, e, u, p, None)
@@ -591,17 +592,28 @@ class ValuesValidator:
                 if e[E_TRACK]:
                     tracked[key] = (line, value)
                 if e[E_OUTLIERS]:
+                    # Only the comparisons run here; building a warning is the rare slow path.
                     base = key - p[P_KEY]
                     before = seen_get(base + p[P_PREV_KEY])
                     if before is not None:
-                        warn(line, number, floats[before], p[P_PREV], lines[before])
+                        previous = floats[before]
+                        if number > factor * previous or number * factor < previous:
+                            warn(line, number, previous, p[P_PREV], lines[before])
                     elif has_existing:
                         stored = existing_get((e[E_CODE], u[U_CODE], p[P_PREV]))
                         if stored is not None:
-                            warn(line, number, float(stored), p[P_PREV], None)
+                            previous = float(stored)
+                            if number > factor * previous or number * factor < previous:
+                                warn(line, number, previous, p[P_PREV], None)
                     after = seen_get(base + p[P_NEXT_KEY])
                     if after is not None:
-                        warn(lines[after], floats[after], number, p[P_CANON], line)
+                        later = floats[after]
+                        if (
+                            later > factor * number
+                            or later * factor < number
+                            or (warnings and lines[after] in warnings)
+                        ):
+                            warn(lines[after], later, number, p[P_CANON], line)
                 comment = cells[i_comment] if i_comment >= 0 else ""
                 if comment:
                     comment = comment.strip()
@@ -619,7 +631,9 @@ class ValuesValidator:
         if chunk:
             yield chunk
 
-    def _fit(self, cells: Sequence[str], width: int, line: int) -> tuple[list[str], RowError | None]:
+    def _fit(
+        self, cells: Sequence[str], width: int, line: int
+    ) -> tuple[list[str], RowError | None]:
         """Pad a short row; trim a long one, reporting non-empty cells past the header."""
         if len(cells) < width:
             return [*cells, *[""] * (width - len(cells))], None
@@ -887,7 +901,12 @@ def errors_to_csv(errors: Sequence[RowError], total: int | None = None) -> bytes
     writer.writerow(["line 行号", "column 列", "value 数值", "reason 原因"])
     for error in errors:
         writer.writerow(
-            [error.line, _safe_cell(error.column), _safe_cell(error.value), _safe_cell(error.reason)]
+            [
+                error.line,
+                _safe_cell(error.column),
+                _safe_cell(error.value),
+                _safe_cell(error.reason),
+            ]
         )
     if total is not None and total > len(errors):
         writer.writerow(
