@@ -113,6 +113,7 @@ class DataValue(models.Model):
     )
     org_unit = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, related_name="values")
     period = models.CharField(_("期间"), max_length=10)
+    period_start = models.DateField(_("期初"))
     period_end = models.DateField(_("期末"))
     value = models.DecimalField(_("数值"), max_digits=20, decimal_places=6)
     state = models.CharField(_("状态"), max_length=10, choices=STATE_CHOICES, default=DRAFT)

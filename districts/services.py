@@ -277,7 +277,8 @@ def value_save(
             if expected_version not in (None, 0):
                 raise StaleVersionError({"version": "该数值已被删除（value no longer exists）"})
             row = DataValue.objects.create(
-                element=element, org_unit=org_unit, period=str(period), period_end=period.end,
+                element=element, org_unit=org_unit, period=str(period), period_start=period.start,
+                period_end=period.end,
                 value=value, comment=comment, source=source, created_by=actor, updated_by=actor,
                 state=DataValue.SUBMITTED if submit else DataValue.DRAFT,
             )  # fmt: skip

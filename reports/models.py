@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -99,3 +100,59 @@ class ProgressRow(models.Model):
 
     def __str__(self) -> str:
         return f"{self.indicator_id}@{self.org_unit_id}/{self.period}: {self.status}"
+
+
+class ReportPack(models.Model):
+    """A leadership report pack for one city and as-of period: a PDF briefing and an XLSX
+    workbook, built in the background. The page polls this row for its progress and offers the
+    files once it has succeeded; a failure keeps its error here."""
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    STATE_CHOICES = [
+        (QUEUED, _("排队中")),
+        (RUNNING, _("生成中")),
+        (SUCCEEDED, _("已完成")),
+        (FAILED, _("失败")),
+    ]
+
+    city = models.ForeignKey(
+        "districts.OrgUnit", on_delete=models.CASCADE, related_name="report_packs"
+    )
+    as_of = models.CharField(_("截至期间"), max_length=10, blank=True)
+    language = models.CharField(_("语言"), max_length=10, default="zh-hans")
+    state = models.CharField(_("状态"), max_length=10, choices=STATE_CHOICES, default=QUEUED)
+    percent = models.PositiveSmallIntegerField(default=0)
+    step = models.CharField(max_length=100, blank=True)
+    pdf = models.FileField(upload_to="packs/%Y/%m/", blank=True)
+    xlsx = models.FileField(upload_to="packs/%Y/%m/", blank=True)
+    error = models.TextField(blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="report_packs",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("报告包")
+        verbose_name_plural = _("报告包")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(percent__lte=100), name="reportpack_percent_max_100"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(state__in=["queued", "running", "succeeded", "failed"]),
+                name="reportpack_state_known",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.city_id} {self.as_of} {self.language} ({self.state})"

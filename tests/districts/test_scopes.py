@@ -63,7 +63,7 @@ def test_filter_in_scope_filters_values_by_unit(cast, tree):
     )  # fmt: skip
     for code in ("441900003001", "441900101001", "442000001001"):
         DataValue.objects.create(
-            element=element, org_unit=tree[code], period="2015", period_end="2015-12-31",
+            element=element, org_unit=tree[code], period="2015", period_start="2015-01-01", period_end="2015-12-31",
             value=Decimal(1),
         )  # fmt: skip
     visible = scopes.filter_in_scope(DataValue.objects.all(), cast["alice"])
