@@ -446,7 +446,7 @@ def roll_into_years(
 
     def route(element: str, text: str) -> tuple[int, dict[str, float] | None]:
         period = Period.parse(text)
-        if period.year not in wanted_years or period.end > as_of:
+        if period.year not in wanted_years or period.start > as_of:
             return _SKIP, None
         rank = period.type_rank
         if rank == _YEAR_RANK:

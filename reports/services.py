@@ -8,6 +8,7 @@ give the same rows for what they cover: the engine aggregates from the whole tre
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import math
 import time
@@ -98,7 +99,7 @@ def indicator_spec(ind: Indicator) -> engine.IndicatorSpec:
         fields["growth_of_ratio"] = ratio(ind.numerator, ind.denominator, ind.factor)
         fields["growth_mode"] = ind.growth_mode
         fields["growth_from_year"] = int(ind.growth_from[:4])
-    return engine.IndicatorSpec(**{**spec.__dict__, **fields}) if fields else spec
+    return dataclasses.replace(spec, **fields)
 
 
 def _element_ids(indicators: Iterable[Indicator]) -> set[int]:

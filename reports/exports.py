@@ -1,0 +1,71 @@
+"""Reads for exports of computed progress (export_progress and friends)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.db import connection
+from django.db.models import Case, Value, When
+
+from .models import ProgressRow
+
+PROGRESS_EXPORT_COLUMNS = [
+    "indicator", "org_unit", "period", "value", "numerator", "denominator", "target",
+    "comparator", "deadline", "expected", "status", "forecast", "completeness",
+]  # fmt: skip
+
+
+def latest_progress_rows(*, plan_code: str = "", as_of: date | None = None, user=None):
+    """For each indicator × org unit, the row of the latest period with a value (ending by
+    ``as_of``), or the latest row when no period has a value: later years before the deadline
+    carry no data yet and would hide the last known figure.
+
+    With ``user`` the rows are limited to the user's read scope (the one rule)."""
+    qs = ProgressRow.objects.select_related("indicator", "org_unit")
+    if plan_code:
+        qs = qs.filter(indicator__plan__code=plan_code)
+    if as_of:
+        qs = qs.filter(period_end__lte=as_of)
+    if user is not None:
+        from districts import scopes
+
+        qs = scopes.filter_in_scope(qs, user)
+    qs = qs.annotate(
+        has_value=Case(When(value__isnull=True, then=Value(0)), default=Value(1))
+    ).order_by("indicator__code", "org_unit__path", "-has_value", "-period_end")
+    if connection.vendor == "postgresql":
+        return list(qs.distinct("indicator__code", "org_unit__path"))
+    seen: set[tuple[int, int]] = set()
+    latest = []
+    for row in qs:
+        key = (row.indicator_id, row.org_unit_id)
+        if key not in seen:
+            seen.add(key)
+            latest.append(row)
+    return latest
+
+
+def progress_export_rows(
+    *, plan_code: str = "", as_of: date | None = None, user=None
+) -> list[dict]:
+    def num(x):
+        return None if x is None else float(x)
+
+    return [
+        {
+            "indicator": r.indicator.code,
+            "org_unit": r.org_unit.code,
+            "period": r.period,
+            "value": num(r.value),
+            "numerator": num(r.numerator),
+            "denominator": num(r.denominator),
+            "target": num(r.target),
+            "comparator": r.comparator,
+            "deadline": r.deadline.isoformat(),
+            "expected": num(r.expected),
+            "status": r.status,
+            "forecast": num(r.forecast),
+            "completeness": num(r.completeness),
+        }
+        for r in latest_progress_rows(plan_code=plan_code, as_of=as_of, user=user)
+    ]
