@@ -108,10 +108,14 @@ class DataValue(models.Model):
         ("demo", _("演示数据")),
     ]
 
+    # No single-column indexes on these two: the unique (element, org_unit, period) and the
+    # (org_unit, period) indexes serve every lookup, and each index slows a bulk upload.
     element = models.ForeignKey(
-        "targets.DataElement", on_delete=models.PROTECT, related_name="values"
+        "targets.DataElement", on_delete=models.PROTECT, related_name="values", db_index=False
     )
-    org_unit = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, related_name="values")
+    org_unit = models.ForeignKey(
+        OrgUnit, on_delete=models.PROTECT, related_name="values", db_index=False
+    )
     period = models.CharField(_("期间"), max_length=10)
     period_start = models.DateField(_("期初"))
     period_end = models.DateField(_("期末"))
@@ -121,16 +125,34 @@ class DataValue(models.Model):
     review_comment = models.TextField(_("审核意见"), blank=True)
     source = models.CharField(_("来源"), max_length=10, choices=SOURCE_CHOICES, default="form")
     upload = models.ForeignKey(
-        "UploadJob", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        "UploadJob",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
     )
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        db_index=False,
     )
     updated_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        db_index=False,
     )
     reviewed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
     )
     reviewed_at = models.DateTimeField(null=True, blank=True)
     version = models.PositiveIntegerField(default=1)
@@ -190,10 +212,14 @@ class DataValueChange(models.Model):
         "UploadJob", on_delete=models.SET_NULL, null=True, blank=True, related_name="changes"
     )
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        db_index=False,
     )
     comment = models.TextField(blank=True)
-    at = models.DateTimeField(auto_now_add=True, db_index=True)
+    at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["-at", "-id"]

@@ -380,3 +380,19 @@ def _after_approval_change(values: list[DataValue]) -> None:
     from reports.triggers import progress_recompute_for_values
 
     progress_recompute_for_values(values)
+
+
+# Uploads live in their own module; these names are the services' public face.
+from .uploading import (  # noqa: E402
+    upload_create,
+    upload_errors_csv,
+    upload_process,
+    upload_rollback,
+)
+
+__all__ = [
+    "upload_create",
+    "upload_errors_csv",
+    "upload_process",
+    "upload_rollback",
+]

@@ -129,7 +129,7 @@ def cagr_progress(
         raise ValueError(f"direction must be +1 or −1, not {direction!r}")
     if base_value is None or current_value is None or base_year is None or current_year is None:
         return CagrResult(None, None, NOT_AVAILABLE)
-    if target == -99:
+    if target == 0:
         target = ZERO_SUBSTITUTE
     if sign is None:
         sign = -1 if base_value < 0 else 1

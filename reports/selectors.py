@@ -265,6 +265,7 @@ class Line:
     url: str
     target_display: str
     deadline: date
+    comparator: str
     status: Status
     period: str | None = None
     value: float | None = None
@@ -281,6 +282,7 @@ class Line:
     overdue: bool = False
     spark: dict | None = None
     spark_label: str = ""
+    series: list[tuple[str, float | None]] = field(default_factory=list)
     draggers: list[dict] = field(default_factory=list)
     draggers_more: int = 0
     attention_rank: int = 99
@@ -324,11 +326,13 @@ def build_line(
         url=url,
         target_display=_target_display(indicator),
         deadline=indicator.deadline,
+        comparator=indicator.comparator,
         status=status_of(current.status if current else "no_data"),
     )
     as_of_end = current.period_end if current else None
     shown = [r for r in rows if as_of_end is None or r.period_end <= as_of_end]
     values = [as_float(r.value) for r in shown]
+    line.series = [(r.period, v) for r, v in zip(shown, values, strict=True)]
     target = as_float(indicator.target)
     line.spark = sparkline(values, target if indicator.kind != "milestone" else None)
     line.spark_label = "; ".join(f"{r.period}: {format_number(r.value)}" for r in shown)
@@ -1016,6 +1020,7 @@ class IndicatorDetail:
     reports: list[dict]
     report_states: list[dict]
     changes: list[dict]
+    keep: list[tuple[str, str]]
 
 
 def _elements_of(indicator: Indicator) -> list[tuple[str, object]]:
@@ -1179,6 +1184,7 @@ def indicator_detail(
         reports=reports,
         report_states=states,
         changes=changes,
+        keep=[("unit", unit.code)],
     )
 
 
@@ -1469,7 +1475,7 @@ def comparison(*, user, as_of: str = "") -> Comparison:
         first = members[0]
         result.append(
             CompareGroup(
-                key="-".join(str(k or "") for k in key),
+                key="like-" + "-".join(str(k or "") for k in key),
                 label=name_of(first),
                 elements=_like_label(first),
                 kind_label=str(_KIND_LABELS.get(first.kind, first.kind)),
@@ -1552,6 +1558,15 @@ def latest_period_for(city: OrgUnit) -> str | None:
     )
     latest = rows.order_by("-period_end").first()
     return latest.period if latest else None
+
+
+def city_indicators(*, city: OrgUnit) -> list[Indicator]:
+    """The city's indicators with their plan and goal, for a pack's sources. One query."""
+    return list(
+        Indicator.objects.filter(plan__city=city)
+        .select_related("plan", "goal")
+        .order_by("plan__issued_on", "plan__code", "goal__position", "position", "id")
+    )
 
 
 def city_children_rows(*, city: OrgUnit, as_of: str | None) -> list[dict]:
