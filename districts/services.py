@@ -183,15 +183,22 @@ def reference_orgunits_load(*, divisions: dict) -> OrgUnitImportResult:
         # "other" units (development zones, new areas) sit at the tier of their siblings.
         sibling_level = "district" if "district" in kinds else "town"
         for d in city["divisions"]:
+            code = d["code"]
+            source = d.get("source", "")
+            if not code:
+                # Functional areas (大鹏新区, 深汕特别合作区) have no statistical division code:
+                # the portal gives them a stable one derived from the pinyin name, and says so.
+                code = f"{city['code']}-{d['name_en'].split()[0].lower().replace('-', '')}"
+                source = f"无官方区划代码，代码由本平台分配（no official code; assigned here）. {source}"
             upsert(
-                d["code"],
+                code,
                 city_unit,
                 name_zh=d["name_zh"],
                 name_en=d["name_en"],
                 level=_KIND_LEVEL.get(d["kind"], sibling_level),
                 population=d.get("population"),
                 population_year=d.get("year"),
-                population_source=d.get("source", ""),
+                population_source=source,
             )
     return OrgUnitImportResult(created, updated, unchanged)
 
