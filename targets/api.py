@@ -137,6 +137,8 @@ class PlanDetailOut(PlanOut):
     ),
 )
 class PlanViewSet(ApiViewMixin, viewsets.ReadOnlyModelViewSet):
+    """Plans (catalog), looked up by code; one plan comes with its goals and indicators."""
+
     lookup_field = "code"
     lookup_value_regex = CODE_REGEX
     filterset_class = PlanFilterSet
@@ -159,10 +161,14 @@ class PlanViewSet(ApiViewMixin, viewsets.ReadOnlyModelViewSet):
 
 
 @extend_schema_view(
-    list=extend_schema(summary="Indicators", description="指标及其目标（indicators and targets）。"),
+    list=extend_schema(
+        summary="Indicators", description="指标及其目标（indicators and targets）。"
+    ),
     retrieve=extend_schema(summary="One indicator"),
 )
 class IndicatorViewSet(ApiViewMixin, viewsets.ReadOnlyModelViewSet):
+    """Indicators with their targets (catalog), looked up by code."""
+
     lookup_field = "code"
     lookup_value_regex = CODE_REGEX
     filterset_class = IndicatorFilterSet
@@ -177,6 +183,8 @@ class IndicatorViewSet(ApiViewMixin, viewsets.ReadOnlyModelViewSet):
     retrieve=extend_schema(summary="One data element"),
 )
 class DataElementViewSet(ApiViewMixin, viewsets.ReadOnlyModelViewSet):
+    """Data elements (catalog), looked up by code."""
+
     lookup_field = "code"
     lookup_value_regex = CODE_REGEX
     filterset_class = DataElementFilterSet
