@@ -10,9 +10,20 @@ from django.db.models import Case, Value, When
 from .models import ProgressRow
 
 PROGRESS_EXPORT_COLUMNS = [
-    "indicator", "org_unit", "period", "value", "numerator", "denominator", "target",
-    "comparator", "deadline", "expected", "status", "forecast", "completeness",
-]  # fmt: skip
+    "indicator",
+    "org_unit",
+    "period",
+    "value",
+    "numerator",
+    "denominator",
+    "target",
+    "comparator",
+    "deadline",
+    "expected",
+    "status",
+    "forecast",
+    "completeness",
+]
 
 
 def latest_progress_rows(*, plan_code: str = "", as_of: date | None = None, user=None):

@@ -46,9 +46,14 @@ class Scope:
 
 def _indicators(scope: Scope) -> list[Indicator]:
     qs = Indicator.objects.select_related(
-        "plan__city", "element", "numerator", "denominator", "condition_element",
-        "condition_numerator", "condition_denominator",
-    ).order_by("plan__code", "goal__position", "position")  # fmt: skip
+        "plan__city",
+        "element",
+        "numerator",
+        "denominator",
+        "condition_element",
+        "condition_numerator",
+        "condition_denominator",
+    ).order_by("plan__code", "goal__position", "position")
     if scope.plan_code:
         qs = qs.filter(plan__code=scope.plan_code)
     if scope.indicator_codes:
@@ -280,9 +285,12 @@ def progress_recompute(
     scope = scope or Scope()
     as_of = as_of or timezone.localdate()
     run = ProgressRun.objects.create(
-        trigger=trigger, plan_code=scope.plan_code, indicator_codes=list(scope.indicator_codes),
-        org_unit_codes=list(scope.unit_codes), as_of=as_of,
-    )  # fmt: skip
+        trigger=trigger,
+        plan_code=scope.plan_code,
+        indicator_codes=list(scope.indicator_codes),
+        org_unit_codes=list(scope.unit_codes),
+        as_of=as_of,
+    )
     started = time.perf_counter()
     try:
         indicators = _indicators(scope)
@@ -294,9 +302,11 @@ def progress_recompute(
         written = _store(rows, indicator_ids, unit_ids, run, only)
     except Exception as exc:
         ProgressRun.objects.filter(pk=run.pk).update(
-            state=ProgressRun.FAILED, error=f"{type(exc).__name__}: {exc}"[:4000],
-            finished_at=timezone.now(), duration_ms=int((time.perf_counter() - started) * 1000),
-        )  # fmt: skip
+            state=ProgressRun.FAILED,
+            error=f"{type(exc).__name__}: {exc}"[:4000],
+            finished_at=timezone.now(),
+            duration_ms=int((time.perf_counter() - started) * 1000),
+        )
         raise
     run.state = ProgressRun.SUCCEEDED
     run.indicators_count = len(indicators)
@@ -315,10 +325,27 @@ def _with_ancestors(unit_codes: Iterable[str]) -> set[str]:
 
 
 _COLUMNS = (
-    "indicator_id", "org_unit_id", "period", "period_end", "value", "numerator", "denominator",
-    "target", "comparator", "deadline", "percent_of_target", "expected", "status", "forecast",
-    "completeness", "share_of_total", "ratio", "score", "run_id", "computed_at",
-)  # fmt: skip
+    "indicator_id",
+    "org_unit_id",
+    "period",
+    "period_end",
+    "value",
+    "numerator",
+    "denominator",
+    "target",
+    "comparator",
+    "deadline",
+    "percent_of_target",
+    "expected",
+    "status",
+    "forecast",
+    "completeness",
+    "share_of_total",
+    "ratio",
+    "score",
+    "run_id",
+    "computed_at",
+)
 
 
 def _num(x: float | None, places: int = 6) -> str | None:
@@ -330,13 +357,27 @@ def _num(x: float | None, places: int = 6) -> str | None:
 
 def _row_tuple(r: engine.ProgressResult, indicator_ids, unit_ids, run_id, now) -> tuple:
     return (
-        indicator_ids[r.indicator], unit_ids[r.org_unit], r.period, date(int(r.period[:4]), 12, 31),
-        _num(r.value), _num(r.numerator), _num(r.denominator), _num(r.target), r.comparator,
-        r.deadline, _num(r.percent_of_target), _num(r.expected), r.status, _num(r.forecast),
-        _num(r.completeness, 4), _num(r.share_of_total, 4),
+        indicator_ids[r.indicator],
+        unit_ids[r.org_unit],
+        r.period,
+        date(int(r.period[:4]), 12, 31),
+        _num(r.value),
+        _num(r.numerator),
+        _num(r.denominator),
+        _num(r.target),
+        r.comparator,
+        r.deadline,
+        _num(r.percent_of_target),
+        _num(r.expected),
+        r.status,
+        _num(r.forecast),
+        _num(r.completeness, 4),
+        _num(r.share_of_total, 4),
         r.ratio if r.ratio is None or math.isfinite(r.ratio) else None,
-        r.score if r.score is None or math.isfinite(r.score) else None, run_id, now,
-    )  # fmt: skip
+        r.score if r.score is None or math.isfinite(r.score) else None,
+        run_id,
+        now,
+    )
 
 
 def _store(rows, indicator_ids: dict[str, int], unit_ids: dict[str, int], run, only) -> int:
@@ -385,8 +426,12 @@ def indicators_fed_by(element_codes: Iterable[str]) -> list[str]:
     codes |= weighted
     refs = Q()
     for field in (
-        "element", "numerator", "denominator", "condition_element", "condition_numerator",
+        "element",
+        "numerator",
+        "denominator",
+        "condition_element",
+        "condition_numerator",
         "condition_denominator",
-    ):  # fmt: skip
+    ):
         refs |= Q(**{f"{field}__code__in": codes})
     return list(Indicator.objects.filter(refs).values_list("code", flat=True))

@@ -12,9 +12,13 @@ from . import services
 
 @shared_task(name="reports.tasks.recompute_progress", acks_late=True)
 def recompute_progress(
-    *, plan_code: str = "", indicator_codes: list[str] | None = None,
-    unit_codes: list[str] | None = None, as_of: str | None = None, trigger: str = "task",
-) -> int:  # fmt: skip
+    *,
+    plan_code: str = "",
+    indicator_codes: list[str] | None = None,
+    unit_codes: list[str] | None = None,
+    as_of: str | None = None,
+    trigger: str = "task",
+) -> int:
     run = services.progress_recompute(
         as_of=date.fromisoformat(as_of) if as_of else None,
         scope=services.Scope(

@@ -233,19 +233,59 @@ class _Checker:
 
 
 _ELEMENT_KEYS = {
-    "code", "name_zh", "name_en", "unit", "value_type", "period_type", "aggregation",
-    "temporal", "weight", "level", "not_above",
-}  # fmt: skip
+    "code",
+    "name_zh",
+    "name_en",
+    "unit",
+    "value_type",
+    "period_type",
+    "aggregation",
+    "temporal",
+    "weight",
+    "level",
+    "not_above",
+}
 _PLAN_KEYS = {
-    "code", "city", "title_zh", "title_en", "document_number", "issuer_zh", "issuer_en",
-    "issued_on", "source", "horizon", "method", "at_risk_fraction", "is_public",
-}  # fmt: skip
+    "code",
+    "city",
+    "title_zh",
+    "title_en",
+    "document_number",
+    "issuer_zh",
+    "issuer_en",
+    "issued_on",
+    "source",
+    "horizon",
+    "method",
+    "at_risk_fraction",
+    "is_public",
+}
 _GOAL_KEYS = {"code", "title_zh", "title_en", "indicators"}
 _INDICATOR_KEYS = {
-    "code", "name_zh", "name_en", "kind", "element", "numerator", "denominator", "factor",
-    "level", "condition", "of", "mode", "from", "unit", "comparator", "target", "deadline",
-    "baseline", "quote", "note", "method", "limit", "same_as",
-}  # fmt: skip
+    "code",
+    "name_zh",
+    "name_en",
+    "kind",
+    "element",
+    "numerator",
+    "denominator",
+    "factor",
+    "level",
+    "condition",
+    "of",
+    "mode",
+    "from",
+    "unit",
+    "comparator",
+    "target",
+    "deadline",
+    "baseline",
+    "quote",
+    "note",
+    "method",
+    "limit",
+    "same_as",
+}
 
 
 def check_plan_document(document: Any, filename: str, known: Known) -> PlanFile:

@@ -7,10 +7,26 @@ from django.db.models import QuerySet
 from .models import Indicator, Plan
 
 CATALOG_COLUMNS = [
-    "plan", "plan_title_zh", "city", "document_number", "goal", "goal_title_zh", "indicator",
-    "name_zh", "name_en", "kind", "comparator", "target", "unit", "deadline", "baseline_value",
-    "baseline_period", "elements", "same_as", "quote",
-]  # fmt: skip
+    "plan",
+    "plan_title_zh",
+    "city",
+    "document_number",
+    "goal",
+    "goal_title_zh",
+    "indicator",
+    "name_zh",
+    "name_en",
+    "kind",
+    "comparator",
+    "target",
+    "unit",
+    "deadline",
+    "baseline_value",
+    "baseline_period",
+    "elements",
+    "same_as",
+    "quote",
+]
 
 
 def plans_with_indicators() -> QuerySet[Plan]:

@@ -164,6 +164,26 @@ def test_zero_target_and_zero_base_are_replaced():
     assert r.status == SUBSTANTIAL_PROGRESS and r.score == 5.0
 
 
+def test_zero_target_changes_the_required_growth():
+    # ≤ 0 by 2030 from 10 in 2015; 5 in 2020. The target becomes 0.001:
+    # CAGR_r = (0.001/10)^(1/15) − 1 = 10^(−4/15) − 1 = −0.458830; CAGR_o = 0.5^(1/5) − 1 =
+    # −0.129449; R = −1 · CAGR_o / |CAGR_r| = 0.282129 → limited, score 4.1667·R − 2.5.
+    r = cagr_progress(2015, 10.0, 2020, 5.0, 0, 2030, -1)
+    expected = (1 - 0.5 ** (1 / 5)) / (1 - 10 ** (-4 / 15))
+    assert r.progress_value == pytest.approx(expected)
+    assert r.progress_value == pytest.approx(0.282129, abs=1e-6)
+    assert r.status == LIMITED_PROGRESS
+    assert r.score == pytest.approx(4.1667 * expected - 2.5)
+
+
+def test_base_at_the_limit_and_held_scores_five():
+    # A share already at its natural limit of 100 and kept there: C = 1 − 1^4.44 = 0, every
+    # threshold is 0, v = 0 → substantial, and the score is 5 rather than 0/0.
+    r = cagr_progress(2015, 100.0, 2020, 100.0, None, 2030, 1, 100)
+    assert r.coefficient == 0.0
+    assert (r.progress_value, r.status, r.score) == (0.0, SUBSTANTIAL_PROGRESS, 5.0)
+
+
 def test_not_available_cases():
     assert _status(cagr_progress(2015, 5.0, 2015, 6.0, 10, 2030, 1)) == NOT_AVAILABLE  # one year
     assert _status(cagr_progress(2016, 5.0, 2015, 6.0, 10, 2030, 1)) == NOT_AVAILABLE  # base later

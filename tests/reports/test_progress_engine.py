@@ -359,25 +359,26 @@ def test_monthly_flow_sums_into_the_year_and_running_year_counts_to_as_of():
     for m in range(1, 7):
         values[("new", "K2", f"2014-{m:02d}")] = 5.0  # K2: 6 × 5 = 30 (half a year reported)
     for m in range(1, 6):
-        values[("new", "K1", f"2015-{m:02d}")] = 7.0  # only Jan–Mar count as of 2015-03-31
+        values[("new", "K1", f"2015-{m:02d}")] = 7.0  # only Jan–Mar count as of 2015-03-15
     ind = IndicatorSpec(
         code="new", kind="value", city="C", comparator=">=", target=500, deadline=D2015,
         element="new",
     )  # fmt: skip
-    rows = run([ind], elements, values, [2014, 2015, 2016], as_of=date(2015, 3, 31))
+    rows = run([ind], elements, values, [2014, 2015, 2016], as_of=date(2015, 3, 15))
     assert row(rows, "K1", 2014).value == 120.0
     assert row(rows, "K2", 2014).value == 30.0
     assert row(rows, "D1", 2014).value == 150.0
     assert row(rows, "C", 2014).value == 150.0
-    # 2015 is still running on 2015-03-31: January to March, 3 × 7 = 21; April and May have not
-    # begun yet. 2016 has not begun: no rows at all.
+    # 2015 is still running on 2015-03-15: what has been reported for the periods begun by then
+    # counts — January to March (March is under way), 3 × 7 = 21; April and May have not begun.
+    # 2016 has not begun: no rows at all.
     assert row(rows, "K1", 2015).value == 21.0
     assert row(rows, "C", 2015).value == 21.0
     assert not [k for k in rows if k[2] == "2016"]
-    # The running year is measured on as_of: baseline 150 at 2014-12-31, so
-    # e = 150 + 350 × 90/365 = 236.3; 21 fell below the baseline → off track.
+    # The running year is measured on as_of: baseline 150 at 2014-12-31, 74 days earlier, so
+    # e = 150 + 350 × 74/365 = 220.96; 21 fell below the baseline → off track.
     city_2015 = row(rows, "C", 2015)
-    assert city_2015.expected == pytest.approx(150 + 350 * 90 / 365)
+    assert city_2015.expected == pytest.approx(150 + 350 * 74 / 365)
     assert city_2015.status == OFF_TRACK
 
 
@@ -402,6 +403,25 @@ def test_stock_takes_latest_month_and_year_value_wins():
     assert row(rows, "K2", 2014).value == 25.0
     assert row(rows, "K3", 2014).value == 11.0
     assert row(rows, "C", 2014).value == 58.0 + 25.0 + 11.0
+
+
+def test_sub_period_type_priority():
+    # Declared quarterly: quarters win over months; declared yearly (no year value): months win.
+    elements = {
+        "q": ElementSpec("q", "sum", temporal="sum", period_type="quarter"),
+        "y": ElementSpec("y", "sum", temporal="sum", period_type="year"),
+    }
+    values = {}
+    for code in ("q", "y"):
+        values[(code, "K1", "2014Q1")] = 30.0
+        values[(code, "K1", "2014Q2")] = 40.0
+        values[(code, "K1", "2014-01")] = 1.0
+        values[(code, "K1", "2014-02")] = 2.0
+    common = dict(kind="value", city="C", comparator=">=", target=1, deadline=D2015)
+    inds = [IndicatorSpec(code=code, element=code, **common) for code in ("q", "y")]
+    rows = run(inds, elements, values, [2014])
+    assert row(rows, "K1", 2014, "q").value == 70.0  # 30 + 40
+    assert row(rows, "K1", 2014, "y").value == 3.0  # 1 + 2
 
 
 def test_own_value_of_a_parent_wins_over_its_children():
@@ -667,30 +687,38 @@ def test_cagr_method_reproduces_a_golden_series_at_the_city():
     # R = 0.95259…, score 2.51856…, substantial progress.
     units = tree(("C", None, "city"), ("D1", "C", "district"))
     elements = {"poor": ElementSpec("poor", "none")}
-    values = {("poor", "C", "2023"): 10.2, ("poor", "D1", "2018"): 12.0, ("poor", "D1", "2023"): 10.2}
+    values = {
+        ("poor", "C", "2023"): 10.2,
+        ("poor", "D1", "2014"): 20.0,  # before the plan's base year: not a cagr base
+        ("poor", "D1", "2018"): 12.0,
+        ("poor", "D1", "2023"): 10.2,
+    }
     ind = IndicatorSpec(
         code="poor", kind="value", city="C", comparator="<=", target=7.25,
         deadline=date(2030, 12, 31), element="poor", method="cagr",
         baseline_value=14.5, baseline_period="2015",
     )  # fmt: skip
-    rows = run([ind], elements, values, list(range(2015, 2024)), units=units)
+    rows = run([ind], elements, values, list(range(2014, 2024)), units=units)
     city = row(rows, "C", 2023)
+    assert (city.baseline, city.baseline_period) == (14.5, "2015")
     assert city.status == "substantial_progress"
     assert city.ratio == pytest.approx(0.9525901792032172, abs=1e-9)
     assert city.score == pytest.approx(2.5185563910306596, abs=1e-6)
-    # The district has no declared baseline: its base is its earliest value (12.0 in 2018).
+    # The district's base year asked for is the plan's (2015); its first value at or after it is
+    # 12.0 in 2018 (the 2014 figure lies before the window).
     # CAGR_o = (10.2/12)^(1/5) − 1 = −0.031981, CAGR_r = (7.25/12)^(1/12) − 1 = −0.041123,
     # R = −1 · CAGR_o / |CAGR_r| = 0.77770: between 0.6 and 0.95 → moderate progress,
     # score 7.1429 × 0.77770 − 4.2857 = 1.26936.
     cagr_o = (10.2 / 12) ** (1 / 5) - 1
     cagr_r = (7.25 / 12) ** (1 / 12) - 1
     d1 = row(rows, "D1", 2023)
+    assert (d1.baseline, d1.baseline_period) == (12.0, "2018")
     assert d1.ratio == pytest.approx(-cagr_o / abs(cagr_r))
     assert d1.ratio == pytest.approx(0.7777033, abs=1e-7)
     assert d1.status == "moderate_progress"
     assert d1.score == pytest.approx(7.1429 * d1.ratio - 4.2857)
     assert d1.score == pytest.approx(1.2693569, abs=1e-6)
-    # Its first year has no earlier year: not available (fewer than two years).
+    # 2018 is its own base: not available (fewer than two years).
     assert row(rows, "D1", 2018).status == "not_available"
     assert row(rows, "D1", 2018).score is None
     # Years without a value are no_data under either method.
@@ -716,9 +744,7 @@ def test_cagr_target_met_reports_achieved():
 
 def test_only_units_and_include_no_data():
     full = run([SHARE], RATIO_ELEMENTS, ratio_values(), [2012, 2013, 2014])
-    part = run(
-        [SHARE], RATIO_ELEMENTS, ratio_values(), [2012, 2013, 2014], only_units={"D2", "K4"}
-    )
+    part = run([SHARE], RATIO_ELEMENTS, ratio_values(), [2012, 2013, 2014], only_units={"D2", "K4"})
     assert set(part) == {k for k in full if k[1] in {"D2", "K4"}}
     assert all(part[k] == full[k] for k in part)
     lean = run([SHARE], RATIO_ELEMENTS, ratio_values(), [2012, 2013, 2014], include_no_data=False)
@@ -734,7 +760,7 @@ def test_indicator_outside_the_tree_and_bad_specs():
     bad = IndicatorSpec(
         code="bad", kind="ratio", city="C", comparator=">=", target=1, deadline=D2015
     )
-    with pytest.raises(ValueError, match="bad.*needs a ratio"):
+    with pytest.raises(ValueError, match=r"bad.*needs a ratio"):
         run([bad], RATIO_ELEMENTS, {}, [2014])
     unknown = IndicatorSpec(
         code="u", kind="value", city="C", comparator=">=", target=1, deadline=D2015,

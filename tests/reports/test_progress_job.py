@@ -26,9 +26,13 @@ COMMUNITIES = ["441900003001", "441900003002", "441900101001"]
 def plan(tree):
     def element(code, **kw):
         defaults = dict(
-            name_zh=code, value_type="integer", period_type="year", aggregation="sum",
-            temporal="last", level="community",
-        )  # fmt: skip
+            name_zh=code,
+            value_type="integer",
+            period_type="year",
+            aggregation="sum",
+            temporal="last",
+            level="community",
+        )
         return DataElement.objects.create(code=code, **{**defaults, **kw})
 
     pop = element("population.resident")
@@ -37,14 +41,32 @@ def plan(tree):
     p = Plan.objects.create(code="dg-test", city=tree["441900"], title_zh="测试规划")
     goal = Goal.objects.create(plan=p, code="19", title_zh="志愿服务")
     Indicator.objects.create(
-        code="dg.vol.share", plan=p, goal=goal, name_zh="志愿者占比", kind="ratio",
-        numerator=vol, denominator=pop, factor=100, comparator=">=", target=12,
-        deadline=date(2015, 12, 31), quote="12%以上", unit="%",
-    )  # fmt: skip
+        code="dg.vol.share",
+        plan=p,
+        goal=goal,
+        name_zh="志愿者占比",
+        kind="ratio",
+        numerator=vol,
+        denominator=pop,
+        factor=100,
+        comparator=">=",
+        target=12,
+        deadline=date(2015, 12, 31),
+        quote="12%以上",
+        unit="%",
+    )
     Indicator.objects.create(
-        code="dg.trainees", plan=p, goal=goal, name_zh="培训人次", kind="value",
-        element=trainees, comparator=">=", target=1000, deadline=date(2015, 12, 31), quote="1000人次",
-    )  # fmt: skip
+        code="dg.trainees",
+        plan=p,
+        goal=goal,
+        name_zh="培训人次",
+        kind="value",
+        element=trainees,
+        comparator=">=",
+        target=1000,
+        deadline=date(2015, 12, 31),
+        quote="1000人次",
+    )
     return p
 
 
@@ -130,9 +152,13 @@ def test_sql_roll_up_matches_the_engine_on_raw_periods(plan):
             for e in DataElement.objects.all()
         }
         return engine.compute_progress(
-            indicators=[services.indicator_spec(i) for i in indicators], elements=elements,
-            units=nodes, values=values, years=[2014], as_of=as_of,
-        )  # fmt: skip
+            indicators=[services.indicator_spec(i) for i in indicators],
+            elements=elements,
+            units=nodes,
+            values=values,
+            years=[2014],
+            as_of=as_of,
+        )
 
     assert computed(rolled) == computed(raw)
 
@@ -149,9 +175,20 @@ def test_export_progress_prints_latest_rows(plan):
     city = rows[("dg.vol.share", "441900")]
     assert city["period"] == "2014" and city["value"] == 13.0 and city["status"] == "achieved"
     assert list(city) == [
-        "indicator", "org_unit", "period", "value", "numerator", "denominator", "target",
-        "comparator", "deadline", "expected", "status", "forecast", "completeness",
-    ]  # fmt: skip
+        "indicator",
+        "org_unit",
+        "period",
+        "value",
+        "numerator",
+        "denominator",
+        "target",
+        "comparator",
+        "deadline",
+        "expected",
+        "status",
+        "forecast",
+        "completeness",
+    ]
     out = io.StringIO()
     call_command("export_progress", "--format", "csv", "--as-of", "2013", stdout=out)
     lines = out.getvalue().splitlines()
@@ -172,7 +209,7 @@ def snapshot():
             r.expected,
             r.forecast,
             r.completeness,
-        )  # fmt: skip
+        )
         for r in ProgressRow.objects.select_related("indicator", "org_unit")
     }
 
@@ -186,8 +223,11 @@ def test_incremental_recompute_after_approvals_equals_a_full_recompute(
             put("population.resident", unit, year, rng.randint(1000, 5000))
             put("volunteers.registered", unit, year, rng.randint(0, 500))
     services.progress_recompute()  # as of today, like the incremental runs
-    official = {"441900003001": cast["alice"], "441900003002": cast["alice"],
-                "441900101001": cast["dave"]}  # fmt: skip
+    official = {
+        "441900003001": cast["alice"],
+        "441900003002": cast["alice"],
+        "441900101001": cast["dave"],
+    }
     for _round in range(6):
         unit = OrgUnit.objects.get(code=rng.choice(COMMUNITIES))
         element = DataElement.objects.get(
@@ -201,9 +241,13 @@ def test_incremental_recompute_after_approvals_equals_a_full_recompute(
             with django_capture_on_commit_callbacks(execute=True):
                 values_reopen(actor=cast["bob"], values=[existing], comment="更正")
         value = value_save(
-            actor=official[unit.code], element=element, org_unit=unit, period=period,
-            value=Decimal(rng.randint(1, 900)), submit=True,
-        )  # fmt: skip
+            actor=official[unit.code],
+            element=element,
+            org_unit=unit,
+            period=period,
+            value=Decimal(rng.randint(1, 900)),
+            submit=True,
+        )
         with django_capture_on_commit_callbacks(execute=True) as callbacks:
             values_approve(actor=cast["bob"], values=[value])
         assert len(callbacks) == 1  # the incremental job was enqueued
@@ -221,10 +265,13 @@ def test_approval_is_computed_by_the_live_worker(plan, cast, live_celery):
 
     put("population.resident", "441900003001", 2013, 1000)
     value = value_save(
-        actor=cast["alice"], element=DataElement.objects.get(code="volunteers.registered"),
-        org_unit=OrgUnit.objects.get(code="441900003001"), period=Period.year_of(2013),
-        value=Decimal(150), submit=True,
-    )  # fmt: skip
+        actor=cast["alice"],
+        element=DataElement.objects.get(code="volunteers.registered"),
+        org_unit=OrgUnit.objects.get(code="441900003001"),
+        period=Period.year_of(2013),
+        value=Decimal(150),
+        submit=True,
+    )
     values_approve(actor=cast["bob"], values=[value])
     city = wait_for(
         lambda: ProgressRow.objects.filter(

@@ -22,9 +22,7 @@ from reports.progress import (
 
 LEVELS_BY_DEPTH = ["city", "district", "town", "community", "grid", "grid", "grid", "grid"]
 YEARS = [2012, 2013, 2014]
-PROFILE = settings(
-    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow]
-)
+PROFILE = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 @st.composite

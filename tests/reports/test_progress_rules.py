@@ -115,7 +115,7 @@ def test_tree_roots_subtrees_and_cycles():
     )
     assert tree.roots == ["C"]
     assert tree.subtree("C") == ["C", "A", "A1", "B"]
-    assert tree.ancestors("A1") == ["A", "C"]
+    assert tree.ancestors("A1") == ("A", "C")
     assert tree.subtree("missing") == []
     with pytest.raises(ValueError, match="cycle"):
         OrgTree([OrgUnitNode("X", "Y", "town"), OrgUnitNode("Y", "X", "town")])
