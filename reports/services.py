@@ -171,36 +171,38 @@ def load_values_raw(
     return out
 
 
+# One hash aggregate per (element, unit, year, period type): the sum for flows and, for stocks,
+# the latest value found as max("period value") — period strings of one type sort by time.
+# No ORDER BY inside an aggregate, so PostgreSQL never sorts the millions of monthly rows.
 _ROLLUP_SQL = """
-WITH v AS (
-    SELECT dv.element_id, dv.org_unit_id, dv.period_end, dv.value::float8 AS value, e.temporal,
-           EXTRACT(YEAR FROM dv.period_end)::int AS y,
-           CASE WHEN length(dv.period) = 4 THEN 0
-                WHEN (length(dv.period) = 6) = (e.period_type = 'quarter') THEN 1
-                ELSE 2 END AS priority
-    FROM districts_datavalue dv
-    JOIN targets_dataelement e ON e.id = dv.element_id
-    WHERE dv.element_id = ANY(%(elements)s) AND dv.state = ANY(%(states)s)
-      AND dv.period_start <= %(as_of)s AND dv.org_unit_id = ANY(%(units)s)
-), best AS (
-    SELECT element_id, org_unit_id, y, min(priority) AS priority FROM v GROUP BY 1, 2, 3
-)
-SELECT v.element_id, v.org_unit_id, v.y,
-       CASE WHEN min(v.temporal) = 'sum' AND min(v.priority) > 0 THEN sum(v.value)
-            ELSE (array_agg(v.value ORDER BY v.period_end DESC))[1] END
-FROM v JOIN best USING (element_id, org_unit_id, y)
-WHERE v.priority = best.priority
-GROUP BY v.element_id, v.org_unit_id, v.y
+SELECT dv.element_id, dv.org_unit_id, left(dv.period, 4), length(dv.period),
+       sum(dv.value)::float8, max(dv.period || ' ' || dv.value::text)
+FROM districts_datavalue dv
+WHERE dv.element_id = ANY(%(elements)s) AND dv.state = ANY(%(states)s)
+  AND dv.period_start <= %(as_of)s {unit_filter}
+GROUP BY 1, 2, 3, 4
 """
+# Above this many units the filter costs more than reading the other units' rows and
+# dropping them in Python.
+_UNIT_FILTER_LIMIT = 2000
+_LENGTH_TYPE = {4: "year", 6: "quarter", 7: "month"}
 
 
 def _load_values_rolled_up(codes, unit_ids, as_of, states) -> dict[tuple[str, str, str], float]:
+    """Months and quarters rolled into years by the engine's rule: the year's own value wins,
+    then sub-periods of the element's declared type, then the other sub-period type; ``sum``
+    for flows, the latest value for stocks."""
     unit_codes = dict(OrgUnit.objects.filter(id__in=unit_ids).values_list("id", "code"))
-    out: dict[tuple[str, str, str], float] = {}
-    year_text = {}
-    with connection.cursor() as cursor:
+    elements = {
+        e.id: (e.code, e.temporal, e.period_type)
+        for e in DataElement.objects.filter(id__in=list(codes))
+    }
+    best: dict[tuple[str, str, str], tuple[int, float]] = {}
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL work_mem = '256MB'")  # keep the hash aggregate in memory
+        small = len(unit_ids) <= _UNIT_FILTER_LIMIT
         cursor.execute(
-            _ROLLUP_SQL,
+            _ROLLUP_SQL.format(unit_filter="AND dv.org_unit_id = ANY(%(units)s)" if small else ""),
             {
                 "elements": list(codes),
                 "states": list(states),
@@ -209,13 +211,25 @@ def _load_values_rolled_up(codes, unit_ids, as_of, states) -> dict[tuple[str, st
             },
         )
         while batch := cursor.fetchmany(50000):
-            for element_id, unit_id, year, value in batch:
-                code = unit_codes.get(unit_id)
-                if code is None:
+            for element_id, unit_id, year, length, total, last in batch:
+                unit = unit_codes.get(unit_id)
+                if unit is None:
                     continue
-                y = year_text.get(year) or year_text.setdefault(year, str(year))
-                out[(codes[element_id], code, y)] = value
-    return out
+                code, temporal, period_type = elements[element_id]
+                kind = _LENGTH_TYPE[length]
+                # (a yearly element's months beat its quarters, as in the engine)
+                preferred = kind == period_type or (period_type == "year" and kind == "month")
+                priority = 0 if kind == "year" else (1 if preferred else 2)
+                key = (code, unit, year)
+                held = best.get(key)
+                if held is not None and held[0] <= priority:
+                    continue
+                if priority and temporal == "sum":
+                    value = total
+                else:
+                    value = float(last.rpartition(" ")[2])
+                best[key] = (priority, value)
+    return {key: value for key, (_priority, value) in best.items()}
 
 
 def _years(indicators: list[Indicator], values, as_of: date) -> list[int]:
@@ -350,7 +364,7 @@ _COLUMNS = (
 
 def _num(x: float | None, places: int = 6) -> str | None:
     """Stored decimals are rounded here, at the edge; non-finite values are not stored."""
-    if x is None or not math.isfinite(x):
+    if x is None or not math.isfinite(x) or abs(x) >= _MAX_STORED:
         return None
     return f"{x:.{places}f}"
 
@@ -384,7 +398,6 @@ def _store(rows, indicator_ids: dict[str, int], unit_ids: dict[str, int], run, o
     """Replace the stored rows of the run's scope with ``rows`` in one transaction, so readers
     see either the old or the new picture, never a gap."""
     now = timezone.now()
-    tuples = [_row_tuple(r, indicator_ids, unit_ids, run.id, now) for r in rows]
     with transaction.atomic():
         stale = ProgressRow.objects.filter(indicator_id__in=list(indicator_ids.values()))
         if only is not None:
@@ -393,22 +406,55 @@ def _store(rows, indicator_ids: dict[str, int], unit_ids: dict[str, int], run, o
             with connection.cursor() as cursor:
                 cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_PROGRESS_WRITE_LOCK])
             stale._raw_delete(stale.db)
-            _copy_rows(tuples)
+            _copy_rows(rows, indicator_ids, unit_ids, run.id, now)
         else:
             stale.delete()
             ProgressRow.objects.bulk_create(
-                [ProgressRow(**dict(zip(_COLUMNS, t, strict=True))) for t in tuples],
+                [
+                    ProgressRow(
+                        **dict(
+                            zip(
+                                _COLUMNS,
+                                _row_tuple(r, indicator_ids, unit_ids, run.id, now),
+                                strict=True,
+                            )
+                        )
+                    )
+                    for r in rows
+                ],
                 batch_size=2000,
             )
-    return len(tuples)
+    return len(rows)
 
 
-def _copy_rows(tuples: list[tuple]) -> None:
+# numeric(24, 6) holds 18 integer digits; a ratio over a near-zero target can exceed that
+# (and an infinity never fits): such a figure is not stored rather than failing the run.
+_MAX_STORED = 1e17
+
+
+def _copy_number(x: float | None) -> str:
+    """A number in COPY text format; the numeric column rounds it to its scale on input."""
+    if x is None or x != x or not -_MAX_STORED < x < _MAX_STORED:
+        return "\\N"
+    return repr(x)
+
+
+def _copy_rows(rows, indicator_ids, unit_ids, run_id: int, now) -> None:
     """PostgreSQL COPY: an order of magnitude faster than INSERTs for a full recompute."""
+    n = _copy_number
+    tail = f"\t{run_id}\t{now.isoformat()}\n"
+    period_ends: dict[str, str] = {}
     buffer = io.StringIO()
-    for t in tuples:
-        buffer.write("\t".join("\\N" if v is None else str(v) for v in t))
-        buffer.write("\n")
+    write = buffer.write
+    for r in rows:
+        end = period_ends.get(r.period) or period_ends.setdefault(r.period, f"{r.period[:4]}-12-31")
+        write(
+            f"{indicator_ids[r.indicator]}\t{unit_ids[r.org_unit]}\t{r.period}\t{end}\t"
+            f"{n(r.value)}\t{n(r.numerator)}\t{n(r.denominator)}\t{n(r.target)}\t"
+            f"{r.comparator}\t{r.deadline}\t{n(r.percent_of_target)}\t{n(r.expected)}\t"
+            f"{r.status}\t{n(r.forecast)}\t{n(r.completeness)}\t{n(r.share_of_total)}\t"
+            f"{n(r.ratio)}\t{n(r.score)}{tail}"
+        )
     buffer.seek(0)
     with connection.cursor() as cursor:
         cursor.cursor.copy_expert(
