@@ -184,7 +184,7 @@ GROUP BY 1, 2, 3, 4
 """
 # Above this many units the filter costs more than reading the other units' rows and
 # dropping them in Python.
-_UNIT_FILTER_LIMIT = 2000
+_UNIT_FILTER_LIMIT = 5000
 _LENGTH_TYPE = {4: "year", 6: "quarter", 7: "month"}
 
 
@@ -308,7 +308,10 @@ def progress_recompute(
     started = time.perf_counter()
     try:
         indicators = _indicators(scope)
-        only = _with_ancestors(scope.unit_codes) if scope.unit_codes else None
+        only = None
+        if scope.unit_codes:
+            only = _with_ancestors(scope.unit_codes)
+            indicators = _plans_containing(indicators, scope.unit_codes)
         rows, unit_ids, values_read = progress_compute(
             indicators=indicators, as_of=as_of, only_unit_codes=only
         )
@@ -330,6 +333,12 @@ def progress_recompute(
     run.duration_ms = int((time.perf_counter() - started) * 1000)
     run.save()
     return run
+
+
+def _plans_containing(indicators: list[Indicator], unit_codes: Iterable[str]) -> list[Indicator]:
+    """A change at a unit moves only the indicators of plans whose city contains it."""
+    paths = list(OrgUnit.objects.filter(code__in=list(unit_codes)).values_list("path", flat=True))
+    return [i for i in indicators if any(p.startswith(i.plan.city.path) for p in paths)]
 
 
 def _with_ancestors(unit_codes: Iterable[str]) -> set[str]:
