@@ -131,7 +131,24 @@ CELERY_BEAT_SCHEDULE = {
         "task": "reports.tasks.recompute_all_progress",
         "schedule": crontab(hour=2, minute=0),
     },
+    # Supervision (督查督办): reminders before and after deadlines and escalation, every
+    # morning; idempotent, so a second beat or a redelivered task sends nothing twice.
+    "supervision-send-reminders-daily": {
+        "task": "supervision.tasks.send_reminders",
+        "schedule": crontab(hour=8, minute=30),
+    },
 }
+
+# Supervision reminders. Deadlines, reminder days and escalation delays are per schedule
+# (supervision.ReportingSchedule, seeded by `manage.py seed_schedules`); these are global.
+REMINDER_HORIZON_DAYS = int(os.environ.get("REMINDER_HORIZON_DAYS", "366"))
+"""Periods whose deadline is older than this are no longer listed as late or chased."""
+REMINDER_EMAIL_ENABLED = env_bool("REMINDER_EMAIL_ENABLED", True)
+REMINDER_EMAIL_SUBJECT_PREFIX = os.environ.get(
+    "REMINDER_EMAIL_SUBJECT_PREFIX", "[社会建设目标监测平台] "
+)
+REMINDER_PORTAL_URL = os.environ.get("REMINDER_PORTAL_URL", "http://127.0.0.1:8000")
+"""The portal's address as users reach it, for the links in reminder e-mails."""
 
 REST_FRAMEWORK = {
     # Token first: an anonymous request is answered 401 with `WWW-Authenticate: Token`.
@@ -150,6 +167,7 @@ REST_FRAMEWORK = {
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "config.api.ContentNegotiation",
     "DEFAULT_THROTTLE_CLASSES": ["config.api.TokenRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {"token": os.environ.get("API_THROTTLE_RATE", "10000/hour")},
     "EXCEPTION_HANDLER": "config.api.exception_handler",

@@ -1,0 +1,91 @@
+"""Admin for schedules (edited by administrators) and the read-only records of the reminder
+job. Non-superuser staff see only rows inside their scope (districts.scopes)."""
+
+from django.contrib import admin
+
+from districts.admin import ScopedAdmin
+
+from .models import Notification, PeriodReopen, Reminder, ReminderRun, ReportingSchedule
+
+
+@admin.register(ReportingSchedule)
+class ReportingScheduleAdmin(admin.ModelAdmin):
+    list_display = (
+        "code",
+        "name_zh",
+        "period_type",
+        "element",
+        "plan",
+        "root",
+        "deadline_rule",
+        "due_months_after",
+        "due_day",
+        "due_days_after_end",
+        "escalate_after_days",
+        "is_active",
+    )
+    list_filter = ("period_type", "is_active", "deadline_rule")
+    search_fields = ("code", "name_zh", "name_en", "element__code", "plan__code")
+    raw_id_fields = ("element", "plan", "root")
+
+
+class ReadOnlyScopedAdmin(ScopedAdmin):
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Reminder)
+class ReminderAdmin(ReadOnlyScopedAdmin):
+    list_display = (
+        "created_at",
+        "org_unit",
+        "period",
+        "kind",
+        "recipient",
+        "audience",
+        "deadline",
+        "missing",
+        "email_state",
+    )
+    list_filter = ("audience", "email_state", "schedule")
+    search_fields = ("org_unit__code", "org_unit__name_zh", "recipient__username", "period")
+    list_select_related = ("org_unit", "recipient")
+
+
+@admin.register(Notification)
+class NotificationAdmin(ReadOnlyScopedAdmin):
+    list_display = ("created_at", "recipient", "kind", "org_unit", "period", "read_at")
+    list_filter = ("kind",)
+    search_fields = ("recipient__username", "org_unit__code", "period")
+    list_select_related = ("org_unit", "recipient")
+
+
+@admin.register(PeriodReopen)
+class PeriodReopenAdmin(ReadOnlyScopedAdmin):
+    list_display = ("at", "org_unit", "period", "actor", "value_count", "reason")
+    search_fields = ("org_unit__code", "org_unit__name_zh", "period", "reason")
+    list_select_related = ("org_unit", "actor")
+
+
+@admin.register(ReminderRun)
+class ReminderRunAdmin(admin.ModelAdmin):
+    list_display = (
+        "started_at",
+        "as_of",
+        "trigger",
+        "state",
+        "units_late",
+        "claimed",
+        "emailed",
+        "email_failed",
+    )
+    list_filter = ("state", "trigger")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
