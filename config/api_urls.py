@@ -1,3 +1,22 @@
 """/api/v1/ routes (SPEC §4.5)."""
 
-urlpatterns: list = []
+from django.urls import re_path
+from rest_framework.routers import SimpleRouter
+
+from config.api import not_found
+from districts.api import DataValueViewSet, OrgUnitViewSet, UploadViewSet
+from reports.api import ProgressViewSet
+from targets.api import DataElementViewSet, IndicatorViewSet, PlanViewSet
+
+app_name = "api"
+
+router = SimpleRouter(trailing_slash=True)
+router.register("org-units", OrgUnitViewSet, basename="org-unit")
+router.register("plans", PlanViewSet, basename="plan")
+router.register("indicators", IndicatorViewSet, basename="indicator")
+router.register("data-elements", DataElementViewSet, basename="data-element")
+router.register("data-values", DataValueViewSet, basename="data-value")
+router.register("uploads", UploadViewSet, basename="upload")
+router.register("progress", ProgressViewSet, basename="progress")
+
+urlpatterns = [*router.urls, re_path(r"^.*$", not_found, name="not-found")]

@@ -58,6 +58,8 @@ class OrgUnitOut(serializers.ModelSerializer):
     retrieve=extend_schema(summary="One org unit"),
 )
 class OrgUnitViewSet(ApiViewMixin, viewsets.ReadOnlyModelViewSet):
+    """The org-unit tree (catalog: every signed-in user reads it), looked up by code."""
+
     lookup_field = "code"
     lookup_value_regex = r"[^/]+"
     filterset_class = OrgUnitFilterSet
@@ -112,7 +114,7 @@ def parse_value(raw: str, element: DataElement) -> Decimal:
         raise serializers.ValidationError({"value": [str(exc)]}) from None
 
 
-_WRITE_STATES = [(DataValue.DRAFT, "草稿（draft）"), (DataValue.SUBMITTED, "提交审核（submitted）")]
+WRITE_STATES = [(DataValue.DRAFT, "草稿（draft）"), (DataValue.SUBMITTED, "提交审核（submitted）")]
 _STATE_HELP = (
     "submitted 提交审核；draft 仅保存（keeps a submitted value submitted）。"
     "审核用 approve/reject（reviewers use the approve and reject actions）。"
@@ -120,6 +122,8 @@ _STATE_HELP = (
 
 
 class DataValueCreateIn(serializers.Serializer):
+    """One value; ``value`` is read with the element's rules once the scope has been checked."""
+
     element = serializers.SlugRelatedField(
         slug_field="code", queryset=DataElement.objects.select_related("not_above")
     )
@@ -128,7 +132,7 @@ class DataValueCreateIn(serializers.Serializer):
     value = ValueInputField()
     comment = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
     state = serializers.ChoiceField(
-        choices=_WRITE_STATES, required=False, default=DataValue.DRAFT, help_text=_STATE_HELP
+        choices=WRITE_STATES, required=False, default=DataValue.DRAFT, help_text=_STATE_HELP
     )
     version = serializers.IntegerField(
         required=False,
@@ -143,25 +147,17 @@ class DataValueCreateIn(serializers.Serializer):
         except PeriodError as exc:
             raise serializers.ValidationError(str(exc)) from None
 
-    def validate(self, data):
-        data["value"] = parse_value(data["value"], data["element"])
-        return data
-
 
 class DataValuePatchIn(serializers.Serializer):
-    """Any of value, comment and state; what is left out keeps its current content."""
+    """Any of value, comment and state; what is left out keeps its current content. The value
+    is read with its element's rules once the caller's scope has been checked."""
 
     value = ValueInputField(required=False)
     comment = serializers.CharField(required=False, allow_blank=True, max_length=2000)
-    state = serializers.ChoiceField(choices=_WRITE_STATES, required=False, help_text=_STATE_HELP)
+    state = serializers.ChoiceField(choices=WRITE_STATES, required=False, help_text=_STATE_HELP)
     version = serializers.IntegerField(
         required=False, min_value=0, help_text="读取时的版本；不符则 409（or send If-Match）"
     )
-
-    def validate(self, data):
-        if "value" in data:
-            data["value"] = parse_value(data["value"], self.context["element"])
-        return data
 
 
 class ApproveIn(serializers.Serializer):
@@ -207,7 +203,7 @@ ETAG = OpenApiParameter(
     str,
     OpenApiParameter.HEADER,
     response=[200, 201],
-    description="数值的版本（the value's version), for If-Match",
+    description="数值的版本，供 If-Match 使用（the value's version, for If-Match）",
 )
 
 
@@ -224,13 +220,13 @@ def expected_version(request, body_version: int | None) -> tuple[int | None, str
     if header == "*":
         return body_version, ("body" if body_version is not None else "any")
     tag = header.split(",")[0].strip().removeprefix("W/").strip('"')
-    if not tag.isdigit():
+    if not (tag.isascii() and tag.isdigit()):
         raise exceptions.ValidationError(
             {
                 "If-Match": [
                     bilingual('If-Match 须为 ETag，如 "3"', 'If-Match must be an ETag like "3"')
                 ]
-            }  # fmt: skip
+            }
         )
     if body_version is not None and body_version != int(tag):
         raise exceptions.ValidationError(
@@ -305,6 +301,9 @@ def _require(user, action: str, unit: OrgUnit) -> None:
 class DataValueViewSet(
     ApiViewMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
 ):
+    """Reported values inside the caller's scope; written only through districts.services."""
+
+    lookup_value_regex = r"[^/]+"  # anything but a number is then a JSON 404, not Django's
     filterset_class = DataValueFilterSet
     serializer_class = DataValueOut
     output_serializer_class = DataValueOut
@@ -352,15 +351,16 @@ class DataValueViewSet(
         data = form.validated_data
         element, unit, period = data["element"], data["org_unit"], data["period"]
         _require(request.user, scopes.WRITE, unit)
+        number = parse_value(data["value"], element)
         expected, via = expected_version(request, data.get("version"))
         exists = DataValue.objects.filter(
             element=element, org_unit=unit, period=str(period)
         ).exists()
         if via == "any" and not exists:
             raise _stale(None, via)
-        _check_not_above(element, unit, period, data["value"])
+        _check_not_above(element, unit, period, number)
         value = self._save(
-            element=element, org_unit=unit, period=period, value=data["value"],
+            element=element, org_unit=unit, period=period, value=number,
             comment=data["comment"], submit=data["state"] == DataValue.SUBMITTED,
             expected_version=expected, via=via,
         )  # fmt: skip
@@ -368,12 +368,14 @@ class DataValueViewSet(
 
     def partial_update(self, request, *args, **kwargs):
         current = self.get_object()
-        form = DataValuePatchIn(data=request.data, context={"element": current.element})
+        form = DataValuePatchIn(data=request.data)
         form.is_valid(raise_exception=True)
         data = form.validated_data
         _require(request.user, scopes.WRITE, current.org_unit)
+        if "value" in data:
+            data["value"] = parse_value(data["value"], current.element)
         expected, via = expected_version(request, data.get("version"))
-        if via is None and not {"value", "comment"} <= data.keys():
+        if expected is None and not {"value", "comment"} <= data.keys():
             # What the client left out is filled in from the row just read: if the row changes
             # before the write, that would overwrite someone else's edit, so guard with it.
             expected = current.version
@@ -387,7 +389,7 @@ class DataValueViewSet(
         )  # fmt: skip
         return self._respond(value)
 
-    def _review(self, request, service, **kwargs) -> Response:
+    def _review(self, request, service) -> Response:
         current = self.get_object()
         form = self.get_serializer(data=request.data)
         form.is_valid(raise_exception=True)
@@ -539,11 +541,14 @@ class UploadViewSet(
 ):
     """Uploads are visible to their creator and to administrators."""
 
+    lookup_value_regex = r"[^/]+"
     filterset_class = UploadJobFilterSet
     output_serializer_class = UploadOut
     parser_classes = [MultiPartParser, FormParser]
 
     def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # drf-spectacular, no user
+            return UploadJob.objects.none()
         queryset = UploadJob.objects.select_related("created_by").order_by("-created_at", "-id")
         if not scopes.is_admin(self.request.user):
             queryset = queryset.filter(created_by=self.request.user)

@@ -23,11 +23,32 @@ class PeriodFormField(forms.CharField):
         try:
             return str(parse_period(value))
         except PeriodError as exc:
-            raise forms.ValidationError(str(exc)) from None
+            # django-filter %-formats messages: the reason goes in as a parameter.
+            raise forms.ValidationError("%(reason)s", params={"reason": str(exc)}) from None
 
 
 class PeriodFilter(django_filters.CharFilter):
     field_class = PeriodFormField
+
+
+class FilterSet(django_filters.FilterSet):
+    """The API's filter sets: a choice or ordering parameter that is present must have a value.
+    ``?state=`` is a 400 like ``?state=bogus`` rather than a silent "any" — leave the parameter
+    out for that. (Free-text filters such as ``?org_unit=`` keep django-filter's reading of an
+    empty value as no filter.)"""
+
+    _STRICT = (django_filters.ChoiceFilter, django_filters.MultipleChoiceFilter)
+
+    def is_valid(self) -> bool:
+        valid = super().is_valid()
+        for name, declared in self.filters.items():
+            if isinstance(declared, self._STRICT) and "" in self.data.getlist(name, []):
+                self.form.add_error(
+                    name,
+                    "不能为空；不筛选请省略该参数（may not be empty: leave the parameter out）",
+                )
+                valid = False
+        return valid
 
 
 class StableOrderingFilter(django_filters.OrderingFilter):
@@ -41,7 +62,7 @@ class StableOrderingFilter(django_filters.OrderingFilter):
         return qs
 
 
-class OrgUnitFilterSet(django_filters.FilterSet):
+class OrgUnitFilterSet(FilterSet):
     parent = django_filters.CharFilter(
         field_name="parent__code", help_text="上级单位代码（code of the parent unit）"
     )
@@ -55,7 +76,7 @@ class OrgUnitFilterSet(django_filters.FilterSet):
         fields = ["parent", "level"]
 
 
-class DataValueFilterSet(django_filters.FilterSet):
+class DataValueFilterSet(FilterSet):
     org_unit = django_filters.CharFilter(field_name="org_unit__code", help_text="单位代码")
     element = django_filters.CharFilter(field_name="element__code", help_text="数据项代码")
     period = PeriodFilter(help_text="期间：2015、2015Q3 或 2015-07")
@@ -75,7 +96,7 @@ class DataValueFilterSet(django_filters.FilterSet):
         fields = ["org_unit", "element", "period", "state"]
 
 
-class UploadJobFilterSet(django_filters.FilterSet):
+class UploadJobFilterSet(FilterSet):
     state = django_filters.ChoiceFilter(choices=UploadJob.STATE_CHOICES)
     ordering = StableOrderingFilter(fields=(("id", "id"), ("created_at", "created_at")))
 

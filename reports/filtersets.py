@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import django_filters
 
-from districts.filtersets import PeriodFilter, StableOrderingFilter
+from districts.filtersets import FilterSet, PeriodFilter, StableOrderingFilter
 
 from .models import STATUS_CHOICES, ProgressRow
 
 
-class ProgressFilterSet(django_filters.FilterSet):
+class ProgressFilterSet(FilterSet):
     indicator = django_filters.CharFilter(field_name="indicator__code", help_text="指标代码")
     org_unit = django_filters.CharFilter(field_name="org_unit__code", help_text="单位代码")
     period = PeriodFilter(help_text="期间：2015、2015Q3 或 2015-07")

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import django_filters
 
-from districts.filtersets import StableOrderingFilter
+from districts.filtersets import FilterSet, StableOrderingFilter
 
 from .models import DataElement, Indicator, Plan
 
 
-class PlanFilterSet(django_filters.FilterSet):
+class PlanFilterSet(FilterSet):
     city = django_filters.CharFilter(field_name="city__code", help_text="城市代码（city code）")
     method = django_filters.ChoiceFilter(choices=Plan.METHODS)
     ordering = StableOrderingFilter(
@@ -22,7 +22,7 @@ class PlanFilterSet(django_filters.FilterSet):
         fields = ["city", "method"]
 
 
-class IndicatorFilterSet(django_filters.FilterSet):
+class IndicatorFilterSet(FilterSet):
     plan = django_filters.CharFilter(field_name="plan__code", help_text="规划代码（plan code）")
     city = django_filters.CharFilter(
         field_name="plan__city__code", help_text="规划所属城市代码（city code of the plan）"
@@ -40,7 +40,7 @@ class IndicatorFilterSet(django_filters.FilterSet):
         fields = ["plan", "city", "goal", "kind"]
 
 
-class DataElementFilterSet(django_filters.FilterSet):
+class DataElementFilterSet(FilterSet):
     value_type = django_filters.ChoiceFilter(choices=DataElement.VALUE_TYPES)
     period_type = django_filters.ChoiceFilter(choices=DataElement.PERIOD_TYPES)
     aggregation = django_filters.ChoiceFilter(choices=DataElement.AGGREGATIONS)

@@ -1,3 +1,4 @@
+from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
 from districts.services import OrgUnitImportError
@@ -14,3 +15,5 @@ class Command(BaseCommand):
         except (PlanFileError, OrgUnitImportError) as exc:
             raise CommandError(str(exc)) from exc
         self.stdout.write(summary)
+        # Reporting deadlines come with the catalog: without schedules nothing is chased.
+        call_command("seed_schedules", stdout=self.stdout)
