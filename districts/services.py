@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
@@ -10,10 +10,13 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from targets.models import DataElement
+
 from . import scopes
 from .models import DataValue, DataValueChange, OrgUnit, RoleAssignment
 from .periods import Period
 from .tabular import TabularError, order_orgunit_rows, parse_orgunit_file
+from .uploads import ElementRule, check_value
 
 
 class OrgUnitImportError(ValueError):
@@ -189,7 +192,9 @@ def reference_orgunits_load(*, divisions: dict) -> OrgUnitImportResult:
                 # Functional areas (大鹏新区, 深汕特别合作区) have no statistical division code:
                 # the portal gives them a stable one derived from the pinyin name, and says so.
                 code = f"{city['code']}-{d['name_en'].split()[0].lower().replace('-', '')}"
-                source = f"无官方区划代码，代码由本平台分配（no official code; assigned here）. {source}"
+                source = (
+                    f"无官方区划代码，代码由本平台分配（no official code; assigned here）. {source}"
+                )
             upsert(
                 code,
                 city_unit,
@@ -212,8 +217,17 @@ class StaleVersionError(ValidationError):
     """The value changed since the client read it (a concurrent edit)."""
 
 
-def _record(value: DataValue, *, action: str, actor, source: str, old_value=None,
-            old_state: str = "", comment: str = "", upload=None) -> DataValueChange:  # fmt: skip
+def _record(
+    value: DataValue,
+    *,
+    action: str,
+    actor,
+    source: str,
+    old_value=None,
+    old_state: str = "",
+    comment: str = "",
+    upload=None,
+) -> DataValueChange:
     return DataValueChange.objects.create(
         data_value=value,
         element_code=value.element.code,
@@ -284,11 +298,18 @@ def value_save(
             if expected_version not in (None, 0):
                 raise StaleVersionError({"version": "该数值已被删除（value no longer exists）"})
             row = DataValue.objects.create(
-                element=element, org_unit=org_unit, period=str(period), period_start=period.start,
+                element=element,
+                org_unit=org_unit,
+                period=str(period),
+                period_start=period.start,
                 period_end=period.end,
-                value=value, comment=comment, source=source, created_by=actor, updated_by=actor,
+                value=value,
+                comment=comment,
+                source=source,
+                created_by=actor,
+                updated_by=actor,
                 state=DataValue.SUBMITTED if submit else DataValue.DRAFT,
-            )  # fmt: skip
+            )
             _record(row, action="create", actor=actor, source=source, comment=comment)
             return row
         if expected_version is not None and existing.version != expected_version:
@@ -312,13 +333,29 @@ def value_save(
         existing.source, existing.updated_by = source, actor
         existing.version += 1
         existing.save()
-        _record(existing, action="update", actor=actor, source=source, old_value=old_value,
-                old_state=old_state, comment=comment)  # fmt: skip
+        _record(
+            existing,
+            action="update",
+            actor=actor,
+            source=source,
+            old_value=old_value,
+            old_state=old_state,
+            comment=comment,
+        )
         return existing
 
 
-def _transition(*, actor, values, action: str, to_state: str, from_states: set[str],
-                scope_action: str, comment: str = "", source: str = "form") -> list[DataValue]:  # fmt: skip
+def _transition(
+    *,
+    actor,
+    values,
+    action: str,
+    to_state: str,
+    from_states: set[str],
+    scope_action: str,
+    comment: str = "",
+    source: str = "form",
+) -> list[DataValue]:
     """Move values between review states, all or none; each move is recorded."""
     changed: list[DataValue] = []
     with transaction.atomic():
@@ -345,8 +382,15 @@ def _transition(*, actor, values, action: str, to_state: str, from_states: set[s
                 row.reviewed_by, row.reviewed_at, row.review_comment = actor, now, comment
                 fields += ["reviewed_by", "reviewed_at", "review_comment"]
             row.save(update_fields=fields)
-            _record(row, action=action, actor=actor, source=source, old_value=row.value,
-                    old_state=old_state, comment=comment)  # fmt: skip
+            _record(
+                row,
+                action=action,
+                actor=actor,
+                source=source,
+                old_value=row.value,
+                old_state=old_state,
+                comment=comment,
+            )
             changed.append(row)
         if action in ("approve", "reopen"):
             _after_approval_change(changed)
@@ -354,32 +398,208 @@ def _transition(*, actor, values, action: str, to_state: str, from_states: set[s
 
 
 def values_submit(*, actor, values, source: str = "form") -> list[DataValue]:
-    return _transition(actor=actor, values=values, action="submit", to_state=DataValue.SUBMITTED,
-                       from_states={DataValue.DRAFT, DataValue.REJECTED, DataValue.SUBMITTED},
-                       scope_action=scopes.WRITE, source=source)  # fmt: skip
+    return _transition(
+        actor=actor,
+        values=values,
+        action="submit",
+        to_state=DataValue.SUBMITTED,
+        from_states={DataValue.DRAFT, DataValue.REJECTED, DataValue.SUBMITTED},
+        scope_action=scopes.WRITE,
+        source=source,
+    )
 
 
 def values_approve(*, actor, values, comment: str = "", source: str = "form") -> list[DataValue]:
-    return _transition(actor=actor, values=values, action="approve", to_state=DataValue.APPROVED,
-                       from_states={DataValue.SUBMITTED}, scope_action=scopes.REVIEW,
-                       comment=comment, source=source)  # fmt: skip
+    return _transition(
+        actor=actor,
+        values=values,
+        action="approve",
+        to_state=DataValue.APPROVED,
+        from_states={DataValue.SUBMITTED},
+        scope_action=scopes.REVIEW,
+        comment=comment,
+        source=source,
+    )
 
 
 def values_reject(*, actor, values, comment: str, source: str = "form") -> list[DataValue]:
     if not comment.strip():
         raise ValidationError({"comment": "退回时请填写原因（a rejection needs a comment）"})
-    return _transition(actor=actor, values=values, action="reject", to_state=DataValue.REJECTED,
-                       from_states={DataValue.SUBMITTED}, scope_action=scopes.REVIEW,
-                       comment=comment, source=source)  # fmt: skip
+    return _transition(
+        actor=actor,
+        values=values,
+        action="reject",
+        to_state=DataValue.REJECTED,
+        from_states={DataValue.SUBMITTED},
+        scope_action=scopes.REVIEW,
+        comment=comment,
+        source=source,
+    )
 
 
 def values_reopen(*, actor, values, comment: str, source: str = "form") -> list[DataValue]:
     """A reviewer unlocks approved values so they can be corrected; the reason is recorded."""
     if not comment.strip():
         raise ValidationError({"comment": "重新开放时请填写原因（a reopen needs a reason）"})
-    return _transition(actor=actor, values=values, action="reopen", to_state=DataValue.DRAFT,
-                       from_states={DataValue.APPROVED}, scope_action=scopes.REVIEW,
-                       comment=comment, source=source)  # fmt: skip
+    return _transition(
+        actor=actor,
+        values=values,
+        action="reopen",
+        to_state=DataValue.DRAFT,
+        from_states={DataValue.APPROVED},
+        scope_action=scopes.REVIEW,
+        comment=comment,
+        source=source,
+    )
+
+
+@dataclass(frozen=True)
+class GridCell:
+    """One cell of the entry form as posted: what was typed and the version the form showed
+    (0 when there was no value yet)."""
+
+    element: DataElement
+    text: str
+    comment: str = ""
+    version: int = 0
+
+
+@dataclass
+class GridResult:
+    """What saving an entry form did; ``errors`` maps element codes to the cell's message and,
+    when it is not empty, nothing was written."""
+
+    saved: int = 0
+    submitted: int = 0
+    errors: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+def element_rule(element) -> ElementRule:
+    """The upload validator's view of an element, so a form cell reads exactly like a file cell."""
+    return ElementRule(
+        code=element.code,
+        value_type=element.value_type,
+        period_type=element.period_type,
+        unit=element.unit,
+        not_above=element.not_above.code if element.not_above_id else None,
+        id=element.id,
+    )
+
+
+def _messages(exc: ValidationError) -> str:
+    if hasattr(exc, "message_dict"):
+        return "；".join(m for ms in exc.message_dict.values() for m in ms)
+    return "；".join(exc.messages)
+
+
+def values_save_grid(
+    *,
+    actor,
+    org_unit: OrgUnit,
+    period: Period,
+    cells: list[GridCell],
+    submit: bool = False,
+    source: str = "form",
+) -> GridResult:
+    """Save an entry form (one unit, one period) as ``actor``: every cell or none.
+
+    Cells are read like the cells of an uploaded file (``1,234``, full-width digits, ``15%``,
+    是/否). Every problem is reported against its cell at once: a bad number, a value above its
+    ``not_above`` element (in the form or stored), an approved (locked) value, a value changed by
+    someone else since the form was shown. An empty cell leaves the element unreported. With
+    ``submit`` the unit's draft and rejected values of the form are then submitted for review.
+    """
+    if not scopes.can(actor, scopes.WRITE, org_unit):
+        raise PermissionDenied(f"{org_unit.code} 不在您的填报范围内（outside your scope）")
+    result = GridResult()
+    errors = result.errors
+    key = str(period)
+    element_ids = [c.element.id for c in cells]
+    limits = {c.element.not_above_id for c in cells if c.element.not_above_id}
+    stored = {
+        v.element_id: v
+        for v in DataValue.objects.filter(
+            org_unit=org_unit, period=key, element_id__in={*element_ids, *limits}
+        )
+    }
+    parsed: dict[int, tuple[GridCell, Decimal]] = {}
+    for cell in cells:
+        element = cell.element
+        if element.period_type != period.period_type:
+            errors[element.code] = (
+                f"{element.code} 按{element.get_period_type_display()}填报，“{period}” 不符"
+                "（period type does not match）"
+            )
+            continue
+        text = cell.text.strip()
+        current = stored.get(element.id)
+        if not text:
+            if current is not None and current.state != DataValue.APPROVED:
+                errors[element.code] = (
+                    "已填报的数值不能清空，请填写正确的数值（a reported value cannot be cleared）"
+                )
+            continue
+        try:
+            parsed[element.id] = (cell, check_value(text, element_rule(element)))
+        except ValueError as exc:
+            errors[element.code] = str(exc)
+    for cell, value in parsed.values():
+        element = cell.element
+        if not element.not_above_id:
+            continue
+        if element.not_above_id in parsed:
+            limit = parsed[element.not_above_id][1]
+        elif element.not_above_id in stored:
+            limit = stored[element.not_above_id].value
+        else:
+            continue
+        if value > limit:
+            shown = format(limit.normalize(), "f")
+            errors[element.code] = (
+                f"不能大于同一单位同一期间的 {element.not_above.code}（{shown}）"
+                f"（may not exceed {element.not_above.code}: {shown}）"
+            )
+    if errors:
+        return result
+    with transaction.atomic():
+        for cell, value in parsed.values():
+            element = cell.element
+            current = stored.get(element.id)
+            comment = cell.comment.strip()
+            if current is not None and current.value == value and current.comment == comment:
+                continue  # untouched: a concurrent change of another cell is not a conflict
+            try:
+                value_save(
+                    actor=actor,
+                    element=element,
+                    org_unit=org_unit,
+                    period=period,
+                    value=value,
+                    comment=comment,
+                    source=source,
+                    expected_version=cell.version,
+                )
+            except ValidationError as exc:
+                errors[element.code] = _messages(exc)
+                continue
+            result.saved += 1
+        if errors:
+            transaction.set_rollback(True)
+            result.saved = 0
+            return result
+        if submit:
+            pending = DataValue.objects.filter(
+                org_unit=org_unit,
+                period=key,
+                element_id__in=element_ids,
+                state__in=[DataValue.DRAFT, DataValue.REJECTED],
+            )
+            result.submitted = len(values_submit(actor=actor, values=list(pending), source=source))
+    return result
 
 
 def _after_approval_change(values: list[DataValue]) -> None:

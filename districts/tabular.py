@@ -118,6 +118,7 @@ class Table:
     header_line: int
     _rows: Iterator[Sequence[str]]
     _close: Callable[[], None] = field(repr=False, default=lambda: None)
+    _position: Callable[[], int | None] = field(repr=False, default=lambda: None)
 
     def raw_rows(self) -> Iterator[Sequence[str]]:
         """Every row after the header, blank ones included. A malformed CSV raises ``csv.Error``
@@ -133,7 +134,12 @@ class Table:
                 if not is_blank(cells):
                     yield line, cells
         except csv.Error as exc:
-            raise self.read_error(exc, line + 1) from exc
+            raise self.read_error(exc, self.position() or line + 1) from exc
+
+    def position(self) -> int | None:
+        """For a CSV, the physical line the reader has read up to (where a ``csv.Error``
+        happened); ``None`` for an XLSX."""
+        return self._position()
 
     def read_error(self, exc: Exception, line: int) -> TabularError:
         return TabularError(
@@ -261,7 +267,8 @@ def _open_csv(stream: IO[bytes], owned: bool) -> Table:
     except BaseException:
         close()
         raise
-    return Table(CSV, encoding, header, line, reader, close)
+    skipped = line - 1
+    return Table(CSV, encoding, header, line, reader, close, lambda: skipped + reader.line_num)
 
 
 def _sniff_delimiter(header_line: str) -> str:
@@ -364,7 +371,7 @@ def _with_first_data_row(table: Table) -> Table:
             )
     except csv.Error as exc:
         table.close()
-        raise table.read_error(exc, table.header_line + len(peeked) + 1) from exc
+        raise table.read_error(exc, table.position() or table.header_line + 1) from exc
     except BaseException:
         table.close()
         raise
@@ -476,6 +483,8 @@ LEVEL_ALIASES = {
     "市": "city",
     "区": "district",
     "县": "district",
+    "county": "district",
+    "township": "town",
     "镇": "town",
     "乡": "town",
     "街道": "subdistrict",

@@ -11,16 +11,21 @@ Other databases (the SQLite quick start) take the same rows through the ORM.
 
 from __future__ import annotations
 
+import csv
+import io
 import logging
 import os
+import re
 import tempfile
 import time
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from targets.models import DataElement
 
@@ -66,6 +71,32 @@ def upload_create(
     return job
 
 
+def _reviews_every_unit_of(user, job: UploadJob) -> bool:
+    """Whether ``user`` reviews every unit the upload wrote (and it wrote something)."""
+    if not scopes.scope_paths(user, scopes.REVIEW):
+        return False
+    written = DataValueChange.objects.filter(upload=job)
+    outside = written.exclude(
+        org_unit_code__in=scopes.units_in_scope(user, scopes.REVIEW).values("code")
+    )
+    return written.exists() and not outside.exists()
+
+
+def upload_visible_to(user, job: UploadJob) -> bool:
+    """An upload is seen by its creator, administrators, and reviewers of every unit it wrote
+    (a reviewer in one city never sees an upload that touched another)."""
+    if not (user and user.is_authenticated):
+        return False
+    if scopes.is_admin(user) or job.created_by_id == user.id:
+        return True
+    return _reviews_every_unit_of(user, job)
+
+
+def upload_can_rollback(user, job: UploadJob) -> bool:
+    """The same people may undo it: the creator, administrators, reviewers of all its units."""
+    return upload_visible_to(user, job)
+
+
 def upload_errors_csv(job: UploadJob) -> bytes:
     from .tabular import RowError
 
@@ -96,9 +127,10 @@ def upload_process(*, job_id: int) -> UploadJob:
     except Exception as exc:  # a failure must never vanish: it is on the job row
         log.exception("upload %s failed", job_id)
         UploadJob.objects.filter(pk=job.pk).update(
-            state=UploadJob.FAILED, finished_at=timezone.now(),
+            state=UploadJob.FAILED,
+            finished_at=timezone.now(),
             message=f"处理失败（processing failed）：{type(exc).__name__}: {exc}"[:2000],
-        )  # fmt: skip
+        )
         raise
 
 
@@ -160,29 +192,38 @@ def _process(job: UploadJob, started: float) -> UploadJob:
     )
     size = max(job.file.size, 1)
     spool = tempfile.TemporaryFile(mode="w+", encoding="utf-8", newline="\n")
-    keys: dict[str, set] = {"elements": set(), "units": set()}
-    period_dates: dict[str, tuple[date, date]] = {}
+    # Which elements and units an approved upload touched, for the progress recompute.
+    keys: dict[str, set] | None = {"elements": set(), "units": set()} if job.approve else None
+    periods: set[str] = set()
     try:
         with job.file.open("rb") as raw:
             try:
                 for chunk in validator.chunks(raw):
                     if validator.report.errors_total == 0:
-                        _spool(spool, chunk, period_dates, keys)
-                    _progress(job, 1 + int(79 * raw.tell() / size),
-                              total_rows=validator.report.rows_total)  # fmt: skip
+                        _spool(spool, chunk, periods, keys)
+                    _progress(
+                        job, 1 + int(79 * raw.tell() / size), total_rows=validator.report.rows_total
+                    )
             except TabularError as exc:
                 return _finish_failed(job, str(exc), [], 0, 0)
         report = validator.report
         if not report.ok:
             return _finish_failed(
-                job, f"文件有 {report.errors_total} 处错误，未导入任何数据"
-                     f"（{report.errors_total} errors: nothing was written）",
-                report.errors, report.errors_total, report.rows_total,
+                job,
+                f"文件有 {report.errors_total} 处错误，未导入任何数据"
+                f"（{report.errors_total} errors: nothing was written）",
+                report.errors,
+                report.errors_total,
+                report.rows_total,
                 warnings=report.warnings,
-            )  # fmt: skip
+            )
         _progress(job, 80)
         spool.seek(0)
-        counts = _write(job, spool, report.rows_total)
+        try:
+            counts = _write(job, spool, report.rows_total, _period_dates(periods))
+        except ValidationError as exc:
+            # Found only while writing (approved or entered meanwhile): the job fails cleanly.
+            return _finish_failed(job, "；".join(exc.messages), [], 0, report.rows_total)
     finally:
         spool.close()
     job.state = UploadJob.SUCCEEDED
@@ -201,12 +242,13 @@ def _process(job: UploadJob, started: float) -> UploadJob:
     )
     job.finished_at = timezone.now()
     job.save()
-    if job.approve and (counts[0] or counts[1]):
+    if keys is not None and (counts[0] or counts[1]):
         from reports.triggers import progress_recompute_for_keys
 
         units = keys["units"] if len(keys["units"]) <= INCREMENTAL_UNITS_LIMIT else set()
-        progress_recompute_for_keys(element_codes=keys["elements"], unit_codes=units,
-                                    trigger="upload")  # fmt: skip
+        progress_recompute_for_keys(
+            element_codes=keys["elements"], unit_codes=units, trigger="upload"
+        )
     log.info(
         "upload %s: %s rows in %.2fs", job.pk, report.rows_total, time.perf_counter() - started
     )
@@ -233,91 +275,143 @@ def _copy_text(text: str) -> str:
     return text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
 
 
-def _spool(spool, chunk, period_dates, keys) -> None:
-    lines = []
-    elements, units = keys["elements"], keys["units"]
-    for element_code, unit_code, period, value, comment, line, element_id, unit_id in chunk:
-        dates = period_dates.get(period)
-        if dates is None:
-            p = Period.parse(period)
-            dates = period_dates[period] = (p.start, p.end)
-        elements.add(element_code)
-        units.add(unit_code)
-        lines.append(
-            f"{element_id}\t{unit_id}\t{period}\t{dates[0]}\t{dates[1]}\t{value}\t"
-            f"{_copy_text(comment)}\t{line}\n"
-        )
-    spool.writelines(lines)
+def _spool(spool, chunk, periods: set[str], keys: dict[str, set] | None) -> None:
+    """Append valid rows to the spool in COPY text format: element id, unit id, period, value,
+    comment, line. Period dates are not repeated on every row: they join in from a small table.
+    This runs once per row of the file, so it is one comprehension and no calls per row."""
+    periods.update({row[2] for row in chunk})
+    if keys is not None:
+        keys["elements"].update({row[0] for row in chunk})
+        keys["units"].update({row[1] for row in chunk})
+    escape = _copy_text
+    spool.writelines(
+        [
+            f"{e_id}\t{u_id}\t{period}\t{value}\t{escape(comment) if comment else ''}\t{line}\n"
+            for _e, _u, period, value, comment, line, e_id, u_id in chunk
+        ]
+    )
 
 
-def _write(job: UploadJob, spool, total: int) -> tuple[int, int, int]:
+def _period_dates(periods: set[str]) -> dict[str, tuple[date, date]]:
+    return {p: (Period.parse(p).start, Period.parse(p).end) for p in periods}
+
+
+def _write(job: UploadJob, spool, total: int, periods: dict) -> tuple[int, int, int]:
     if connection.vendor == "postgresql":
-        return _write_postgresql(job, spool, total)
-    return _write_orm(job, spool, total)
+        return _write_postgresql(job, spool, total, periods)
+    return _write_orm(job, spool, total, periods)
 
 
-_MERGE_SQL = """
+# The merge, in one transaction after the file has been COPYed into ``upload_rows``:
+# 1. classify: rows whose value, comment or state would change (the rest are left untouched,
+#    so re-importing a file writes nothing);
+# 2. changed existing values: one UPDATE by id, their history straight from the classification;
+# 3. new values: one plain INSERT (a value entered meanwhile under the same key fails the whole
+#    upload rather than being overwritten silently), their history from its RETURNING.
+# Element and unit codes for the history come from hash joins on the two small tables, never
+# from a per-row lookup.
+_CLASSIFY_SQL = """
 CREATE TEMP TABLE upload_changes ON COMMIT DROP AS
-SELECT u.*, d.id AS value_id, d.value AS old_value, d.state AS old_state
+SELECT u.element_id, u.org_unit_id, u.period, p.period_start, p.period_end, u.value, u.comment,
+       d.id AS value_id, d.value AS old_value, d.state AS old_state
 FROM upload_rows u
+JOIN upload_periods p ON p.period = u.period
 LEFT JOIN districts_datavalue d
        ON d.element_id = u.element_id AND d.org_unit_id = u.org_unit_id AND d.period = u.period
 WHERE d.id IS NULL OR d.value <> u.value OR d.comment <> u.comment OR d.state <> %(state)s;
+ANALYZE upload_changes;
+"""
 
-INSERT INTO districts_datavalue AS d
-    (element_id, org_unit_id, period, period_start, period_end, value, state, comment,
-     review_comment, source, upload_id, created_by_id, updated_by_id, reviewed_by_id,
-     reviewed_at, version, created_at, updated_at)
-SELECT element_id, org_unit_id, period, period_start, period_end, value, %(state)s, comment,
-       '', %(source)s, %(job)s, %(actor)s, %(actor)s, %(reviewer)s, %(reviewed_at)s, 1,
-       %(now)s, %(now)s
-FROM upload_changes
-ON CONFLICT (element_id, org_unit_id, period) DO UPDATE SET
-    value = EXCLUDED.value, comment = EXCLUDED.comment, state = EXCLUDED.state,
-    source = EXCLUDED.source, upload_id = EXCLUDED.upload_id, updated_by_id = EXCLUDED.updated_by_id,
-    reviewed_by_id = EXCLUDED.reviewed_by_id, reviewed_at = EXCLUDED.reviewed_at,
-    review_comment = '', version = d.version + 1, updated_at = EXCLUDED.updated_at;
+_UPDATE_SQL = """
+UPDATE districts_datavalue d
+SET value = c.value, comment = c.comment, state = %(state)s, source = %(source)s,
+    upload_id = %(job)s, updated_by_id = %(actor)s, reviewed_by_id = %(reviewer)s,
+    reviewed_at = %(reviewed_at)s, review_comment = '', version = d.version + 1,
+    updated_at = %(now)s
+FROM upload_changes c
+WHERE c.value_id IS NOT NULL AND d.id = c.value_id;
+"""
 
+_UPDATE_HISTORY_SQL = """
 INSERT INTO districts_datavaluechange
     (data_value_id, element_code, org_unit_code, period, action, old_value, new_value,
      old_state, new_state, source, upload_id, actor_id, comment, at)
-SELECT d.id, e.code, o.code, c.period,
-       CASE WHEN c.value_id IS NULL THEN 'create' ELSE 'update' END,
-       c.old_value, c.value, coalesce(c.old_state, ''), %(state)s, %(source)s, %(job)s,
-       %(actor)s, c.comment, %(now)s
+SELECT c.value_id, e.code, o.code, c.period, 'update', c.old_value, c.value, c.old_state,
+       %(state)s, %(source)s, %(job)s, %(actor)s, c.comment, %(now)s
 FROM upload_changes c
-JOIN districts_datavalue d
-  ON d.element_id = c.element_id AND d.org_unit_id = c.org_unit_id AND d.period = c.period
+JOIN targets_dataelement e ON e.id = c.element_id
+JOIN districts_orgunit o ON o.id = c.org_unit_id
+WHERE c.value_id IS NOT NULL;
+"""
+
+_INSERT_SQL = """
+WITH created AS (
+    INSERT INTO districts_datavalue
+        (element_id, org_unit_id, period, period_start, period_end, value, state, comment,
+         review_comment, source, upload_id, created_by_id, updated_by_id, reviewed_by_id,
+         reviewed_at, version, created_at, updated_at)
+    SELECT element_id, org_unit_id, period, period_start, period_end, value, %(state)s, comment,
+           '', %(source)s, %(job)s, %(actor)s, %(actor)s, %(reviewer)s, %(reviewed_at)s, 1,
+           %(now)s, %(now)s
+    FROM upload_changes
+    WHERE value_id IS NULL
+    RETURNING id, element_id, org_unit_id, period, value, comment
+)
+INSERT INTO districts_datavaluechange
+    (data_value_id, element_code, org_unit_code, period, action, old_value, new_value,
+     old_state, new_state, source, upload_id, actor_id, comment, at)
+SELECT c.id, e.code, o.code, c.period, 'create', NULL, c.value, '', %(state)s, %(source)s,
+       %(job)s, %(actor)s, c.comment, %(now)s
+FROM created c
 JOIN targets_dataelement e ON e.id = c.element_id
 JOIN districts_orgunit o ON o.id = c.org_unit_id;
 """
 
 
-def _write_postgresql(job: UploadJob, spool, total: int) -> tuple[int, int, int]:
+def _write_postgresql(job: UploadJob, spool, total: int, periods: dict) -> tuple[int, int, int]:
     state = DataValue.APPROVED if job.approve else DataValue.SUBMITTED
     now = timezone.now()
     params = {
-        "state": state, "source": job.source, "job": job.pk, "actor": job.created_by_id,
+        "state": state,
+        "source": job.source,
+        "job": job.pk,
+        "actor": job.created_by_id,
         "reviewer": job.created_by_id if job.approve else None,
-        "reviewed_at": now if job.approve else None, "now": now,
-    }  # fmt: skip
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(
-            "CREATE TEMP TABLE upload_rows (element_id bigint, org_unit_id bigint, "
-            "period varchar(10), period_start date, period_end date, value numeric(20, 6), "
-            "comment text, line integer) ON COMMIT DROP"
-        )
-        cursor.cursor.copy_expert("COPY upload_rows FROM STDIN", spool)
-        if not job.approve:
-            _refuse_locked(cursor)
-        cursor.execute(_MERGE_SQL, params)
-        cursor.execute(
-            "SELECT count(*) FILTER (WHERE value_id IS NULL), count(*) FILTER (WHERE value_id "
-            "IS NOT NULL) FROM upload_changes"
-        )
-        created, updated = cursor.fetchone()
-        # ON COMMIT DROP does not fire when this runs inside an outer transaction.
-        cursor.execute("DROP TABLE upload_rows, upload_changes")
+        "reviewed_at": now if job.approve else None,
+        "now": now,
+    }
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(
+                "CREATE TEMP TABLE upload_rows (element_id bigint, org_unit_id bigint, "
+                "period varchar(10), value numeric(20, 6), comment text, line integer) "
+                "ON COMMIT DROP"
+            )
+            cursor.cursor.copy_expert("COPY upload_rows FROM STDIN", spool)
+            cursor.execute("ANALYZE upload_rows")
+            cursor.execute(
+                "CREATE TEMP TABLE upload_periods (period varchar(10) PRIMARY KEY, "
+                "period_start date, period_end date) ON COMMIT DROP"
+            )
+            cursor.executemany(
+                "INSERT INTO upload_periods VALUES (%s, %s, %s)",
+                [(p, start, end) for p, (start, end) in periods.items()],
+            )
+            if not job.approve:
+                _refuse_locked(cursor)
+            cursor.execute(_CLASSIFY_SQL, params)
+            cursor.execute(_UPDATE_SQL, params)
+            updated = cursor.rowcount
+            cursor.execute(_UPDATE_HISTORY_SQL, params)
+            cursor.execute(_INSERT_SQL, params)
+            created = cursor.rowcount
+            # ON COMMIT DROP does not fire when this runs inside an outer transaction.
+            cursor.execute("DROP TABLE upload_rows, upload_periods, upload_changes")
+    except IntegrityError as exc:
+        raise ValidationError(
+            "导入时有数值被同时填报，未导入任何数据，请重新上传"
+            f"（a value was entered meanwhile; nothing was written, upload again）: {exc}"
+        ) from exc
     return created, updated, total - created - updated
 
 
@@ -337,7 +431,17 @@ def _refuse_locked(cursor) -> None:
         )
 
 
-def _write_orm(job: UploadJob, spool, total: int) -> tuple[int, int, int]:
+_COPY_ESCAPES = {"\\": "\\", "t": "\t", "n": "\n", "r": "\r"}
+
+
+def _uncopy_text(text: str) -> str:
+    """The inverse of :func:`_copy_text`."""
+    if "\\" not in text:
+        return text
+    return re.sub(r"\\(.)", lambda m: _COPY_ESCAPES.get(m.group(1), m.group(1)), text)
+
+
+def _write_orm(job: UploadJob, spool, total: int, periods: dict) -> tuple[int, int, int]:
     """The same merge through the ORM, for databases without COPY (the SQLite quick start)."""
     state = DataValue.APPROVED if job.approve else DataValue.SUBMITTED
     now = timezone.now()
@@ -346,8 +450,9 @@ def _write_orm(job: UploadJob, spool, total: int) -> tuple[int, int, int]:
     created = updated = 0
     with transaction.atomic():
         for line in spool:
-            e_id, u_id, period, start, end, value, comment, _line = line.rstrip("\n").split("\t")
-            comment = comment.replace("\\n", "\n").replace("\\t", "\t").replace("\\\\", "\\")
+            e_id, u_id, period, value, comment, _line = line.rstrip("\n").split("\t")
+            comment = _uncopy_text(comment)
+            start, end = periods[period]
             value = Decimal(value)
             row = DataValue.objects.filter(element_id=e_id, org_unit_id=u_id, period=period).first()
             if row is not None and (row.value, row.comment, row.state) == (value, comment, state):
@@ -356,8 +461,14 @@ def _write_orm(job: UploadJob, spool, total: int) -> tuple[int, int, int]:
                 raise ValidationError(f"line {_line}: approved meanwhile")
             old_value, old_state = (row.value, row.state) if row else (None, "")
             if row is None:
-                row = DataValue(element_id=e_id, org_unit_id=u_id, period=period,
-                                period_start=start, period_end=end, created_by=job.created_by)  # fmt: skip
+                row = DataValue(
+                    element_id=e_id,
+                    org_unit_id=u_id,
+                    period=period,
+                    period_start=start,
+                    period_end=end,
+                    created_by=job.created_by,
+                )
                 created += 1
             else:
                 row.version += 1
@@ -368,12 +479,20 @@ def _write_orm(job: UploadJob, spool, total: int) -> tuple[int, int, int]:
                 row.reviewed_by, row.reviewed_at = job.created_by, now
             row.save()
             DataValueChange.objects.create(
-                data_value=row, element_code=element_codes[int(e_id)],
-                org_unit_code=unit_codes[int(u_id)], period=period,
-                action="create" if old_state == "" else "update", old_value=old_value,
-                new_value=value, old_state=old_state, new_state=state, source=job.source,
-                upload=job, actor=job.created_by, comment=comment,
-            )  # fmt: skip
+                data_value=row,
+                element_code=element_codes[int(e_id)],
+                org_unit_code=unit_codes[int(u_id)],
+                period=period,
+                action="create" if old_state == "" else "update",
+                old_value=old_value,
+                new_value=value,
+                old_state=old_state,
+                new_state=state,
+                source=job.source,
+                upload=job,
+                actor=job.created_by,
+                comment=comment,
+            )
     return created, updated, total - created - updated
 
 
@@ -381,7 +500,7 @@ def upload_rollback(*, actor, job: UploadJob, reason: str = "") -> int:
     """Undo what an upload wrote: values it created are removed, values it changed get their
     previous value and state back. Refused for a value changed again since the upload (that
     later change would be lost silently). Returns the number of values restored."""
-    if not (scopes.is_admin(actor) or job.created_by_id == actor.id or can_approve_uploads(actor)):
+    if not upload_can_rollback(actor, job):
         raise PermissionDenied("无权撤销该上传（you may not roll back this upload）")
     if job.state != UploadJob.SUCCEEDED:
         raise ValidationError("只能撤销已导入的上传（only a succeeded upload can be rolled back）")
@@ -410,11 +529,19 @@ def upload_rollback(*, actor, job: UploadJob, reason: str = "") -> int:
             touched_elements.add(value.element.code)
             DataValueChange.objects.create(
                 data_value=None if change.action == "create" else value,
-                element_code=change.element_code, org_unit_code=change.org_unit_code,
-                period=change.period, action="rollback", old_value=value.value,
-                new_value=change.old_value, old_state=value.state, new_state=change.old_state,
-                source="upload", upload=job, actor=actor, comment=reason,
-            )  # fmt: skip
+                element_code=change.element_code,
+                org_unit_code=change.org_unit_code,
+                period=change.period,
+                action="rollback",
+                old_value=value.value,
+                new_value=change.old_value,
+                old_state=value.state,
+                new_state=change.old_state,
+                source="upload",
+                upload=job,
+                actor=actor,
+                comment=reason,
+            )
             if change.action == "create":
                 value.delete()
             else:
@@ -428,6 +555,131 @@ def upload_rollback(*, actor, job: UploadJob, reason: str = "") -> int:
         if job.approve:
             from reports.triggers import progress_recompute_for_keys
 
-            progress_recompute_for_keys(element_codes=touched_elements, unit_codes=touched_units,
-                                        trigger="rollback")  # fmt: skip
+            progress_recompute_for_keys(
+                element_codes=touched_elements, unit_codes=touched_units, trigger="rollback"
+            )
     return len(changes)
+
+
+# --- templates -------------------------------------------------------------------------------
+
+TEMPLATE_HEADER = ("单位代码", "期间", "数据项", "数值", "备注")
+TEMPLATE_FORMATS = ("csv", "xlsx")
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _text_cell(text: str) -> str:
+    """Names come from the catalog, but a spreadsheet must show, never run, them."""
+    return f"'{text}" if text.startswith(_FORMULA_START) else text
+
+
+@dataclass(frozen=True)
+class TemplateFile:
+    content: bytes
+    filename: str
+    content_type: str
+    rows: int
+
+
+def upload_template(*, actor, org_unit: OrgUnit, period: Period, fmt: str = "csv") -> TemplateFile:
+    """A values file to fill in (SPEC §4.3, Chinese headers): one row for every unit of
+    ``org_unit``'s subtree and every element it must report for ``period``.
+
+    Values already entered and not yet approved are filled in, so a corrected file re-uploads
+    cleanly; units whose period holds approved values are left out, since an upload may not
+    write them any more (a reviewer reopens them first). The XLSX has a second sheet naming the
+    units and elements; the importer reads only the first sheet.
+    """
+    from .selectors import name_of, plain, reporting_plan
+
+    if not scopes.can(actor, scopes.WRITE, org_unit):
+        raise PermissionDenied(f"{org_unit.code} 不在您的填报范围内（outside your scope）")
+    if fmt not in TEMPLATE_FORMATS:
+        raise ValidationError(f"未知格式 {fmt}（unknown format: use csv or xlsx）")
+    plan = reporting_plan(root=org_unit, period=period)
+    key = str(period)
+    stored = DataValue.objects.filter(
+        org_unit__path__startswith=org_unit.path, period=key
+    ).values_list("org_unit_id", "element_id", "value", "comment", "state")
+    values: dict[tuple[int, int], tuple[Decimal, str]] = {}
+    locked: set[int] = set()
+    for unit_id, element_id, value, comment, state in stored:
+        if state == DataValue.APPROVED:
+            locked.add(unit_id)
+        values[(unit_id, element_id)] = (value, comment)
+    rows: list[tuple[str, str, str, str, str]] = []
+    for unit, elements in plan.units:
+        if unit.id in locked:
+            continue
+        for element in elements:
+            value, comment = values.get((unit.id, element.id), (None, ""))
+            rows.append((unit.code, key, element.code, plain(value), comment))
+    stem = f"values-template-{org_unit.code}-{key}"
+    if fmt == "csv":
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\r\n")
+        writer.writerow(TEMPLATE_HEADER)
+        writer.writerows((u, p, e, v, _text_cell(c)) for u, p, e, v, c in rows)
+        # UTF-8 with BOM: what Excel on Chinese Windows opens without garbling.
+        return TemplateFile(
+            out.getvalue().encode("utf-8-sig"), f"{stem}.csv", "text/csv; charset=utf-8", len(rows)
+        )
+
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet("数据")
+    sheet.column_dimensions["A"].width = 16
+    sheet.column_dimensions["C"].width = 32
+    sheet.column_dimensions["E"].width = 30
+
+    def text(ws, value: str):
+        # Codes and periods are text: Excel would turn 441900003001 into 4.419E+11 and
+        # 2015-07 into a date.
+        cell = WriteOnlyCell(ws, value=value)
+        cell.number_format = "@"
+        return cell
+
+    sheet.append([text(sheet, h) for h in TEMPLATE_HEADER])
+    for unit_code, period_text, element_code, value, comment in rows:
+        sheet.append(
+            [
+                text(sheet, unit_code),
+                text(sheet, period_text),
+                text(sheet, element_code),
+                Decimal(value) if value else None,
+                text(sheet, _text_cell(comment)) if comment else None,
+            ]
+        )
+    notes = workbook.create_sheet("说明")
+    notes.append([_("填写说明（只导入第一个工作表“数据”）")])
+    notes.append(
+        [_("每行一个数值；可写千分位（1,234）、全角数字或百分数（15%）。不填报的行请删除。")]
+    )
+    notes.append([_("已有审核通过数值的单位已省略：如需修改，请先请审核员重新开放。")])
+    notes.append([])
+    notes.append([_("数据项代码"), _("名称"), _("英文名称"), _("计量单位"), _("数值类型")])
+    for element in plan.elements:
+        notes.append(
+            [
+                element.code,
+                _text_cell(element.name_zh),
+                _text_cell(element.name_en),
+                element.unit,
+                str(element.get_value_type_display()),
+            ]
+        )
+    notes.append([])
+    notes.append([_("单位代码"), _("名称"), _("层级")])
+    for unit, _elements in plan.units:
+        if unit.id not in locked:
+            notes.append([unit.code, _text_cell(name_of(unit)), str(unit.get_level_display())])
+    out = io.BytesIO()
+    workbook.save(out)
+    return TemplateFile(
+        out.getvalue(),
+        f"{stem}.xlsx",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        len(rows),
+    )

@@ -7,28 +7,51 @@ warning. A file is all-or-nothing: the caller writes nothing when ``report.error
 Two entry points:
 
 * :func:`validate_values` — the whole file at once; ``report.rows`` holds every valid row.
-* :class:`ValuesValidator` — ``for chunk in validator.chunks(source): …`` yields valid rows in
-  chunks so the database layer can COPY them without holding a million objects. Errors found
-  only once the whole file is read (a value above its ``not_above`` element that comes later in
-  the file) arrive in ``validator.report`` after the last chunk: write inside a transaction and
-  roll back unless ``validator.report.ok`` once the iterator is exhausted.
+* :class:`ValuesValidator` — ``for chunk in validator.chunks(source): …`` yields the valid rows
+  among each next ``chunk_size`` lines, so the database layer can COPY them without holding a
+  million objects. Errors found only once the whole file is read (a value above its
+  ``not_above`` element that comes later in the file) arrive in ``validator.report`` after the
+  last chunk: write inside a transaction (or spool) and keep nothing unless
+  ``validator.report.ok`` once the iterator is exhausted.
+
+Rules, each reported with line, column and a bilingual reason (every row, every problem):
+org unit empty / unknown / outside ``scope``; element empty / unknown; period empty / not a
+period / of another type than the element's / locked; value empty / not a number (thousands
+separators, full-width digits and signs, spaces and scientific notation are accepted) / ``%``
+on a non-percent element / fraction in an integer element / negative in an integer element or
+one counting things (:data:`COUNT_UNITS`) / percent outside 0–100 / boolean not 1/0, 是/否,
+true/false, yes/no / at or above :data:`MAX_ABS`; a second row for the same (element, org unit,
+period), naming the first; cells past the header, or a comment that is the tail of a number
+split by an unquoted comma; a value above its ``not_above`` element for the same unit and
+period (the file's value, else the stored one). Warnings, not errors: a value over 3× or under
+⅓ of the previous period's (from the file, else the stored one).
 
 A valid row is a plain tuple, in this order (see :data:`ValueRow`)::
 
     (element_code, org_unit_code, period, value, comment, line, element_id, org_unit_id)
 
-``period`` is canonical (``2015``, ``2015Q3``, ``2015-07``); ``value`` is a :class:`Decimal` in
-plain notation, rounded half-up to :data:`DECIMAL_PLACES` places like the database column;
-``element_id`` is :attr:`ElementRule.id` and ``org_unit_id`` the id from ``org_units``.
+``period`` is canonical (``2015``, ``2015Q3``, ``2015-07``). ``value`` is the checked value as
+exact decimal text in plain notation (``"12000"``, ``"85.5"``, ``"1"`` for 是), rounded half-up to
+:data:`DECIMAL_PLACES` places like the database column: ready for COPY as it is, and
+``Decimal(value)`` where Python needs the number (making a Decimal per row would cost a tenth of
+the validator's time). ``element_id`` is :attr:`ElementRule.id`; ``org_unit_id`` is the id from
+``org_units``.
 
 Only the first ``max_errors`` (default :data:`MAX_ERRORS`) errors and warnings are kept in
 detail, so a file that is wrong on every one of its million lines still fits in memory; the
 rest are counted in ``errors_total`` / ``warnings_total``.
+
+Speed and memory (``bench/parse_values.py``): rows are checked in one tight loop over
+``csv.reader`` with every lookup cached per distinct string, and only rows with a problem take
+the slow path that words the errors. What the whole file needs to remember is small: one int
+key → line per row for duplicates and outliers (about 100 bytes), 8 bytes per line for the
+value as a float, and the rows of elements in a ``not_above`` rule.
 """
 
 from __future__ import annotations
 
 import csv
+import gc
 import io
 import re
 import unicodedata
@@ -36,12 +59,15 @@ from array import array
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from itertools import islice
+from operator import itemgetter
 
-from .periods import MONTH, Period, PeriodError
+from .periods import MONTH, QUARTER, YEAR, Period, PeriodError
 from .tabular import (
     ColumnMap,
     RowError,
     Source,
+    Table,
     TabularError,
     bilingual,
     is_blank,
@@ -128,7 +154,7 @@ _PERIOD_NAMES = {
     "month": ("月", "month", "a month"),
 }
 
-ValueRow = tuple[str, str, str, Decimal, str, int, "int | None", int]
+ValueRow = tuple[str, str, str, str, str, int, "int | None", int]
 """(element_code, org_unit_code, period, value, comment, line, element_id, org_unit_id)"""
 
 
@@ -241,10 +267,12 @@ def _value_checker(value_type: str, counts_things: bool, unit: str):
             raise ValueError(
                 bilingual("只有百分比型数据项可以带 %", "“%” is only allowed for percent elements")
             )
-        if value_type == INTEGER and number != number.to_integral_value():
-            raise ValueError(
-                bilingual("整数型数据项不能有小数", "integer element: no fractions allowed")
-            )
+        if value_type == INTEGER:
+            if number != number.to_integral_value():
+                raise ValueError(
+                    bilingual("整数型数据项不能有小数", "integer element: no fractions allowed")
+                )
+            number = number.to_integral_value()  # 12.0 → 12
         if number < 0:
             if value_type == INTEGER:
                 raise ValueError(
@@ -280,8 +308,37 @@ def _value_checker(value_type: str, counts_things: bool, unit: str):
     return check
 
 
-def _shown(number: float | Decimal) -> str:
-    return f"{number:.15g}" if isinstance(number, float) else format(number.normalize(), "f")
+_SPILL_HEAD = re.compile(r"[+-]?[0-9]{1,3}")
+_SPILL_TAIL = re.compile(r"[0-9]{3}(?:\.[0-9]*)?")
+
+
+def _spilled(value: str, comment: str) -> bool:
+    """Whether ``value`` and ``comment`` look like one number an unquoted thousands separator
+    split in two (``1,234`` written without quotes before the comment column)."""
+    return bool(_SPILL_TAIL.fullmatch(comment.strip()) and _SPILL_HEAD.fullmatch(value.strip()))
+
+
+def _number_or_word(text: str) -> bool:
+    """Whether ``text`` could be a value of some element type (used when the element is
+    unknown, so that a non-number is still reported)."""
+    if unicodedata.normalize("NFKC", text).strip().casefold() in BOOLEAN_WORDS:
+        return True
+    try:
+        parse_number(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _plain_text(number: Decimal) -> str:
+    """A checked value as the row carries it: exact decimal text in plain notation."""
+    return format(number, "f")
+
+
+def _shown(number: float | Decimal | str) -> str:
+    if isinstance(number, float):
+        return f"{number:.15g}"
+    return format(Decimal(number).normalize(), "f")
 
 
 # --------------------------------------------------------------------------------------------
@@ -319,17 +376,46 @@ def parse_period(text: str) -> Period:
 # --------------------------------------------------------------------------------------------
 # Validation
 
-# Cache entries, as tuples for speed: element (E_*), org unit (U_*), period (P_*).
-E_CODE, E_KEY, E_PTYPE, E_ID, E_CACHE, E_CHECK, E_FAST, E_PERCENT, E_TRACK, E_OUTLIERS = range(10)
-U_CODE, U_ID, U_KEY, U_IN_SCOPE = range(4)
-P_CANON, P_TYPE, P_KEY, P_PREV_KEY, P_NEXT_KEY, P_PREV, P_LOCKED = range(7)
+# The hot loop reads cached lookups as tuples, by literal index (faster than names):
+#
+# element: 0 code (None: unknown), 1 key part, 2 period type (None: unknown element), 3 id,
+#          4 value cache, 5 value checker, 6 fast kind (see _FAST_KINDS), 7 in a not_above rule,
+#          8 checked for outliers
+# unit:    0 code (None: unknown), 1 id, 2 key part, 3 writable (known and in scope),
+#          4 frozenset of the periods locked for the unit, or None
+# period:  0 canonical text (None: invalid), 1 period type (_NO_PERIOD: invalid), 2 key part,
+#          3 key part ^ the previous period's, 4 key part ^ the next period's,
+#          5 previous period's text, 6 next period's text
+#
+# Period types are the constants of districts.periods, so the loop compares them with ``is``;
+# an unknown element's None and an invalid period's _NO_PERIOD never match anything.
+_NO_PERIOD = object()
+_NAN = float("nan")
+_UNKNOWN_ELEMENT = (None, 0, None, None, None, None, 0, False, False)
+_UNKNOWN_UNIT = (None, None, 0, False, None)
+_PERIOD_TYPES = {YEAR: YEAR, QUARTER: QUARTER, MONTH: MONTH}
 
-# A (element, org unit, period) key is one int: org unit id << 40 | period index << 20 |
-# element index. Ints hash fast and cost far less memory than 3-tuples of strings.
+# An (element, org unit, period) key is one int, the XOR of one part per component: org unit
+# id << 40, period index << 20, element index, plus a 20-bit scramble of the unit and the period
+# in the low bits. It is unique (the high fields give unit and period, hence the scramble, hence
+# the element) and, unlike plain bit fields, spreads over a dict's low-bit slots: a million keys
+# whose low bits were only the element index made every dict probe collide. Ints hash fast and
+# cost far less memory than 3-tuples of strings.
 _UNIT_SHIFT = 40
 _PERIOD_SHIFT = 20
 _FIELD_MASK = (1 << 20) - 1
+
+
+def _scramble(n: int) -> int:
+    return ((n * 0x9E3779B97F4A7C15) >> 40) & _FIELD_MASK
+
+
 _VALUE_CACHE_LIMIT = 200_000
+# Values checked without the per-kind cache: 1 = ASCII digits (integer elements), 2 = digits
+# with up to 6 decimals (numbers), 3 = the same, at most 100 (percents). The pattern admits no
+# sign, exponent or separator, so none of the other rules can apply.
+_FAST_KINDS = {INTEGER: 1, NUMBER: 2, PERCENT: 3}
+_PLAIN_DECIMAL = re.compile(r"[0-9]{1,14}\.[0-9]{1,6}")
 
 
 class ValuesValidator:
@@ -357,62 +443,60 @@ class ValuesValidator:
         self.org_units = org_units
         self.scope = scope
         self.existing = existing or {}
-        self.locked = locked
-        self.locked_periods = locked_periods
         self.max_errors = max_errors
         self.report = ValuesReport()
-        # The element codes some other element may not exceed, and who refers to them.
+        locked_by_unit: dict[str, set[str]] = {}
+        for unit_code, period in locked:
+            locked_by_unit.setdefault(unit_code, set()).add(period)
+        self._locked_by_unit = locked_by_unit
+        self._locked_everywhere = frozenset(locked_periods)
+        # Elements some other element may not exceed.
         self._referenced = {r.not_above for r in elements.values() if r.not_above}
-        self._element_cache: dict[str, tuple | bool] = {}
-        self._element_list: list[tuple] = []
+        self._element_cache: dict[str, tuple] = {}
         self._element_entries: dict[str, tuple] = {}
-        self._unit_cache: dict[str, tuple | bool] = {}
-        self._unit_codes: dict[int, str] = {}
-        self._period_cache: dict[str, tuple | bool] = {}
+        self._unit_cache: dict[str, tuple] = {}
+        self._period_cache: dict[str, tuple] = {}
         self._period_index: dict[str, int] = {}
-        self._period_list: list[str] = []
+        self._periods_in_file: set[str] = set()
         self._value_caches: dict[tuple, dict] = {}
+        self._columns = ColumnMap({}, {})
 
-    # -- lookups, each cached per distinct raw string -----------------------------------------
+    # -- lookups, each cached per distinct raw string ------------------------------------------
 
-    def _element(self, raw: str) -> tuple | bool:
-        rule = self.elements.get(raw) or self.elements.get(raw.strip())
-        entry: tuple | bool = False
-        if rule is not None:
-            entry = self._element_entries.get(rule.code) or self._element_entry(rule)
-        self._element_cache[raw] = entry
+    def _element(self, raw: str) -> tuple:
+        entry = self._element_cache.get(raw)
+        if entry is None:
+            rule = self.elements.get(raw) or self.elements.get(raw.strip())
+            entry = _UNKNOWN_ELEMENT if rule is None else self._element_entry(rule)
+            self._element_cache[raw] = entry
         return entry
 
     def _element_entry(self, rule: ElementRule) -> tuple:
+        entry = self._element_entries.get(rule.code)
+        if entry is not None:
+            return entry
         kind = (rule.value_type, rule.counts_things, rule.unit)
-        cache = self._value_caches.setdefault(kind, {})
-        index = len(self._element_list)
-        if index > _FIELD_MASK:  # pragma: no cover - a million element codes in one file
-            raise TabularError(bilingual("数据项过多", "too many distinct elements in one file"))
+        index = len(self._element_entries)
+        if index > _FIELD_MASK:  # pragma: no cover - a million element codes
+            raise TabularError(bilingual("数据项过多", "too many elements"))
         entry = (
             rule.code,
             index,
-            rule.period_type,
+            _PERIOD_TYPES.get(rule.period_type, ""),
             rule.id,
-            cache,
+            self._value_caches.setdefault(kind, {}),
             _value_checker(*kind),
-            rule.value_type in (NUMBER, INTEGER, PERCENT),
-            rule.value_type == PERCENT,
+            _FAST_KINDS.get(rule.value_type, 0),
             bool(rule.not_above) or rule.code in self._referenced,
             rule.value_type != BOOLEAN,
         )
-        self._element_list.append(entry)
         self._element_entries[rule.code] = entry
         return entry
 
-    def _element_by_code(self, code: str) -> tuple | None:
-        rule = self.elements.get(code)
-        if rule is None:
-            return None
-        entry = self._element(rule.code)
-        return entry or None
-
-    def _unit(self, raw: str) -> tuple | bool:
+    def _unit(self, raw: str) -> tuple:
+        entry = self._unit_cache.get(raw)
+        if entry is not None:
+            return entry
         code = raw
         unit_id = self.org_units.get(code)
         if unit_id is None:
@@ -420,216 +504,263 @@ class ValuesValidator:
             if not code.isascii():
                 code = unicodedata.normalize("NFKC", code)
             unit_id = self.org_units.get(code)
-        entry: tuple | bool = False
-        if unit_id is not None:
-            in_scope = self.scope is None or code in self.scope
-            entry = (code, unit_id, unit_id << _UNIT_SHIFT, in_scope)
-            self._unit_codes[unit_id] = code
+        if unit_id is None:
+            entry = _UNKNOWN_UNIT
+        else:
+            locked = self._locked_by_unit.get(code, set()) | self._locked_everywhere
+            entry = (
+                code,
+                unit_id,
+                (unit_id << _UNIT_SHIFT) | _scramble(unit_id),
+                self.scope is None or code in self.scope,
+                frozenset(locked) or None,
+            )
         self._unit_cache[raw] = entry
         return entry
 
     def _period_key(self, canonical: str) -> int:
-        index = self._period_index.get(canonical)
-        if index is None:
-            index = self._period_index[canonical] = len(self._period_list)
-            self._period_list.append(canonical)
-        return index << _PERIOD_SHIFT
+        index = self._period_index.setdefault(canonical, len(self._period_index))
+        return (index << _PERIOD_SHIFT) | _scramble(index + 1_000_003)
 
-    def _period(self, raw: str) -> tuple | bool:
+    def _period(self, raw: str) -> tuple:
+        entry = self._period_cache.get(raw)
+        if entry is not None:
+            return entry
         try:
             period = parse_period(raw)
         except PeriodError:
-            self._period_cache[raw] = False
-            return False
-        canonical = str(period)
-        previous = str(period.previous())
-        try:
+            entry = (None, _NO_PERIOD, 0, 0, 0, None, None)
+        else:
+            canonical = str(period)
+            previous = str(period.previous())
             following = str(_following(period))
-        except PeriodError:  # pragma: no cover - December 2100 and the like
-            following = canonical
-        entry = (
-            canonical,
-            period.period_type,
-            self._period_key(canonical),
-            self._period_key(previous),
-            self._period_key(following),
-            previous,
-            canonical in self.locked_periods,
-        )
+            key = self._period_key(canonical)
+            entry = (
+                canonical,
+                _PERIOD_TYPES[period.period_type],
+                key,
+                key ^ self._period_key(previous),
+                key ^ self._period_key(following),
+                previous,
+                following,
+            )
+            self._periods_in_file.add(canonical)
         self._period_cache[raw] = entry
         return entry
 
-    # -- the file --------------------------------------------------------------------------
+    def _element_by_code(self, code: str) -> tuple | None:
+        rule = self.elements.get(code)
+        return None if rule is None else self._element_entry(rule)
+
+    # -- the file ------------------------------------------------------------------------------
 
     def chunks(self, source: Source, chunk_size: int = CHUNK_ROWS) -> Iterator[list[ValueRow]]:
         """Yield the valid rows of ``source`` in lists of up to ``chunk_size``; fill
         :attr:`report`. Raises :class:`TabularError` for a file that cannot be read at all."""
         report = self.report = ValuesReport()
-        self._errors_by_line: dict[int, int] = {}
+        self._errors_by_line: set[int] = set()
         self._warnings: dict[int, RowError] = {}
         self._warnings_dropped = 0
-        # key → ordinal of the first row with that key; its line and value (as a float, for
-        # outlier warnings) are at that ordinal in these arrays.
+        # key → line of the first row with that key: positive for a valid row, negative for an
+        # invalid one (so a later copy is still named a duplicate of it).
         self._seen: dict[int, int] = {}
-        self._lines = array("q")
+        # The value of every line as a float, for outlier warnings (NaN where there is none):
+        # _floats[line - _base]; 8 bytes a line.
         self._floats = array("d")
-        # Exact values of the elements in a not_above rule: key → (line, value).
-        self._tracked: dict[int, tuple[int, Decimal]] = {}
+        # Rows of the elements in a not_above rule: key → (line, value, element, unit, period).
+        self._tracked: dict[int, tuple] = {}
+        # "Which periods has this file shown so far" starts afresh with every file.
+        self._period_cache = {}
+        self._periods_in_file = set()
         with open_table(source) as table:
             columns = map_columns(table.header, VALUE_ALIASES, VALUE_REQUIRED)
             report.columns = dict(columns.label)
             report.file_format = table.format
             report.encoding = table.encoding
             self._columns = columns
+            self._base = table.header_line + 1
             yield from self._run(table, columns, chunk_size)
         self._check_not_above()
         self._finish()
 
-    def _run(self, table, columns: ColumnMap, chunk_size: int) -> Iterator[list[ValueRow]]:
-        # Everything the loop touches is a local: this loop is the upload's hot path.
-        i_unit = columns.index["org_unit"]
-        i_period = columns.index["period"]
-        i_element = columns.index["element"]
-        i_value = columns.index["value"]
-        i_comment = columns.index.get("comment", -1)
+    def _run(self, table: Table, columns: ColumnMap, chunk_size: int) -> Iterator[list[ValueRow]]:
+        # The upload's hot path. Everything the loop touches is a local; cached lookups are
+        # tuples read by literal index (layouts above); only rows with a problem leave the loop,
+        # for _reject, which works out every error of the row at leisure. Each path through
+        # the loop appends exactly one entry to floats, which keeps floats[line - base] aligned.
+        index = columns.index
+        has_comment = "comment" in index
+        pick = itemgetter(
+            index["org_unit"],
+            index["period"],
+            index["element"],
+            index["value"],
+            index["comment"] if has_comment else index["value"],
+        )
+        spill_check = has_comment and index["comment"] == index["value"] + 1
         width = len(table.header)
-        element_get = self._element_cache.get
+        element_cache = self._element_cache
         element_fill = self._element
-        unit_get = self._unit_cache.get
+        unit_cache = self._unit_cache
         unit_fill = self._unit
-        period_get = self._period_cache.get
+        period_cache = self._period_cache
         period_fill = self._period
+        periods_in_file = self._periods_in_file
         seen = self._seen
         seen_get = seen.get
         seen_setdefault = seen.setdefault
-        lines = self._lines
         floats = self._floats
-        lines_append = lines.append
         floats_append = floats.append
+        base = self._base
         tracked = self._tracked
         warn = self._outlier
         warnings = self._warnings
         factor = OUTLIER_FACTOR
         existing_get = self.existing.get
         has_existing = bool(self.existing)
-        locked = self.locked
         reject = self._reject
+        fit = self._fit
         value_limit = _VALUE_CACHE_LIMIT
-        dec = Decimal
-        rows_total = 0
-        chunk: list[ValueRow] = []
-        chunk_append = chunk.append
-        line = table.header_line
+        plain_decimal = _PLAIN_DECIMAL.fullmatch
+        nan = _NAN
+        blank = 0
+        line = first_line = table.header_line
+        raw = table.raw_rows()
+        last_unit = last_period = None
+        u = p = _UNKNOWN_UNIT
+        # Rows, tuples and strings are all objects the cyclic collector tracks: it would walk
+        # the growing structures over and over for nothing (none of this makes cycles).
+        gc_was_enabled = gc.isenabled()
+        gc.disable()
         try:
-            for cells in table.raw_rows():
-                line += 1
-                extra = None
-                if len(cells) != width:
-                    if is_blank(cells):
+            while block := list(islice(raw, chunk_size)):
+                out: list[ValueRow] = []
+                out_append = out.append
+                for cells in block:
+                    line += 1
+                    if len(cells) != width:
+                        if is_blank(cells):
+                            blank += 1
+                            floats_append(nan)
+                            continue
+                        cells, extra = fit(cells, width, line)
+                        if extra is not None:
+                            reject(line, cells, extra)
+                            floats_append(nan)
+                            continue
+                    unit_raw, period_raw, element_raw, value_raw, comment = pick(cells)
+                    # Files come sorted by unit or period: a string comparison with the last
+                    # row's is cheaper than hashing the fresh string for a dict lookup.
+                    try:
+                        e = element_cache[element_raw]
+                        if unit_raw != last_unit:
+                            u = unit_cache[unit_raw]
+                            last_unit = unit_raw
+                        if period_raw != last_period:
+                            p = period_cache[period_raw]
+                            last_period = period_raw
+                    except KeyError:
+                        e = element_fill(element_raw)
+                        u = unit_fill(unit_raw)
+                        p = period_fill(period_raw)
+                        last_unit = unit_raw
+                        last_period = period_raw
+                    if e[2] is not p[1] or not u[3] or (u[4] is not None and p[0] in u[4]):
+                        if not reject(line, cells):
+                            blank += 1
+                        floats_append(nan)
                         continue
-                    cells, extra = self._fit(cells, width, line)
-                unit_raw = cells[i_unit]
-                period_raw = cells[i_period]
-                element_raw = cells[i_element]
-                value_raw = cells[i_value]
-                rows_total += 1
-                e = element_get(element_raw)
-                if e is None:
-                    e = element_fill(element_raw)
-                u = unit_get(unit_raw)
-                if u is None:
-                    u = unit_fill(unit_raw)
-                p = period_get(period_raw)
-                if p is None:
-                    p = period_fill(period_raw)
-                if (
-                    extra is not None
-                    or not (e and u and p)
-                    or e[E_PTYPE] != p[P_TYPE]
-                    or not u[U_IN_SCOPE]
-                    or p[P_LOCKED]
-                    or (locked and (u[U_CODE], p[P_CANON]) in locked)
-                ):
-                    if not reject(line, cells, e, u, p, extra):
-                        rows_total -= 1
-                    continue
-                # The value: plain ASCII digits need no cache; anything else is normalised once
-                # per distinct string.
-                if (
-                    e[E_FAST]
-                    and len(value_raw) < 15
-                    and value_raw.isdigit()
-                    and value_raw.isascii()
-                ):
-                    value = dec(value_raw)
-                    if e[E_PERCENT] and value > 100:
-                        reject(line, cells, e, u, p, None)
+                    # The value: plain ASCII numbers need no cache; anything else is
+                    # normalised once per distinct string.
+                    fast = e[6]
+                    if fast and (
+                        (value_raw.isdigit() and value_raw.isascii() and len(value_raw) < 15)
+                        or (fast > 1 and plain_decimal(value_raw) is not None)
+                    ):
+                        number = float(value_raw)
+                        if fast == 3 and number > 100:
+                            reject(line, cells)
+                            floats_append(nan)
+                            continue
+                        value = value_raw
+                        if value_raw[0] == "0" and len(value_raw) > 1 and value_raw[1] != ".":
+                            value = _plain_text(Decimal(value_raw))  # no leading zeros
+                    else:
+                        cache = e[4]
+                        cached = cache.get(value_raw)
+                        if cached is None:
+                            try:
+                                exact = e[5](value_raw)
+                                cached = (_plain_text(exact), float(exact))
+                            except ValueError as exc:
+                                cached = (None, str(exc))
+                            if len(cache) >= value_limit:
+                                cache.clear()
+                            cache[value_raw] = cached
+                        value, number = cached
+                        if value is None:
+                            reject(line, cells)
+                            floats_append(nan)
+                            continue
+                    if not has_comment:
+                        comment = ""
+                    elif comment:
+                        if spill_check and _spilled(value_raw, comment):
+                            reject(line, cells)
+                            floats_append(nan)
+                            continue
+                        comment = comment.strip()
+                    key = u[2] ^ p[2] ^ e[1]
+                    if seen_setdefault(key, line) != line:
+                        reject(line, cells)  # a duplicate
+                        floats_append(nan)
                         continue
-                    number = float(value_raw)
-                else:
-                    cache = e[E_CACHE]
-                    cached = cache.get(value_raw)
-                    if cached is None:
-                        try:
-                            value = e[E_CHECK](value_raw)
-                            cached = (value, float(value))
-                        except ValueError as exc:
-                            cached = (None, str(exc))
-                        if len(cache) >= value_limit:
-                            cache.clear()
-                        cache[value_raw] = cached
-                    value, number = cached
-                    if value is None:
-                        reject(line, cells, e, u, p, None)
-                        continue
-                key = u[U_KEY] + p[P_KEY] + e[E_KEY]
-                ordinal = len(lines)
-                if seen_setdefault(key, ordinal) != ordinal:
-                    reject(line, cells, e, u, p, None)
-                    continue
-                lines_append(line)
-                floats_append(number)
-                if e[E_TRACK]:
-                    tracked[key] = (line, value)
-                if e[E_OUTLIERS]:
-                    # Only the comparisons run here; building a warning is the rare slow path.
-                    base = key - p[P_KEY]
-                    before = seen_get(base + p[P_PREV_KEY])
-                    if before is not None:
-                        previous = floats[before]
-                        if number > factor * previous or number * factor < previous:
-                            warn(line, number, previous, p[P_PREV], lines[before])
-                    elif has_existing:
-                        stored = existing_get((e[E_CODE], u[U_CODE], p[P_PREV]))
-                        if stored is not None:
-                            previous = float(stored)
-                            if number > factor * previous or number * factor < previous:
-                                warn(line, number, previous, p[P_PREV], None)
-                    after = seen_get(base + p[P_NEXT_KEY])
-                    if after is not None:
-                        later = floats[after]
-                        if (
-                            later > factor * number
-                            or later * factor < number
-                            or (warnings and lines[after] in warnings)
-                        ):
-                            warn(lines[after], later, number, p[P_CANON], line)
-                comment = cells[i_comment] if i_comment >= 0 else ""
-                if comment:
-                    comment = comment.strip()
-                chunk_append(
-                    (e[E_CODE], u[U_CODE], p[P_CANON], value, comment, line, e[E_ID], u[U_ID])
-                )
-                if len(chunk) >= chunk_size:
-                    self.report.rows_total = rows_total
-                    yield chunk
-                    chunk = []
-                    chunk_append = chunk.append
+                    floats_append(number)
+                    if e[7]:
+                        tracked[key] = (line, value, e, u[0], p[0])
+                    if e[8]:
+                        # Outliers: only comparisons here; a warning is the rare slow path.
+                        if p[5] in periods_in_file:
+                            before = seen_get(key ^ p[3], 0)
+                            if before > 0:
+                                previous = floats[before - base]
+                                if number > factor * previous or number * factor < previous:
+                                    warn(line, number, previous, p[5], before)
+                            elif not before and has_existing:
+                                stored = existing_get((e[0], u[0], p[5]))
+                                if stored is not None:
+                                    previous = float(stored)
+                                    if number > factor * previous or number * factor < previous:
+                                        warn(line, number, previous, p[5], None)
+                        elif has_existing:
+                            stored = existing_get((e[0], u[0], p[5]))
+                            if stored is not None:
+                                previous = float(stored)
+                                if number > factor * previous or number * factor < previous:
+                                    warn(line, number, previous, p[5], None)
+                        if p[6] in periods_in_file:  # the next period came first: compare back
+                            after = seen_get(key ^ p[4], 0)
+                            if after > 0:
+                                later = floats[after - base]
+                                if (
+                                    later > factor * number
+                                    or later * factor < number
+                                    or (warnings and after in warnings)
+                                ):
+                                    warn(after, later, number, p[0], line)
+                    out_append((e[0], u[0], p[0], value, comment, line, e[3], u[1]))
+                self.report.rows_total = line - first_line - blank
+                if out:
+                    if gc_was_enabled:
+                        gc.enable()
+                    yield out
+                    gc.disable()
         except csv.Error as exc:
-            raise table.read_error(exc, line + 1) from exc
-        self.report.rows_total = rows_total
-        if chunk:
-            yield chunk
+            raise table.read_error(exc, table.position() or line + 1) from exc
+        finally:
+            if gc_was_enabled:
+                gc.enable()
+        self.report.rows_total = line - first_line - blank
 
     def _fit(
         self, cells: Sequence[str], width: int, line: int
@@ -637,7 +768,7 @@ class ValuesValidator:
         """Pad a short row; trim a long one, reporting non-empty cells past the header."""
         if len(cells) < width:
             return [*cells, *[""] * (width - len(cells))], None
-        surplus = [c for c in cells[width:] if c.strip()]
+        surplus = [c.strip() for c in cells[width:] if c.strip()]
         if not surplus:
             return list(cells[:width]), None
         return list(cells[:width]), RowError(
@@ -651,9 +782,9 @@ class ValuesValidator:
             ),
         )
 
-    # -- the slow path: a row with something wrong ------------------------------------------
+    # -- the slow path: a row with something wrong --------------------------------------------
 
-    def _reject(self, line: int, cells: Sequence[str], e, u, p, extra: RowError | None) -> bool:
+    def _reject(self, line: int, cells: Sequence[str], extra: RowError | None = None) -> bool:
         """Record every error of a row the fast path refused. False if the row is blank."""
         if extra is None and is_blank(cells):
             return False
@@ -668,11 +799,15 @@ class ValuesValidator:
         element_raw = cells[index["element"]]
         period_raw = cells[index["period"]]
         value_raw = cells[index["value"]]
+        e = self._element(element_raw)
+        u = self._unit(unit_raw)
+        p = self._period(period_raw)
+        known = e[0] is not None, u[0] is not None, p[0] is not None
         if not unit_raw.strip():
             add("org_unit", unit_raw, bilingual("单位代码为空", "org unit is empty"))
-        elif not u:
+        elif not known[1]:
             add("org_unit", unit_raw, bilingual("单位代码不存在", "unknown org unit"))
-        elif not u[U_IN_SCOPE]:
+        elif not u[3]:
             add(
                 "org_unit",
                 unit_raw,
@@ -680,50 +815,61 @@ class ValuesValidator:
             )
         if not element_raw.strip():
             add("element", element_raw, bilingual("数据项为空", "element is empty"))
-        elif not e:
+        elif not known[0]:
             add("element", element_raw, bilingual("数据项不存在", "unknown element"))
-        if not p:
+        if not known[2]:
             try:
                 parse_period(period_raw)
             except PeriodError as exc:
                 add("period", period_raw, str(exc))
-        elif e and e[E_PTYPE] != p[P_TYPE]:
-            zh, en, _ = _PERIOD_NAMES.get(e[E_PTYPE], (e[E_PTYPE], e[E_PTYPE], ""))
-            got_zh, _, got_en = _PERIOD_NAMES[p[P_TYPE]]
+        elif known[0] and e[2] is not p[1]:
+            zh, en, _ = _PERIOD_NAMES.get(e[2], (str(e[2]), str(e[2]), ""))
+            got_zh, _, got_en = _PERIOD_NAMES[p[1]]
             add(
                 "period",
                 period_raw,
                 bilingual(
-                    f"数据项 {e[E_CODE]} 按{zh}填报，{p[P_CANON]} 是{got_zh}",
-                    f"element {e[E_CODE]} is reported by {en}; {p[P_CANON]} is {got_en}",
+                    f"数据项 {e[0]} 按{zh}填报，{p[0]} 是{got_zh}",
+                    f"element {e[0]} is reported by {en}; {p[0]} is {got_en}",
                 ),
             )
-        elif u and (p[P_LOCKED] or (u[U_CODE], p[P_CANON]) in self.locked):
+        elif known[1] and u[4] is not None and p[0] in u[4]:
             add(
                 "period",
                 period_raw,
                 bilingual(
-                    f"{p[P_CANON]} 期间已锁定，不能再修改该单位的数据",
-                    f"period {p[P_CANON]} is locked for org unit {u[U_CODE]}",
+                    f"{p[0]} 期间已锁定，不能再修改该单位的数据",
+                    f"period {p[0]} is locked for org unit {u[0]}",
                 ),
             )
-        if e:
+        if known[0]:
             try:
-                e[E_CHECK](value_raw)
+                e[5](value_raw)
             except ValueError as exc:
                 add("value", value_raw, str(exc))
         elif not value_raw.strip():
             add("value", value_raw, bilingual("数值为空", "value is empty"))
-        if e and u and p:
-            key = u[U_KEY] + p[P_KEY] + e[E_KEY]
-            ordinal = len(self._lines)
-            first = self._seen.setdefault(key, ordinal)
-            if first == ordinal:
-                # Remember the key (without a value) so a later copy is named a duplicate.
-                self._lines.append(line)
-                self._floats.append(float("nan"))
-            else:
-                earlier = self._lines[first]
+        elif not _number_or_word(value_raw):
+            add("value", value_raw, bilingual("不是数字", "not a number"))
+        if "comment" in index and index["comment"] == index["value"] + 1:
+            comment = cells[index["comment"]]
+            if _spilled(value_raw, comment):
+                add(
+                    "comment",
+                    comment,
+                    bilingual(
+                        f"备注“{comment.strip()}”像是数值的一部分：带千分位逗号的数字须加引号"
+                        f'（如 "{value_raw.strip()},{comment.strip()}"）或去掉逗号',
+                        "the comment looks like the rest of a number split at an unquoted "
+                        f'thousands separator: quote it ("{value_raw.strip()},{comment.strip()}") '
+                        "or drop the comma",
+                    ),
+                )
+        if all(known):
+            key = u[2] ^ p[2] ^ e[1]
+            first = self._seen.setdefault(key, -line)
+            if first != -line:
+                earlier = abs(first)
                 add(
                     "element",
                     element_raw,
@@ -739,9 +885,10 @@ class ValuesValidator:
 
     def _add_errors(self, problems: list[RowError]) -> None:
         report = self.report
-        if problems[0].line not in self._errors_by_line:
+        line = problems[0].line
+        if line not in self._errors_by_line:
+            self._errors_by_line.add(line)
             report.rows_invalid += 1
-        self._errors_by_line[problems[0].line] = 1
         for problem in problems:
             report.errors_total += 1
             if len(report.errors) < self.max_errors:
@@ -753,8 +900,6 @@ class ValuesValidator:
         """Warn (on ``line``) when ``current`` is over 3× or under ⅓ of the previous period's
         value; replaces an earlier warning for that line, since a previous-period row in the
         file supersedes the stored value."""
-        if current != current or previous != previous:  # NaN: that row had an error
-            return
         self._warnings.pop(line, None)
         if previous <= 0 or current < 0:
             return
@@ -787,23 +932,20 @@ class ValuesValidator:
             return
         label = self._columns.label["value"]
         problems: list[RowError] = []
-        for key, (line, value) in tracked.items():
-            e = self._element_list[key & _FIELD_MASK]
-            rule = self.elements[e[E_CODE]]
+        for key, (line, value, e, unit_code, period) in tracked.items():
+            rule = self.elements[e[0]]
             if not rule.not_above:
                 continue
-            unit_code = self._unit_codes[key >> _UNIT_SHIFT]
-            period = self._period_list[(key >> _PERIOD_SHIFT) & _FIELD_MASK]
             limit_line: int | None = None
             limit = None
             other = self._element_by_code(rule.not_above)
             if other is not None:
-                found = tracked.get(key - e[E_KEY] + other[E_KEY])
+                found = tracked.get(key ^ e[1] ^ other[1])
                 if found is not None:
-                    limit_line, limit = found
+                    limit_line, limit = found[0], found[1]
             if limit is None:
                 limit = self.existing.get((rule.not_above, unit_code, period))
-            if limit is None or value <= limit:
+            if limit is None or Decimal(value) <= Decimal(limit):
                 continue
             where_zh = f"第 {limit_line} 行" if limit_line else "已有数据"
             where_en = f"line {limit_line}" if limit_line else "stored value"
@@ -832,8 +974,8 @@ class ValuesValidator:
         # The per-file state can be large; drop it now that the report is final.
         self._seen = {}
         self._tracked = {}
-        self._lines = array("q")
         self._floats = array("d")
+        self._errors_by_line = set()
 
 
 def _following(period: Period) -> Period:

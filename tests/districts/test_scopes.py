@@ -15,7 +15,10 @@ def codes(qs) -> set[str]:
 def test_official_reads_and_writes_only_their_subtree(cast, tree):
     alice = cast["alice"]
     assert codes(scopes.units_in_scope(alice, scopes.WRITE)) == {
-        "441900003", "441900003001", "441900003002"}  # fmt: skip
+        "441900003",
+        "441900003001",
+        "441900003002",
+    }
     assert scopes.can(alice, scopes.WRITE, tree["441900003001"])
     assert not scopes.can(alice, scopes.WRITE, tree["441900101001"])  # another town
     assert not scopes.can(alice, scopes.WRITE, tree["441900"])  # the city above her
@@ -45,9 +48,13 @@ def test_admin_everywhere_and_user_without_role_nowhere(cast, tree):
 def test_similar_code_prefix_is_not_inside_scope(cast, tree):
     """Paths end with '/', so unit 4419000031 is not inside 441900003's subtree."""
     lookalike = OrgUnit.objects.create(
-        code="4419000031", name_zh="相似代码", level="community", parent=tree["441900"],
-        path="441900/4419000031/", depth=1,
-    )  # fmt: skip
+        code="4419000031",
+        name_zh="相似代码",
+        level="community",
+        parent=tree["441900"],
+        path="441900/4419000031/",
+        depth=1,
+    )
     assert not scopes.can(cast["alice"], scopes.READ, lookalike)
 
 
@@ -58,14 +65,22 @@ def test_filter_in_scope_filters_values_by_unit(cast, tree):
     from targets.models import DataElement
 
     element = DataElement.objects.create(
-        code="x.count", name_zh="x", value_type="integer", period_type="year",
-        aggregation="sum", temporal="last",
-    )  # fmt: skip
+        code="x.count",
+        name_zh="x",
+        value_type="integer",
+        period_type="year",
+        aggregation="sum",
+        temporal="last",
+    )
     for code in ("441900003001", "441900101001", "442000001001"):
         DataValue.objects.create(
-            element=element, org_unit=tree[code], period="2015", period_start="2015-01-01", period_end="2015-12-31",
+            element=element,
+            org_unit=tree[code],
+            period="2015",
+            period_start="2015-01-01",
+            period_end="2015-12-31",
             value=Decimal(1),
-        )  # fmt: skip
+        )
     visible = scopes.filter_in_scope(DataValue.objects.all(), cast["alice"])
     assert set(visible.values_list("org_unit__code", flat=True)) == {"441900003001"}
     carol = scopes.filter_in_scope(DataValue.objects.all(), cast["carol"])

@@ -18,17 +18,33 @@ from targets.models import DataElement
 @pytest.fixture
 def elements(db):
     pop = DataElement.objects.create(
-        code="population.resident", name_zh="常住人口", unit="persons", value_type="integer",
-        period_type="year", aggregation="sum", temporal="last",
-    )  # fmt: skip
+        code="population.resident",
+        name_zh="常住人口",
+        unit="persons",
+        value_type="integer",
+        period_type="year",
+        aggregation="sum",
+        temporal="last",
+    )
     DataElement.objects.create(
-        code="volunteers.registered", name_zh="注册志愿者", unit="persons", value_type="integer",
-        period_type="year", aggregation="sum", temporal="last", not_above=pop,
-    )  # fmt: skip
+        code="volunteers.registered",
+        name_zh="注册志愿者",
+        unit="persons",
+        value_type="integer",
+        period_type="year",
+        aggregation="sum",
+        temporal="last",
+        not_above=pop,
+    )
     DataElement.objects.create(
-        code="services.online_rate", name_zh="网上办理率", unit="%", value_type="percent",
-        period_type="month", aggregation="average", temporal="last",
-    )  # fmt: skip
+        code="services.online_rate",
+        name_zh="网上办理率",
+        unit="%",
+        value_type="percent",
+        period_type="month",
+        aggregation="average",
+        temporal="last",
+    )
 
 
 GOOD = (
@@ -105,7 +121,7 @@ def test_approved_values_are_locked_for_officials_but_a_corrected_file_goes_thro
     import_file(tmp_path, GOOD, "--user", "bob", "--approve")
     assert set(DataValue.objects.values_list("state", flat=True)) == {"approved"}
     changed = GOOD.replace("１５００", "1600")
-    with pytest.raises(CommandError, match="locked|锁定"):
+    with pytest.raises(CommandError, match=r"locked|锁定"):
         import_file(tmp_path, changed, "--user", "alice")
     assert DataValue.objects.get(element__code="volunteers.registered").value == 1500
     # a file for another period is fine
@@ -127,8 +143,12 @@ def test_only_reviewers_and_admins_may_approve(tmp_path, cast, elements):
 
 def test_rollback_restores_previous_values_and_removes_created_ones(tmp_path, cast, elements):
     import_file(tmp_path, GOOD, "--user", "alice")
-    import_file(tmp_path, GOOD.replace("１５００", "1700") + "441900003002,2015,population.resident,9,\r\n",
-                "--user", "alice")  # fmt: skip
+    import_file(
+        tmp_path,
+        GOOD.replace("１５００", "1700") + "441900003002,2015,population.resident,9,\r\n",
+        "--user",
+        "alice",
+    )
     second = UploadJob.objects.order_by("-id").first()
     assert (second.created_count, second.updated_count, second.unchanged_count) == (1, 1, 2)
     restored = upload_rollback(actor=cast["alice"], job=second, reason="错传")

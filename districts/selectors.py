@@ -1,0 +1,499 @@
+"""Reads for the data-entry, upload, review and history pages, always inside the user's scope.
+
+Which elements a unit reports: an element's ``level`` is the lowest level at which it is
+reported; higher units get aggregates. On each branch of the tree the figure is entered by the
+first unit at or below that level (so in Dongguan, where towns sit directly under the city, a
+district-level figure is entered by the towns), and by a leaf unit above that level when nothing
+below it could report it (a town whose communities are not in the tree yet). An element without
+a level may be entered by any unit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db.models import Count, Min, QuerySet
+from django.http import Http404
+from django.utils import translation
+
+from targets.models import DataElement
+
+from . import scopes
+from .models import DataValue, DataValueChange, OrgUnit, UploadJob
+from .periods import Period
+from .uploads import OUTLIER_FACTOR
+
+# Tiers of the tree: towns and subdistricts (镇/街道) are one tier, communities and villages
+# (社区/村) another, as in districts.levels.COVERAGE_LEVEL_MEMBERS.
+TIER = {
+    "country": 0,
+    "province": 1,
+    "city": 2,
+    "district": 3,
+    "town": 4,
+    "subdistrict": 4,
+    "community": 5,
+    "village": 5,
+    "grid": 6,
+}
+ANY_LEVEL = -1
+
+INBOX_PAGE_SIZE = 200
+HISTORY_PAGE_SIZE = 200
+
+
+def is_english() -> bool:
+    return (translation.get_language() or "").startswith("en")
+
+
+def name_of(obj) -> str:
+    """The English name on an English page when there is one, else the Chinese name."""
+    if is_english() and getattr(obj, "name_en", ""):
+        return obj.name_en
+    return obj.name_zh
+
+
+def tier_of(level: str) -> int:
+    return TIER.get(level, ANY_LEVEL) if level else ANY_LEVEL
+
+
+def unit_reports(
+    *, unit_tier: int, parent_tier: int | None, is_leaf: bool, element_tier: int
+) -> bool:
+    """Whether a unit enters an element's value itself (see the module docstring)."""
+    if element_tier == ANY_LEVEL:
+        return True
+    if unit_tier >= element_tier:
+        return parent_tier is None or parent_tier < element_tier
+    return is_leaf
+
+
+# --- org units and periods ---------------------------------------------------------------------
+
+
+def unit_for(user, code: str, action: str) -> OrgUnit:
+    """The unit with ``code`` if ``user`` may ``action`` on it.
+
+    Raises Http404 when the unit does not exist or lies outside every scope of the user, and
+    PermissionDenied when the user may read it but not ``action`` on it.
+    """
+    from django.core.exceptions import PermissionDenied
+
+    unit = OrgUnit.objects.filter(code=code.strip()).select_related("parent").first()
+    if unit is None or not scopes.can(user, scopes.READ, unit):
+        raise Http404("org unit")
+    if not scopes.can(user, action, unit):
+        raise PermissionDenied("org unit outside scope")
+    return unit
+
+
+def unit_choices(user, action: str) -> list[tuple[str, str]]:
+    """(code, indented name) of every unit the user may ``action`` on, in tree order."""
+    units = (
+        scopes.units_in_scope(user, action)
+        .order_by("path")
+        .only("code", "name_zh", "name_en", "depth")
+    )
+    units = list(units)
+    top = min((u.depth for u in units), default=0)
+    return [(u.code, f"{'　' * (u.depth - top)}{name_of(u)} ({u.code})") for u in units]
+
+
+def default_period(period_type: str = "year", today=None) -> Period:
+    """Last year: what an official usually reports."""
+    from datetime import date
+
+    from .periods import period_for_date
+
+    today = today or date.today()
+    return period_for_date(today, period_type).previous()
+
+
+# --- the entry grid --------------------------------------------------------------------------
+
+
+@dataclass
+class GridRow:
+    """One element on the entry form for one unit and period."""
+
+    element: DataElement
+    name: str
+    value: DataValue | None
+    previous: DataValue | None
+    text: str = ""  # what the cell shows (the stored value, or what the user typed)
+    comment: str = ""
+    error: str = ""
+    warning: str = ""
+
+    @property
+    def locked(self) -> bool:
+        return self.value is not None and self.value.state == DataValue.APPROVED
+
+    @property
+    def version(self) -> int:
+        return self.value.version if self.value is not None else 0
+
+    @property
+    def previous_shown(self) -> str:
+        return plain(self.previous.value) if self.previous is not None else ""
+
+    @property
+    def input_name(self) -> str:
+        return f"v-{self.element.id}"
+
+
+@dataclass
+class Grid:
+    unit: OrgUnit
+    period: Period
+    rows: list[GridRow] = field(default_factory=list)
+    hidden: int = 0  # elements of this period type the unit does not report (shown on request)
+
+    @property
+    def editable(self) -> int:
+        return sum(1 for r in self.rows if not r.locked)
+
+    @property
+    def submittable(self) -> int:
+        return sum(
+            1
+            for r in self.rows
+            if r.value is not None and r.value.state in (DataValue.DRAFT, DataValue.REJECTED)
+        )
+
+
+def plain(value: Decimal | None) -> str:
+    """A stored value as an official would type it: ``12000``, ``85.5``."""
+    if value is None:
+        return ""
+    text = format(value.normalize(), "f")
+    return text
+
+
+def outlier_note(current: Decimal | None, previous: Decimal | None) -> str:
+    """The upload's outlier rule (over 3× or under ⅓ of the previous period), for one cell."""
+    if current is None or previous is None or previous <= 0 or current < 0:
+        return ""
+    if current > OUTLIER_FACTOR * previous:
+        return "high"
+    if current * OUTLIER_FACTOR < previous:
+        return "low"
+    return ""
+
+
+def _reporting_context(unit: OrgUnit) -> tuple[int | None, bool]:
+    parent_tier = tier_of(unit.parent.level) if unit.parent_id else None
+    is_leaf = not OrgUnit.objects.filter(parent_id=unit.id).exists()
+    return parent_tier, is_leaf
+
+
+def elements_reported_by(unit: OrgUnit, period_type: str) -> tuple[list[DataElement], int]:
+    """The elements ``unit`` enters for periods of ``period_type``, and how many other elements
+    of that period type it does not (aggregated from below or reported above)."""
+    parent_tier, is_leaf = _reporting_context(unit)
+    unit_tier = tier_of(unit.level)
+    elements = list(DataElement.objects.filter(period_type=period_type).order_by("code"))
+    mine = [
+        e
+        for e in elements
+        if unit_reports(
+            unit_tier=unit_tier,
+            parent_tier=parent_tier,
+            is_leaf=is_leaf,
+            element_tier=tier_of(e.level),
+        )
+    ]
+    return mine, len(elements) - len(mine)
+
+
+def entry_grid(*, unit: OrgUnit, period: Period, show_all: bool = False) -> Grid:
+    """The entry form of ``unit`` for ``period``: its elements, their stored values (state,
+    version, reviewer's comment) and last period's values. Three queries whatever the size."""
+    mine, hidden = elements_reported_by(unit, period.period_type)
+    if show_all:
+        mine = list(DataElement.objects.filter(period_type=period.period_type).order_by("code"))
+        hidden = 0
+    previous = str(period.previous())
+    stored = DataValue.objects.filter(
+        org_unit=unit, period__in=[str(period), previous], element__in=mine
+    ).select_related("reviewed_by", "updated_by")
+    current: dict[int, DataValue] = {}
+    before: dict[int, DataValue] = {}
+    for v in stored:
+        (current if v.period == str(period) else before)[v.element_id] = v
+    grid = Grid(unit=unit, period=period, hidden=hidden)
+    for element in mine:
+        value = current.get(element.id)
+        prev = before.get(element.id)
+        row = GridRow(element=element, name=name_of(element), value=value, previous=prev)
+        if value is not None:
+            row.text = plain(value.value)
+            row.comment = value.comment
+            row.warning = outlier_note(value.value, prev.value if prev else None)
+        grid.rows.append(row)
+    return grid
+
+
+@dataclass
+class TemplatePlan:
+    """What an official must report for one period under one unit: (unit, elements) pairs."""
+
+    period: Period
+    units: list[tuple[OrgUnit, list[DataElement]]]
+
+    @property
+    def elements(self) -> list[DataElement]:
+        seen: dict[int, DataElement] = {}
+        for _unit, elements in self.units:
+            for e in elements:
+                seen.setdefault(e.id, e)
+        return sorted(seen.values(), key=lambda e: e.code)
+
+
+def reporting_plan(*, root: OrgUnit, period: Period) -> TemplatePlan:
+    """Every unit of ``root``'s subtree with the elements it enters for ``period``.
+
+    One pass over the subtree: a unit's parent tier and whether it has children come from the
+    same list, so a city of thousands of communities costs two queries.
+    """
+    units = list(OrgUnit.objects.filter(path__startswith=root.path).order_by("path"))
+    elements = list(DataElement.objects.filter(period_type=period.period_type).order_by("code"))
+    by_id = {u.id: u for u in units}
+    parents_of_children = {u.parent_id for u in units}
+    root_parent_tier = tier_of(root.parent.level) if root.parent_id else None
+    plan: list[tuple[OrgUnit, list[DataElement]]] = []
+    for unit in units:
+        if unit.id == root.id:
+            parent_tier = root_parent_tier
+        else:
+            parent_tier = tier_of(by_id[unit.parent_id].level)
+        unit_tier = tier_of(unit.level)
+        is_leaf = unit.id not in parents_of_children
+        mine = [
+            e
+            for e in elements
+            if unit_reports(
+                unit_tier=unit_tier,
+                parent_tier=parent_tier,
+                is_leaf=is_leaf,
+                element_tier=tier_of(e.level),
+            )
+        ]
+        if mine:
+            plan.append((unit, mine))
+    return TemplatePlan(period=period, units=plan)
+
+
+# --- review ------------------------------------------------------------------------------
+
+
+def inbox_queryset(
+    user, *, unit_code: str = "", period: str = "", element: str = "", state: str = "submitted"
+) -> QuerySet[DataValue]:
+    """Values waiting for ``user``'s review (or in another state, for the filters), in scope.
+
+    ``unit_code`` keeps that unit's whole subtree.
+    """
+    qs = scopes.filter_in_scope(DataValue.objects.all(), user, scopes.REVIEW)
+    if state:
+        qs = qs.filter(state=state)
+    if unit_code:
+        unit = OrgUnit.objects.filter(code=unit_code).only("path").first()
+        qs = qs.filter(org_unit__path__startswith=unit.path) if unit else qs.none()
+    if period:
+        qs = qs.filter(period=period)
+    if element:
+        qs = qs.filter(element__code=element)
+    return qs.select_related("element", "org_unit", "updated_by", "upload").order_by(
+        "org_unit__path", "-period_end", "period", "element__code"
+    )
+
+
+@dataclass
+class InboxGroup:
+    unit: OrgUnit
+    period: str
+    values: list[DataValue]
+
+
+def group_inbox(values) -> list[InboxGroup]:
+    groups: list[InboxGroup] = []
+    for v in values:
+        if not groups or groups[-1].unit.id != v.org_unit_id or groups[-1].period != v.period:
+            groups.append(InboxGroup(unit=v.org_unit, period=v.period, values=[]))
+        groups[-1].values.append(v)
+    return groups
+
+
+def inbox_summary(user) -> dict:
+    """Counts for the inbox's header: submitted values and how many units/periods."""
+    qs = scopes.filter_in_scope(DataValue.objects.all(), user, scopes.REVIEW).filter(
+        state=DataValue.SUBMITTED
+    )
+    return qs.aggregate(
+        values=Count("id"),
+        units=Count("org_unit", distinct=True),
+        oldest=Min("updated_at"),
+    )
+
+
+def inbox_period_choices(user) -> list[str]:
+    qs = scopes.filter_in_scope(DataValue.objects.all(), user, scopes.REVIEW).filter(
+        state=DataValue.SUBMITTED
+    )
+    return sorted(set(qs.values_list("period", flat=True).distinct()[:200]), reverse=True)
+
+
+def values_for_action(user, ids: list[int]) -> list[DataValue]:
+    """The values a review/submit form names, each visible to ``user`` (else Http404: an id
+    outside the user's read scope is treated as not existing)."""
+    wanted = set(ids)
+    found = list(scopes.filter_in_scope(DataValue.objects.filter(pk__in=wanted), user, scopes.READ))
+    if len(found) != len(wanted):
+        raise Http404("data value")
+    return found
+
+
+# --- history -----------------------------------------------------------------------------
+
+
+def value_for(user, pk: int) -> DataValue:
+    value = (
+        scopes.filter_in_scope(DataValue.objects.all(), user, scopes.READ)
+        .select_related("element", "org_unit", "created_by", "updated_by", "reviewed_by", "upload")
+        .filter(pk=pk)
+        .first()
+    )
+    if value is None:
+        raise Http404("data value")
+    return value
+
+
+def value_history(value: DataValue) -> QuerySet[DataValueChange]:
+    """Every change of the value's key (element, unit, period), including earlier incarnations
+    removed by a rollback; newest first."""
+    return (
+        DataValueChange.objects.filter(
+            element_code=value.element.code,
+            org_unit_code=value.org_unit.code,
+            period=value.period,
+        )
+        .select_related("actor", "upload")
+        .order_by("-at", "-id")
+    )
+
+
+# --- uploads -----------------------------------------------------------------------------
+
+
+def uploads_for(user) -> QuerySet[UploadJob]:
+    """The uploads listed on the upload page: one's own (every upload for an administrator)."""
+    qs = UploadJob.objects.select_related("created_by").order_by("-created_at", "-id")
+    if not scopes.is_admin(user):
+        qs = qs.filter(created_by=user)
+    return qs
+
+
+def upload_for(user, pk: int) -> UploadJob:
+    """An upload its creator, an administrator or a reviewer of every unit it wrote may see;
+    Http404 for anyone else."""
+    from .uploading import upload_visible_to
+
+    job = UploadJob.objects.select_related("created_by").filter(pk=pk).first()
+    if job is None or not upload_visible_to(user, job):
+        raise Http404("upload")
+    return job
+
+
+def upload_changes(job: UploadJob) -> QuerySet[DataValueChange]:
+    return DataValueChange.objects.filter(upload=job).select_related("actor").order_by("id")
+
+
+def upload_touched_units(job: UploadJob) -> list[str]:
+    return list(
+        DataValueChange.objects.filter(upload=job)
+        .values_list("org_unit_code", flat=True)
+        .distinct()
+        .order_by("org_unit_code")[:50]
+    )
+
+
+def periods_with_values(user, unit: OrgUnit) -> list[str]:
+    """Periods that already have values for ``unit`` (newest first), for the period picker."""
+    return list(
+        DataValue.objects.filter(org_unit=unit)
+        .values_list("period", flat=True)
+        .distinct()
+        .order_by("-period")[:24]
+    )
+
+
+def pending_review_count(user) -> int:
+    if not (scopes.is_admin(user) or scopes.scope_paths(user, scopes.REVIEW)):
+        return 0
+    return (
+        scopes.filter_in_scope(DataValue.objects.all(), user, scopes.REVIEW)
+        .filter(state=DataValue.SUBMITTED)
+        .count()
+    )
+
+
+def has_role(user, action: str) -> bool:
+    return scopes.is_admin(user) or bool(scopes.scope_paths(user, action))
+
+
+def rejected_groups(user, limit: int = 20) -> list[dict]:
+    """Units and periods with values sent back by a reviewer, for the official's start page."""
+    if not (scopes.is_admin(user) or scopes.scope_paths(user, scopes.WRITE)):
+        return []
+    rows = (
+        scopes.filter_in_scope(DataValue.objects.all(), user, scopes.WRITE)
+        .filter(state=DataValue.REJECTED)
+        .values("org_unit__code", "org_unit__name_zh", "org_unit__name_en", "period")
+        .annotate(n=Count("id"))
+        .order_by("org_unit__code", "period")[:limit]
+    )
+    english = is_english()
+    return [
+        {
+            "code": r["org_unit__code"],
+            "name": (english and r["org_unit__name_en"]) or r["org_unit__name_zh"],
+            "period": r["period"],
+            "n": r["n"],
+        }
+        for r in rows
+    ]
+
+
+def overlay_posted(grid: Grid, cells, errors: dict[str, str]) -> None:
+    """Show a refused form again as the official typed it, with each cell's message."""
+    by_element = {c.element.id: c for c in cells}
+    for row in grid.rows:
+        cell = by_element.get(row.element.id)
+        if cell is not None:
+            row.text, row.comment = cell.text, cell.comment
+        row.error = errors.get(row.element.code, "")
+        row.warning = ""
+
+
+def annotate_values(values) -> None:
+    """Display strings and names for the inbox (no queries)."""
+    for v in values:
+        v.shown = plain(v.value)
+        v.element_name = name_of(v.element)
+        v.org_unit.display_name = name_of(v.org_unit)
+
+
+_STATE_LABELS = dict(DataValue.STATE_CHOICES)
+_SOURCE_LABELS = dict(DataValue.SOURCE_CHOICES)
+
+
+def annotate_changes(changes) -> None:
+    """Display strings for history rows (no queries)."""
+    for c in changes:
+        c.old_shown = plain(c.old_value)
+        c.new_shown = plain(c.new_value)
+        c.old_state_label = _STATE_LABELS.get(c.old_state, c.old_state)
+        c.new_state_label = _STATE_LABELS.get(c.new_state, c.new_state)
+        c.source_label = _SOURCE_LABELS.get(c.source, c.source)

@@ -1,0 +1,423 @@
+"""The data pages under /data/: entry form, uploads (with templates, progress and rollback),
+the reviewer inbox and the history of values and uploads.
+
+Each view checks access with :mod:`districts.scopes` (through the selectors), parses its input,
+calls one selector or service and renders. A unit, value or upload outside the user's scope is a
+404; an action the user may not take on something they can see is a 403.
+"""
+
+from __future__ import annotations
+
+from functools import wraps
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from targets.models import DataElement
+
+from . import scopes, selectors, services
+from .forms import ReviewForm, RollbackForm, TemplateForm, UploadForm, grid_cells
+from .models import DataValue, UploadJob
+from .periods import PeriodError
+from .uploading import (
+    can_approve_uploads,
+    upload_can_rollback,
+    upload_create,
+    upload_errors_csv,
+    upload_rollback,
+    upload_template,
+)
+from .uploads import check_value, parse_period
+
+STATUS_ERRORS_SHOWN = 200
+"""Row errors (and warnings) in the status JSON and on the page; all are in the errors CSV."""
+
+
+def _messages_of(exc: ValidationError) -> str:
+    if hasattr(exc, "message_dict"):
+        return "；".join(m for ms in exc.message_dict.values() for m in ms)
+    return "；".join(exc.messages)
+
+
+def scoped(view):
+    """Login required, and a PermissionDenied from a selector or service becomes the 403 page."""
+
+    @login_required
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        try:
+            return view(request, *args, **kwargs)
+        except PermissionDenied as exc:
+            return render(
+                request, "districts/forbidden.html", {"reason": str(exc or "")}, status=403
+            )
+
+    return wrapper
+
+
+def _require(user, action: str) -> None:
+    if not selectors.has_role(user, action):
+        raise PermissionDenied(_("您没有该操作的权限"))
+
+
+def _without_page(request) -> str:
+    query = request.GET.copy()
+    query.pop("page", None)
+    return query.urlencode()
+
+
+# --- index -----------------------------------------------------------------------------------
+
+
+@scoped
+@require_GET
+def index(request):
+    user = request.user
+    return render(
+        request,
+        "districts/index.html",
+        {
+            "can_write": selectors.has_role(user, scopes.WRITE),
+            "can_review": selectors.has_role(user, scopes.REVIEW),
+            "pending": selectors.pending_review_count(user),
+            "rejected": selectors.rejected_groups(user),
+            "uploads": list(selectors.uploads_for(user)[:5]),
+        },
+    )
+
+
+# --- entry -----------------------------------------------------------------------------------
+
+
+def _entry_url(unit_code: str, period: str, show_all: bool = False) -> str:
+    query = {"unit": unit_code, "period": period}
+    if show_all:
+        query["all"] = "1"
+    return f"{reverse('districts:entry')}?{urlencode(query)}"
+
+
+@scoped
+@require_http_methods(["GET", "POST"])
+def entry(request):
+    """Pick a unit and a period; then the grid of the elements that unit reports."""
+    user = request.user
+    _require(user, scopes.WRITE)
+    units = selectors.unit_choices(user, scopes.WRITE)
+    code = request.GET.get("unit", "").strip() or (units[0][0] if len(units) == 1 else "")
+    period_text = request.GET.get("period", "").strip()
+    show_all = request.GET.get("all") == "1"
+    context = {
+        "units": units,
+        "unit_code": code,
+        "period_text": period_text or str(selectors.default_period()),
+        "show_all": show_all,
+        "grid": None,
+        "period_error": "",
+    }
+    if not (code and period_text):
+        return render(request, "districts/entry.html", context)
+    try:
+        period = parse_period(period_text)
+    except PeriodError as exc:
+        context["period_error"] = str(exc)
+        return render(request, "districts/entry.html", context, status=400)
+    unit = selectors.unit_for(user, code, scopes.WRITE)
+    grid = selectors.entry_grid(unit=unit, period=period, show_all=show_all)
+    context.update(grid=grid, unit=unit, period_text=str(period), unit_name=selectors.name_of(unit))
+    if request.method == "POST":
+        submit = request.POST.get("action") == "submit"
+        cells = grid_cells(request.POST, [row.element for row in grid.rows])
+        result = services.values_save_grid(
+            actor=user, org_unit=unit, period=period, cells=cells, submit=submit
+        )
+        if result.ok:
+            if submit:
+                messages.success(
+                    request,
+                    _("已保存 %(saved)d 项，提交审核 %(submitted)d 项")
+                    % {"saved": result.saved, "submitted": result.submitted},
+                )
+            else:
+                messages.success(request, _("已保存 %(saved)d 项草稿") % {"saved": result.saved})
+            return redirect(_entry_url(unit.code, str(period), show_all))
+        selectors.overlay_posted(grid, cells, result.errors)
+        context["errors"] = len(result.errors)
+        return render(request, "districts/entry.html", context, status=400)
+    return render(request, "districts/entry.html", context)
+
+
+@scoped
+@require_GET
+def entry_check(request):
+    """One cell checked by the server's own rules while the official types (light JS)."""
+    element = (
+        DataElement.objects.filter(code=request.GET.get("element", ""))
+        .select_related("not_above")
+        .first()
+    )
+    if element is None:
+        return JsonResponse({"ok": False, "error": _("数据项不存在")}, status=404)
+    text = request.GET.get("value", "")
+    if not text.strip():
+        return JsonResponse({"ok": True, "value": ""})
+    try:
+        value = check_value(text, services.element_rule(element))
+    except ValueError as exc:
+        return JsonResponse({"ok": False, "error": str(exc)})
+    return JsonResponse({"ok": True, "value": selectors.plain(value)})
+
+
+# --- uploads ---------------------------------------------------------------------------------
+
+
+def _wants_json(request) -> bool:
+    return request.headers.get(
+        "x-requested-with"
+    ) == "XMLHttpRequest" or "application/json" in request.headers.get("accept", "")
+
+
+def _status_payload(job: UploadJob) -> dict:
+    final = job.state in (UploadJob.SUCCEEDED, UploadJob.FAILED, UploadJob.ROLLED_BACK)
+    errors = (job.errors or [])[:STATUS_ERRORS_SHOWN]
+    warnings = (job.warnings or [])[:STATUS_ERRORS_SHOWN]
+    return {
+        "id": job.pk,
+        "name": job.original_name,
+        "state": job.state,
+        "state_label": str(job.get_state_display()),
+        "final": final,
+        "percent": job.percent,
+        "total_rows": job.total_rows,
+        "created": job.created_count,
+        "updated": job.updated_count,
+        "unchanged": job.unchanged_count,
+        "error_count": job.error_count,
+        "errors": errors,
+        "errors_truncated": job.error_count > len(errors),
+        "warning_count": len(job.warnings or []),
+        "warnings": warnings,
+        "message": job.message,
+        "detail_url": reverse("districts:upload", args=[job.pk]),
+        "status_url": reverse("districts:upload_status", args=[job.pk]),
+        "errors_csv_url": (
+            reverse("districts:upload_errors", args=[job.pk]) if job.error_count else None
+        ),
+    }
+
+
+def _may_upload(user) -> bool:
+    return selectors.has_role(user, scopes.WRITE) or selectors.has_role(user, scopes.REVIEW)
+
+
+@scoped
+@require_http_methods(["GET", "POST"])
+def uploads(request):
+    """The upload page: drop a file, watch it run, see the result; templates; past uploads."""
+    user = request.user
+    if not _may_upload(user):
+        raise PermissionDenied(_("您没有填报或审核权限"))
+    if request.method == "POST":
+        form = UploadForm(request.POST, request.FILES)
+        if not form.is_valid():
+            if _wants_json(request):
+                return JsonResponse({"errors": form.errors}, status=400)
+            messages.error(request, _("请选择要上传的文件"))
+            return redirect("districts:uploads")
+        try:
+            job = upload_create(
+                actor=user,
+                uploaded_file=form.cleaned_data["file"],
+                approve=form.cleaned_data["approve"],
+            )
+        except PermissionDenied as exc:
+            if _wants_json(request):
+                return JsonResponse({"detail": str(exc)}, status=403)
+            raise
+        job.refresh_from_db()  # in-process runs (tests, quick start) have finished already
+        if _wants_json(request):
+            return JsonResponse(_status_payload(job), status=202)
+        return redirect("districts:upload", pk=job.pk)
+    units = selectors.unit_choices(user, scopes.WRITE)
+    page = Paginator(selectors.uploads_for(user), 20).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "districts/uploads.html",
+        {
+            "form": UploadForm(),
+            "can_approve": can_approve_uploads(user),
+            "template_form": TemplateForm(
+                units=units,
+                initial={"period": str(selectors.default_period()), "fmt": "xlsx"},
+            ),
+            "can_write": bool(units),
+            "page": page,
+        },
+    )
+
+
+@scoped
+@require_GET
+def upload_template_view(request):
+    """A CSV or XLSX to fill in, pre-filled with the units and elements to report."""
+    user = request.user
+    _require(user, scopes.WRITE)
+    form = TemplateForm(request.GET, units=selectors.unit_choices(user, scopes.WRITE))
+    unit = selectors.unit_for(user, request.GET.get("unit", ""), scopes.WRITE)
+    if not form.is_valid():
+        return HttpResponse(
+            "；".join(str(e) for errs in form.errors.values() for e in errs),
+            status=400,
+            content_type="text/plain; charset=utf-8",
+        )
+    made = upload_template(
+        actor=user,
+        org_unit=unit,
+        period=form.cleaned_data["period"],
+        fmt=form.cleaned_data["fmt"],
+    )
+    response = HttpResponse(made.content, content_type=made.content_type)
+    response["Content-Disposition"] = f'attachment; filename="{made.filename}"'
+    return response
+
+
+@scoped
+@require_GET
+def upload_detail(request, pk: int):
+    job = selectors.upload_for(request.user, pk)
+    changes = Paginator(selectors.upload_changes(job), selectors.HISTORY_PAGE_SIZE)
+    page = changes.get_page(request.GET.get("page"))
+    selectors.annotate_changes(page.object_list)
+    return render(
+        request,
+        "districts/upload.html",
+        {
+            "job": job,
+            "status": _status_payload(job),
+            "page": page,
+            "can_rollback": job.state == UploadJob.SUCCEEDED
+            and upload_can_rollback(request.user, job),
+            "rollback_form": RollbackForm(),
+        },
+    )
+
+
+@scoped
+@require_GET
+def upload_status(request, pk: int):
+    job = selectors.upload_for(request.user, pk)
+    response = JsonResponse(_status_payload(job))
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@scoped
+@require_GET
+def upload_errors(request, pk: int):
+    job = selectors.upload_for(request.user, pk)
+    response = HttpResponse(upload_errors_csv(job), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="upload-{job.pk}-errors.csv"'
+    return response
+
+
+@scoped
+@require_POST
+def upload_rollback_view(request, pk: int):
+    job = selectors.upload_for(request.user, pk)
+    form = RollbackForm(request.POST)
+    reason = form.cleaned_data["reason"] if form.is_valid() else ""
+    try:
+        restored = upload_rollback(actor=request.user, job=job, reason=reason)
+    except ValidationError as exc:
+        messages.error(request, _messages_of(exc))
+    else:
+        messages.success(request, _("已撤销上传，恢复 %(n)d 个数值") % {"n": restored})
+    return redirect("districts:upload", pk=job.pk)
+
+
+# --- review ----------------------------------------------------------------------------------
+
+
+@scoped
+@require_http_methods(["GET", "POST"])
+def review(request):
+    """Submitted values in the reviewer's scope, grouped by unit and period; approve or reject
+    one group, the checked values, or everything on the page."""
+    user = request.user
+    _require(user, scopes.REVIEW)
+    filters = {
+        "unit_code": request.GET.get("unit", "").strip(),
+        "period": request.GET.get("period", "").strip(),
+        "element": request.GET.get("element", "").strip(),
+        "state": request.GET.get("state", DataValue.SUBMITTED),
+    }
+    if filters["state"] not in dict(DataValue.STATE_CHOICES):
+        filters["state"] = DataValue.SUBMITTED
+    if request.method == "POST":
+        form = ReviewForm(request.POST)
+        back = f"{reverse('districts:review')}?{request.GET.urlencode()}"
+        if not form.is_valid():
+            for errors in form.errors.values():
+                for error in errors:
+                    messages.error(request, error)
+            return redirect(back)
+        values = selectors.values_for_action(user, form.cleaned_data["ids"])
+        comment = form.cleaned_data["comment"].strip()
+        try:
+            if form.cleaned_data["action"] == ReviewForm.APPROVE:
+                done = services.values_approve(actor=user, values=values, comment=comment)
+                messages.success(request, _("已审核通过 %(n)d 个数值") % {"n": len(done)})
+            else:
+                done = services.values_reject(actor=user, values=values, comment=comment)
+                messages.success(request, _("已退回 %(n)d 个数值") % {"n": len(done)})
+        except ValidationError as exc:
+            messages.error(request, _messages_of(exc))
+        return redirect(back)
+    queryset = selectors.inbox_queryset(user, **filters)
+    page = Paginator(queryset, selectors.INBOX_PAGE_SIZE).get_page(request.GET.get("page"))
+    values = list(page.object_list)
+    selectors.annotate_values(values)
+    return render(
+        request,
+        "districts/review.html",
+        {
+            "filters": filters,
+            "page": page,
+            "groups": selectors.group_inbox(values),
+            "summary": selectors.inbox_summary(user),
+            "periods": selectors.inbox_period_choices(user),
+            "units": selectors.unit_choices(user, scopes.REVIEW),
+            "states": DataValue.STATE_CHOICES,
+            "query": _without_page(request),
+        },
+    )
+
+
+# --- history ---------------------------------------------------------------------------------
+
+
+@scoped
+@require_GET
+def value_history(request, pk: int):
+    value = selectors.value_for(request.user, pk)
+    changes = list(selectors.value_history(value)[:500])
+    selectors.annotate_changes(changes)
+    value.shown = selectors.plain(value.value)
+    return render(
+        request,
+        "districts/value_history.html",
+        {
+            "value": value,
+            "element_name": selectors.name_of(value.element),
+            "unit_name": selectors.name_of(value.org_unit),
+            "changes": changes,
+            "can_write": scopes.can(request.user, scopes.WRITE, value.org_unit),
+        },
+    )
