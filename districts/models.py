@@ -124,6 +124,9 @@ class DataValue(models.Model):
     comment = models.TextField(_("备注"), blank=True)
     review_comment = models.TextField(_("审核意见"), blank=True)
     source = models.CharField(_("来源"), max_length=10, choices=SOURCE_CHOICES, default="form")
+    # Audit pointers (who, which upload) carry no database constraint: PostgreSQL checks each
+    # one row by row at commit, which dominated million-row uploads. Django still applies
+    # on_delete, and the pointers are written only by the services.
     upload = models.ForeignKey(
         "UploadJob",
         on_delete=models.SET_NULL,
@@ -131,6 +134,7 @@ class DataValue(models.Model):
         blank=True,
         related_name="+",
         db_index=False,
+        db_constraint=False,
     )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -138,6 +142,7 @@ class DataValue(models.Model):
         null=True,
         related_name="+",
         db_index=False,
+        db_constraint=False,
     )
     updated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -145,6 +150,7 @@ class DataValue(models.Model):
         null=True,
         related_name="+",
         db_index=False,
+        db_constraint=False,
     )
     reviewed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -153,6 +159,7 @@ class DataValue(models.Model):
         blank=True,
         related_name="+",
         db_index=False,
+        db_constraint=False,
     )
     reviewed_at = models.DateTimeField(null=True, blank=True)
     version = models.PositiveIntegerField(default=1)
@@ -197,7 +204,12 @@ class DataValueChange(models.Model):
     ]
 
     data_value = models.ForeignKey(
-        DataValue, on_delete=models.SET_NULL, null=True, blank=True, related_name="changes"
+        DataValue,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="changes",
+        db_constraint=False,
     )
     element_code = models.CharField(max_length=80)
     org_unit_code = models.CharField(max_length=32)
@@ -209,7 +221,12 @@ class DataValueChange(models.Model):
     new_state = models.CharField(max_length=10, blank=True)
     source = models.CharField(max_length=10)
     upload = models.ForeignKey(
-        "UploadJob", on_delete=models.SET_NULL, null=True, blank=True, related_name="changes"
+        "UploadJob",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="changes",
+        db_constraint=False,
     )
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -217,6 +234,7 @@ class DataValueChange(models.Model):
         null=True,
         related_name="+",
         db_index=False,
+        db_constraint=False,
     )
     comment = models.TextField(blank=True)
     at = models.DateTimeField(auto_now_add=True)
