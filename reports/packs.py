@@ -338,7 +338,7 @@ def workbook_bytes(content: dict) -> bytes:
 # SVG charts for the PDF (drawn here: ECharts only draws in a browser)
 # ---------------------------------------------------------------------------------------------
 
-FONT = "Noto Sans CJK SC, Noto Sans CJK, sans-serif"
+FONT = "Noto Sans CJK SC"
 
 
 def svg_hbars(
@@ -369,12 +369,14 @@ def svg_hbars(
         f'aria-label="{escape(title)}">'
     ]
     if title:
-        parts.append(f'<text x="0" y="14" font-size="12" font-weight="bold">{escape(title)}</text>')
+        parts.append(
+            f'<text font-family="{FONT}" x="0" y="14" font-size="12" font-weight="bold">{escape(title)}</text>'
+        )
     for n, item in enumerate(items):
         y = top + n * (bar_height + gap)
         label = item["label"] if len(item["label"]) <= 14 else item["label"][:13] + "…"
         parts.append(
-            f'<text x="{label_width - 6}" y="{y + bar_height - 4}" text-anchor="end">'
+            f'<text font-family="{FONT}" x="{label_width - 6}" y="{y + bar_height - 4}" text-anchor="end">'
             f"{escape(label)}</text>"
         )
         if item["value"] is not None:
@@ -384,7 +386,7 @@ def svg_hbars(
                 f'fill="{escape(item["color"])}"/>'
             )
         parts.append(
-            f'<text x="{label_width + (x_of(item["value"]) - label_width if item["value"] else 0) + 4:.1f}" '
+            f'<text font-family="{FONT}" x="{label_width + (x_of(item["value"]) - label_width if item["value"] else 0) + 4:.1f}" '
             f'y="{y + bar_height - 4}">{escape(item.get("text", ""))}</text>'
         )
     if target is not None and target > 0:
@@ -392,7 +394,7 @@ def svg_hbars(
         parts.append(
             f'<line x1="{tx:.1f}" y1="{top - 4}" x2="{tx:.1f}" y2="{height - 14}" '
             f'stroke="#111" stroke-dasharray="4 3" stroke-width="1.2"/>'
-            f'<text x="{tx:.1f}" y="{height - 3}" text-anchor="middle">{escape(target_label)}</text>'
+            f'<text font-family="{FONT}" x="{tx:.1f}" y="{height - 3}" text-anchor="middle">{escape(target_label)}</text>'
         )
     parts.append("</svg>")
     return "".join(parts)
@@ -513,7 +515,23 @@ def briefing_html(content: dict) -> str:
             "d": dashboard,
             "status_chart": status_chart,
             "attention_charts": attention_charts,
-            "trends": trends,
+            "sections": [
+                {
+                    "title": plan.title,
+                    "document_number": plan.document_number,
+                    "goals": [
+                        {
+                            "code": goal.code,
+                            "title": goal.title,
+                            "rows": [
+                                (line, trends.get(line.indicator_id, "")) for line in goal.lines
+                            ],
+                        }
+                        for goal in plan.goals
+                    ],
+                }
+                for plan in (dashboard.plans if dashboard else [])
+            ],
             "LANGUAGE_CODE": translation.get_language(),
         },
     )

@@ -35,10 +35,11 @@ from __future__ import annotations
 
 import gc
 import math
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
+from itertools import compress, repeat
 
 from districts.periods import Period
 
@@ -398,6 +399,30 @@ class OrgTree:
         self.max_depth = max(self.depth.values(), default=0)
         self._subtrees: dict[str, list[str]] = {}
         self._ancestors: dict[str, tuple[str, ...]] = {}
+        self._indexed: tuple[list[str], dict[str, int], list[int], list[int]] | None = None
+
+    def _index(self) -> tuple[list[str], dict[str, int], list[int], list[int]]:
+        """Every unit in preorder (roots in order, then as :meth:`subtree`), with each unit's
+        position, its parent's position (-1 at a root) and its subtree's size: the subtree of
+        the unit at position ``i`` is ``order[i : i + size[i]]``. Built once per tree."""
+        if self._indexed is None:
+            order: list[str] = []
+            stack = list(reversed(self.roots))
+            children = self.children
+            while stack:
+                u = stack.pop()
+                order.append(u)
+                stack.extend(reversed(children[u]))
+            pos = {u: i for i, u in enumerate(order)}
+            parent = self.parent
+            parents = [-1 if (p := parent[u]) is None else pos[p] for u in order]
+            size = [1] * len(order)
+            for i in range(len(order) - 1, -1, -1):
+                p = parents[i]
+                if p >= 0:
+                    size[p] += size[i]
+            self._indexed = (order, pos, parents, size)
+        return self._indexed
 
     def subtree(self, code: str) -> list[str]:
         """``code`` and all units below it, parents before children (a stable preorder)."""
@@ -581,9 +606,202 @@ def aggregate(
 # The engine
 # ---------------------------------------------------------------------------------------------
 
+Column = list  # one entry per unit of a _Frame, by position: a float, or None for no value
+
+
+class _Frame:
+    """The units one computation reads and reports on: the subtrees of the indicators' cities,
+    in the tree's preorder, each known by its position. A parent comes before its children, so
+    one backwards sweep over the positions aggregates a whole column bottom-up, and a city's
+    subtree is one slice. Units elsewhere in the tree cannot change any row and are left out."""
+
+    __slots__ = ("codes", "level", "n_children", "parent", "pos", "size")
+
+    def __init__(self, tree: OrgTree, cities: Iterable[str]) -> None:
+        order, gpos, gparent, gsize = tree._index()
+        spans = sorted({(gpos[c], gpos[c] + gsize[gpos[c]]) for c in cities if c in gpos})
+        codes: list[str] = []
+        parent: list[int] = []
+        end = -1
+        for a, b in spans:
+            if a < end:
+                continue  # a subtree inside the previous one
+            shift = a - len(codes)
+            codes.extend(order[a:b])
+            parent.extend(p - shift if p >= a else -1 for p in gparent[a:b])
+            end = b
+        n = len(codes)
+        self.codes = codes
+        self.pos = {u: i for i, u in enumerate(codes)}
+        # Position -1 (the parent of a subtree's root) indexes the extra last slot of every
+        # per-parent accumulator below, so the hot loops need no test for it.
+        self.parent = parent
+        kids = [0] * (n + 1)
+        for p in parent:
+            kids[p] += 1
+        self.n_children = kids
+        size = [1] * n
+        for i in range(n - 1, -1, -1):
+            p = parent[i]
+            if p >= 0:
+                size[p] += size[i]
+        self.size = size
+        self.level = [tree.level[u] for u in codes]
+
+
+def _read_own(
+    values: Mapping[tuple[str, str, str], float],
+    elements: Mapping[str, ElementSpec],
+    needed: Iterable[str],
+    data_years: set[int],
+    as_of: date,
+    pos: Mapping[str, int],
+) -> dict[str, dict[int, Column]]:
+    """:func:`roll_into_years` into columns of a frame: each needed element's own value per
+    year at every position (``None`` where the unit reported nothing); units outside the frame
+    are dropped. A value entered for the year goes straight into its column; sub-periods roll
+    up as in :func:`roll_into_years` and fill the positions the year's own values left empty."""
+    n = len(pos)
+    _SKIP, _COLUMN, _SET, _ADD = 0, 1, 2, 3
+    routes: dict[str, dict[str, tuple[int, Column | dict[str, float] | None]]] = {
+        e: {} for e in needed
+    }
+    own_year: dict[tuple[str, int], Column] = {}
+    flows: dict[tuple[str, int, int], YearValues] = {}
+    stocks: dict[tuple[str, int, int], list[tuple[Period, YearValues]]] = {}
+
+    def route(element: str, text: str) -> tuple[int, Column | dict[str, float] | None]:
+        period = Period.parse(text)
+        if period.year not in data_years or period.start > as_of:
+            return _SKIP, None
+        rank = period.type_rank
+        if rank == _YEAR_RANK:
+            column = own_year.get((element, period.year))
+            if column is None:
+                column = own_year[(element, period.year)] = [None] * n
+            return _COLUMN, column
+        if elements[element].temporal == "sum":
+            return _ADD, flows.setdefault((element, period.year, rank), {})
+        target: YearValues = {}
+        stocks.setdefault((element, period.year, rank), []).append((period, target))
+        return _SET, target
+
+    get_pos = pos.get
+    get_routes = routes.get
+    # The unit first: a computation for one city skips the other cities' values at once.
+    for (element, unit, text), value in values.items():
+        i = get_pos(unit)
+        if i is None:
+            continue
+        element_routes = get_routes(element)
+        if element_routes is None:
+            continue
+        r = element_routes.get(text)
+        if r is None:
+            r = element_routes[text] = route(element, text)
+        mode, target = r
+        if mode == _COLUMN:
+            target[i] = value  # type: ignore[index]
+        elif mode == _SET:
+            target[unit] = value  # type: ignore[index]
+        elif mode == _ADD:
+            target[unit] = target.get(unit, 0.0) + value  # type: ignore[union-attr]
+
+    sub: dict[tuple[str, int, int], YearValues] = dict(flows)
+    for key, parts in stocks.items():
+        merged: YearValues = {}
+        for _period, part in sorted(parts, key=lambda pp: pp[0].end):
+            merged.update(part)
+        sub[key] = merged
+
+    out: dict[str, dict[int, Column]] = {e: {} for e in routes}
+    for (element, year), column in own_year.items():
+        out[element][year] = column
+    for element, year in {(e, y) for (e, y, _rank) in sub}:
+        declared = _RANK_OF_TYPE.get(elements[element].period_type, _YEAR_RANK)
+        # Lowest priority first, as in roll_into_years; filled here highest first, each part
+        # only where nothing of higher priority (the year's own value first) is there yet.
+        order = sorted((_MONTH_RANK, _QUARTER_RANK), key=lambda r: (r == declared, -r))
+        by_year = out[element]
+        column = by_year.get(year)
+        if column is None:
+            column = by_year[year] = [None] * n
+        for rank in reversed(order):
+            part = sub.get((element, year, rank))
+            if not part:
+                continue
+            for u, v in part.items():
+                i = get_pos(u)
+                if i is not None and column[i] is None:
+                    column[i] = v
+    return out
+
+
+def _aggregate_column(
+    own: Column, rule: str, parent: list[int], weights: Column | None = None
+) -> Column:
+    """:func:`aggregate` on a frame's column: one backwards sweep over the positions, each
+    unit's value complete (own, else from its children) before it is passed to its parent."""
+    n = len(own)
+    if rule == "none":
+        return own
+    out = own[:]
+    if rule == "sum":
+        acc: list[float | None] = [None] * (n + 1)
+        for i in range(n - 1, -1, -1):
+            v = out[i]
+            if v is None:
+                v = acc[i]
+                if v is None:
+                    continue
+                out[i] = v
+            p = parent[i]
+            a = acc[p]
+            acc[p] = 0.0 + v if a is None else a + v
+    elif rule == "average":
+        sums: list[float | None] = [None] * (n + 1)
+        counts = [0] * (n + 1)
+        for i in range(n - 1, -1, -1):
+            v = out[i]
+            if v is None:
+                s = sums[i]
+                if s is None:
+                    continue
+                v = out[i] = s / counts[i]
+            p = parent[i]
+            a = sums[p]
+            sums[p] = 0.0 + v if a is None else a + v
+            counts[p] += 1
+    elif rule == "weighted_average":
+        w = weights if weights is not None else [None] * n
+        wsum: list[float | None] = [None] * (n + 1)
+        wtot = [0.0] * (n + 1)
+        for i in range(n - 1, -1, -1):
+            v = out[i]
+            if v is None:
+                s = wsum[i]
+                if s is None or wtot[i] == 0:
+                    continue
+                v = out[i] = s / wtot[i]
+            weight = w[i]
+            if weight is None:
+                continue
+            p = parent[i]
+            a = wsum[p]
+            wsum[p] = 0.0 + weight * v if a is None else a + weight * v
+            wtot[p] += weight
+    else:
+        raise ValueError(f"unknown aggregation {rule!r}")
+    return out
+
+
+# An indicator in one year at every position of the frame: values, numerators, denominators
+# (None for kinds without parts) and completeness.
+_IndicatorYear = tuple[Column, Column | None, Column | None, Column]
+
 
 class _Engine:
-    """One computation: the aggregated element values per year, shared by all indicators."""
+    """One computation: the aggregated element columns per year, shared by all indicators."""
 
     def __init__(
         self,
@@ -605,24 +823,33 @@ class _Engine:
                 if date(ind.growth_from_year, 1, 1) <= as_of:
                     data_years.add(ind.growth_from_year)
         order = self._element_order(indicators)
-        own = roll_into_years(values, elements, order, data_years, as_of)
+        frame = self.frame = _Frame(tree, {ind.city for ind in indicators})
+        n = len(frame.codes)
+        self.empty: Column = [None] * n  # shared, never written to
+        own = _read_own(values, elements, order, data_years, as_of, frame.pos)
         # agg[element][year] — weight elements come first in `order`, so they are ready when a
         # weighted average needs them.
-        self.agg: dict[str, dict[int, YearValues]] = {}
+        self.agg: dict[str, dict[int, Column]] = {}
         for code in order:
             spec = elements[code]
-            per_year: dict[int, YearValues] = {}
+            own_columns = own[code]
+            per_year: dict[int, Column] = {}
             for year in data_years:
+                column = own_columns.get(year)
+                if column is None:
+                    per_year[year] = self.empty
+                    continue
                 weights = (
-                    self.agg[spec.weight].get(year)
+                    self.agg[spec.weight][year]
                     if spec.aggregation == "weighted_average" and spec.weight
                     else None
                 )
-                per_year[year] = aggregate(own[code].get(year, {}), spec.aggregation, tree, weights)
+                per_year[year] = _aggregate_column(column, spec.aggregation, frame.parent, weights)
             self.agg[code] = per_year
-        self._ratio_cache: dict[tuple[str, str, float, int], YearValues] = {}
-        self._count_cache: dict[tuple[tuple[str, ...], int], tuple[set[str], dict[str, int]]] = {}
-        self._coverage_cache: dict[str, tuple[list[str], dict[str, int], set[str]]] = {}
+        self._ratio_cache: dict[tuple[str, str, float, int], Column] = {}
+        self._count_cache: dict[tuple[tuple[str, ...], int], tuple[list[bool], Column]] = {}
+        self._coverage_cache: dict[str, tuple[list[bool], list[int], list[bool]]] = {}
+        self._indicator_cache: dict[tuple[object, ...], _IndicatorYear] = {}
 
     # -- set-up ----------------------------------------------------------------------------
 
@@ -658,10 +885,10 @@ class _Engine:
 
     # -- per-year building blocks ------------------------------------------------------------
 
-    def element_values(self, code: str, year: int) -> YearValues:
-        return self.agg[code].get(year, {})
+    def element_values(self, code: str, year: int) -> Column:
+        return self.agg[code].get(year, self.empty)
 
-    def ratio_values(self, spec: RatioSpec, year: int) -> YearValues:
+    def ratio_values(self, spec: RatioSpec, year: int) -> Column:
         """numerator / denominator × factor at every unit with both (and a non-zero
         denominator) — the parts aggregated separately, never an average of ratios."""
         key = (spec.numerator, spec.denominator, spec.factor, year)
@@ -670,46 +897,65 @@ class _Engine:
             num = self.element_values(spec.numerator, year)
             den = self.element_values(spec.denominator, year)
             factor = spec.factor
-            cached = {}
-            for u, n in num.items():
-                d = den.get(u)
-                if d:  # None or zero: no ratio
-                    cached[u] = n / d * factor
+            cached = [
+                n / d * factor if d and n is not None else None  # d None or zero: no ratio
+                for n, d in zip(num, den, strict=True)
+            ]
             self._ratio_cache[key] = cached
         return cached
 
-    def reporters(self, inputs: tuple[str, ...], year: int) -> tuple[set[str], dict[str, int]]:
-        """The units that have every input (own or aggregated) in ``year``, and per parent how
-        many of its direct children do."""
+    def reporters(self, inputs: tuple[str, ...], year: int) -> tuple[list[bool], Column]:
+        """Whether each unit has every input (own or aggregated) in ``year``, and each unit's
+        completeness: for a leaf 1 or 0, else the share of its direct children that have them."""
         key = (inputs, year)
         cached = self._count_cache.get(key)
         if cached is None:
-            maps = [self.element_values(e, year) for e in inputs]
-            first, rest = maps[0], maps[1:]
-            have = {u for u in first if all(u in m for m in rest)} if rest else set(first)
-            counts: dict[str, int] = {}
-            parent = self.tree.parent
-            for u in have:
-                p = parent.get(u)
-                if p is not None:
-                    counts[p] = counts.get(p, 0) + 1
-            cached = (have, counts)
+            columns = [self.element_values(e, year) for e in inputs]
+            if len(columns) == 1:
+                have = [v is not None for v in columns[0]]
+            elif len(columns) == 2:
+                have = [
+                    a is not None and b is not None
+                    for a, b in zip(columns[0], columns[1], strict=True)
+                ]
+            else:
+                have = [all(v is not None for v in vs) for vs in zip(*columns, strict=True)]
+            frame = self.frame
+            counts = [0] * (len(have) + 1)
+            for p in compress(frame.parent, have):
+                counts[p] += 1
+            # (n_children has one more entry, the slot of position -1)
+            completeness = [
+                (1.0 if h else 0.0) if k == 0 else c / k
+                for h, c, k in zip(have, counts, frame.n_children, strict=False)
+            ]
+            cached = (have, completeness)
             self._count_cache[key] = cached
         return cached
 
-    def coverage_frame(self, level: str) -> tuple[list[str], dict[str, int], set[str]]:
-        """For a coverage level: the units at that level, how many of them lie under each unit,
-        and the units below the level (which get no coverage rows)."""
+    def coverage_frame(self, level: str) -> tuple[list[bool], list[int], list[bool]]:
+        """For a coverage level: whether each unit is at that level, how many units at the
+        level lie under it, and whether it lies below the level (no coverage rows there)."""
         cached = self._coverage_cache.get(level)
         if cached is None:
             members = COVERAGE_LEVEL_MEMBERS.get(level, frozenset({level}))
-            at_level = sorted(u for u, lv in self.tree.level.items() if lv in members)
-            totals: dict[str, int] = {}
-            below: set[str] = set()
-            for m in at_level:
-                for a in self.tree.ancestors(m):
-                    totals[a] = totals.get(a, 0) + 1
-                below.update(self.tree.subtree(m)[1:])
+            frame = self.frame
+            parent = frame.parent
+            n = len(parent)
+            at_level = [lv in members for lv in frame.level]
+            totals = [0] * (n + 1)
+            for i in range(n - 1, -1, -1):
+                totals[parent[i]] += totals[i] + at_level[i]
+            # A subtree's root is below the level when a unit above it (outside the frame) is
+            # at the level; everything else follows its parent.
+            tree = self.tree
+            below = [False] * n
+            for i in range(n):
+                p = parent[i]
+                if p >= 0:
+                    below[i] = below[p] or at_level[p]
+                else:
+                    below[i] = any(tree.level[a] in members for a in tree.ancestors(frame.codes[i]))
             cached = (at_level, totals, below)
             self._coverage_cache[level] = cached
         return cached
@@ -717,26 +963,39 @@ class _Engine:
     # -- indicator values --------------------------------------------------------------------
 
     def indicator_year(self, ind: IndicatorSpec, year: int) -> _IndicatorYear:
-        """The indicator's value (and parts, and completeness counts) at every unit in ``year``."""
+        """The indicator's values (and parts, and completeness) at every unit in ``year``."""
         kind = ind.kind
         if kind in ("value", "milestone"):
-            vals = self.element_values(ind.element, year)  # type: ignore[arg-type]
-            have, counts = self.reporters((ind.element,), year)  # type: ignore[arg-type]
-            return _IndicatorYear(vals, None, None, have, counts)
+            _have, completeness = self.reporters((ind.element,), year)  # type: ignore[arg-type]
+            return self.element_values(ind.element, year), None, None, completeness  # type: ignore[arg-type]
         if kind == "ratio":
             r: RatioSpec = ind.ratio  # type: ignore[assignment]
-            have, counts = self.reporters((r.numerator, r.denominator), year)
-            return _IndicatorYear(
+            _have, completeness = self.reporters((r.numerator, r.denominator), year)
+            return (
                 self.ratio_values(r, year),
                 self.element_values(r.numerator, year),
                 self.element_values(r.denominator, year),
-                have,
-                counts,
+                completeness,
             )
         if kind == "growth":
-            return self._growth_year(ind, year)
+            key: tuple[object, ...] = (
+                "growth",
+                ind.growth_of_element,
+                ind.growth_of_ratio,
+                ind.growth_mode,
+                ind.growth_from_year,
+                year,
+            )
+            cached = self._indicator_cache.get(key)
+            if cached is None:
+                cached = self._indicator_cache[key] = self._growth_year(ind, year)
+            return cached
         if kind == "coverage":
-            return self._coverage_year(ind, year)
+            key = ("coverage", ind.level, ind.condition, year)
+            cached = self._indicator_cache.get(key)
+            if cached is None:
+                cached = self._indicator_cache[key] = self._coverage_year(ind, year)
+            return cached
         raise ValueError(f"indicator {ind.code!r}: unknown kind {kind!r}")
 
     def _growth_year(self, ind: IndicatorSpec, year: int) -> _IndicatorYear:
@@ -744,24 +1003,21 @@ class _Engine:
         span = year - base_year
         if ind.growth_of_ratio is not None:
             r = ind.growth_of_ratio
-            x_now = self.ratio_values(r, year) if span > 0 else {}
-            x_from = self.ratio_values(r, base_year) if span > 0 else {}
+            x_now = self.ratio_values(r, year) if span > 0 else self.empty
+            x_from = self.ratio_values(r, base_year) if span > 0 else self.empty
             inputs: tuple[str, ...] = (r.numerator, r.denominator)
         else:
             code: str = ind.growth_of_element  # type: ignore[assignment]
-            x_now = self.element_values(code, year) if span > 0 else {}
-            x_from = self.element_values(code, base_year) if span > 0 else {}
+            x_now = self.element_values(code, year) if span > 0 else self.empty
+            x_from = self.element_values(code, base_year) if span > 0 else self.empty
             inputs = (code,)
         mode: str = ind.growth_mode  # type: ignore[assignment]
-        vals: YearValues = {}
-        for u, x in x_now.items():
-            x0 = x_from.get(u)
-            if x0 is not None:
-                g = growth_value(x, x0, span, mode)
-                if g is not None:
-                    vals[u] = g
-        have, counts = self.reporters(inputs, year)
-        return _IndicatorYear(vals, None, None, have, counts)
+        vals = [
+            None if x is None or x0 is None else growth_value(x, x0, span, mode)
+            for x, x0 in zip(x_now, x_from, strict=True)
+        ]
+        _have, completeness = self.reporters(inputs, year)
+        return vals, None, None, completeness
 
     def _coverage_year(self, ind: IndicatorSpec, year: int) -> _IndicatorYear:
         cond: ConditionSpec = ind.condition  # type: ignore[assignment]
@@ -772,62 +1028,42 @@ class _Engine:
         else:
             cvals = self.element_values(cond.element, year)  # type: ignore[arg-type]
             inputs = (cond.element,)  # type: ignore[assignment]
-        have, _counts = self.reporters(inputs, year)
-        reported: dict[str, int] = {}
-        satisfied: dict[str, int] = {}
-        vals: YearValues = {}
-        num: YearValues = {}
-        den: YearValues = {}
-        level_units: dict[str, bool] = {}  # unit at the level → reported its inputs
-        ancestors = self.tree.ancestors
-        for m in at_level:
-            reported_m = m in have
-            level_units[m] = reported_m
-            cv = cvals.get(m)
-            ok = cv is not None and satisfies(cv, cond.comparator, cond.value)
-            if reported_m:
-                # A unit at the level is covered or not by itself.
-                vals[m] = 100.0 if ok else 0.0
-                num[m] = 1.0 if ok else 0.0
-                den[m] = 1.0
-                for a in ancestors(m):
-                    reported[a] = reported.get(a, 0) + 1
-                    if ok:
-                        satisfied[a] = satisfied.get(a, 0) + 1
-        for a in reported:
-            if a in level_units:
-                continue  # a level unit nested in another keeps its own 100/0
-            total = totals[a]
-            s = satisfied.get(a, 0)
-            vals[a] = s / total * 100
-            num[a] = float(s)
-            den[a] = float(total)
-        return _IndicatorYear(
-            vals, num, den, have, {}, coverage=(totals, reported, level_units, _below)
-        )
-
-
-@dataclass(slots=True)
-class _IndicatorYear:
-    """An indicator's values at every unit in one year, with what completeness needs."""
-
-    values: YearValues
-    numerators: YearValues | None
-    denominators: YearValues | None
-    reporters: set[str]
-    child_counts: dict[str, int]
-    coverage: tuple[dict[str, int], dict[str, int], dict[str, bool], set[str]] | None = None
-
-    def completeness(self, unit: str, n_children: int) -> float | None:
-        if self.coverage is not None:
-            totals, reported, level_units, _below = self.coverage
-            if unit in level_units:
-                return 1.0 if level_units[unit] else 0.0
-            total = totals.get(unit, 0)
-            return reported.get(unit, 0) / total if total else None
-        if n_children == 0:
-            return 1.0 if unit in self.reporters else 0.0
-        return self.child_counts.get(unit, 0) / n_children
+        have, _completeness = self.reporters(inputs, year)
+        met = _meets(cvals, cond.comparator, cond.value)
+        # A unit at the level that reported is covered (100) or not (0) by itself, and keeps
+        # its own 100/0 even when other units at the level lie under it.
+        counted = [lv and h for lv, h in zip(at_level, have, strict=True)]
+        vals: Column = [
+            (100.0 if m else 0.0) if c else None for c, m in zip(counted, met, strict=True)
+        ]
+        num: Column = [
+            (1.0 if m else 0.0) if c else None for c, m in zip(counted, met, strict=True)
+        ]
+        den: Column = [1.0 if c else None for c in counted]
+        completeness: Column = [
+            (1.0 if h else 0.0) if lv else None for lv, h in zip(at_level, have, strict=True)
+        ]
+        parent = self.frame.parent
+        n = len(parent)
+        reported = [0] * (n + 1)  # units at the level under each unit that reported
+        satisfied = [0] * (n + 1)  # … and satisfy the condition
+        for i in range(n - 1, -1, -1):
+            r, s = reported[i], satisfied[i]
+            if counted[i]:
+                r += 1
+                s += met[i]
+            elif not at_level[i]:
+                total = totals[i]
+                if r:
+                    vals[i] = s / total * 100
+                    num[i] = float(s)
+                    den[i] = float(total)
+                if total:
+                    completeness[i] = r / total
+            p = parent[i]
+            reported[p] += r
+            satisfied[p] += s
+        return vals, num, den, completeness
 
 
 def _inputs(ind: IndicatorSpec) -> list[str]:
@@ -930,9 +1166,9 @@ def _indicator_rows(
     only_units: set[str] | frozenset[str] | None,
     include_no_data: bool,
 ) -> list[ProgressResult]:
-    tree = engine.tree
-    units = tree.subtree(ind.city)
-    if not units:
+    frame = engine.frame
+    city = frame.pos.get(ind.city)
+    if city is None:
         return []
     years = engine.out_years
     if ind.kind == "growth":
@@ -940,42 +1176,84 @@ def _indicator_rows(
         years = [y for y in years if y > ind.growth_from_year]  # type: ignore[operator]
     if not years:
         return []
+    positions: Sequence[int] = range(city, city + frame.size[city])  # the city's subtree
     if ind.kind == "coverage":
         _at, _totals, below = engine.coverage_frame(ind.level)  # type: ignore[arg-type]
-        units = [u for u in units if u not in below]
+        positions = [i for i in positions if not below[i]]
     if only_units is not None:
-        units = [u for u in units if u in only_units]
-    if not units:
+        codes = frame.codes
+        positions = [i for i in positions if codes[i] in only_units]
+    if not positions:
         return []
 
     per_year = [engine.indicator_year(ind, y) for y in years]
-    t_of = [engine.t_of[y] for y in years]
-    year_labels = [str(y) for y in years]
     is_total = (
         ind.kind == "value" and engine.elements[ind.element].aggregation == "sum"  # type: ignore[index]
     )
-    city_values = [iy.values.get(ind.city) for iy in per_year] if is_total else None
+    # Rows in preorder from the city: the city's own row first. With one year and the linear
+    # method, the rows below the city need no per-unit history and are built column-wise.
+    if len(years) == 1 and ind.method == "linear":
+        head = [i for i in positions[:1] if i == city]
+        rows = _unit_rows(engine, ind, head, years, per_year, is_total, include_no_data)
+        rows.extend(
+            _rows_below_city_one_year(
+                engine,
+                ind,
+                positions[len(head) :],
+                years[0],
+                per_year[0],
+                is_total,
+                include_no_data,
+            )
+        )
+        return rows
+    return _unit_rows(engine, ind, positions, years, per_year, is_total, include_no_data)
+
+
+def _unit_rows(
+    engine: _Engine,
+    ind: IndicatorSpec,
+    positions: Sequence[int],
+    years: list[int],
+    per_year: list[_IndicatorYear],
+    is_total: bool,
+    include_no_data: bool,
+) -> list[ProgressResult]:
+    """The rows of the units at ``positions``, unit by unit, each over its years."""
+    if not positions:
+        return []
+    frame = engine.frame
+    city = frame.pos[ind.city]
+    t_of = [engine.t_of[y] for y in years]
+    year_labels = [str(y) for y in years]
+    value_columns = [iy[0] for iy in per_year]
+    city_values = [column[city] for column in value_columns] if is_total else None
 
     declared: tuple[float, date, int, str] | None = None
     if ind.baseline_value is not None and ind.baseline_period:
         period = Period.parse(ind.baseline_period)
         declared = (ind.baseline_value, period.end, period.year, str(period))
 
+    code = ind.code
     deadline = ind.deadline
     deadline_ord = deadline.toordinal()
     x_of = [t.toordinal() - deadline_ord for t in t_of]
     use_cagr = ind.method == "cagr"
     target = ind.target
     comparator = ind.comparator
+    at_risk_fraction = ind.at_risk_fraction
     rows: list[ProgressResult] = []
-    children = tree.children
+    append = rows.append
+    codes = frame.codes
+    year_range = range(len(years))
 
-    for u in units:
-        n_children = len(children[u])
-        series = [iy.values.get(u) for iy in per_year]
-        below_city_total = is_total and u != ind.city
+    for p in positions:
+        u = codes[p]
+        at_city = p == city
+        series = [column[p] for column in value_columns]
+        below_city_total = is_total and not at_city
         # The baseline: declared for the plan's city, else the earliest computed value here.
-        if declared is not None and u == ind.city:
+        if declared is not None and at_city:
             b, b_date, b_year, b_label = declared
         else:
             b = b_date = b_year = b_label = None  # type: ignore[assignment]
@@ -987,9 +1265,10 @@ def _indicator_rows(
         n = 0
         sx = sy = sxx = sxy = 0.0
         cagr_series: dict[int, float] = {}
-        if use_cagr and declared is not None and u == ind.city:
+        if use_cagr and declared is not None and at_city:
             cagr_series[declared[2]] = declared[0]
-        for i, v in enumerate(series):
+        for i in year_range:
+            v = series[i]
             t = t_of[i]
             if v is not None:
                 x = x_of[i]
@@ -998,15 +1277,12 @@ def _indicator_rows(
                 sy += v
                 sxx += x * x
                 sxy += x * v
-                if use_cagr and not (declared is not None and u == ind.city and years[i] == b_year):
+                if use_cagr and not (declared is not None and at_city and years[i] == b_year):
                     cagr_series[years[i]] = v
             if v is None and not include_no_data:
                 continue
-            iy = per_year[i]
+            _vals, nums, dens, completeness = per_year[i]
             forecast = _fit_at_zero(n, sx, sy, sxx, sxy) if n >= 2 else None
-            num = iy.numerators.get(u) if iy.numerators is not None else None
-            den = iy.denominators.get(u) if iy.denominators is not None else None
-            completeness = iy.completeness(u, n_children)
             ratio = score = share = expected = pct = None
             row_target = None
             base: tuple[int, float] | None = None  # the cagr base, when the method uses one
@@ -1023,35 +1299,167 @@ def _indicator_rows(
             else:
                 row_target = target
                 status, expected = classify(
-                    v, t, target, comparator, deadline, b, b_date, ind.at_risk_fraction
+                    v, t, target, comparator, deadline, b, b_date, at_risk_fraction
                 )
                 pct = percent_of_target(v, target, comparator)
                 if use_cagr and v is not None:
                     status, ratio, score, base = _cagr_row(ind, cagr_series, years[i], v, b, b_year)
-            rows.append(
+            append(
                 ProgressResult(
-                    indicator=ind.code,
-                    org_unit=u,
-                    period=year_labels[i],
-                    value=v,
-                    numerator=num,
-                    denominator=den,
-                    target=row_target,
-                    comparator=comparator,
-                    deadline=deadline,
-                    percent_of_target=pct,
-                    expected=_finite(expected),
-                    status=status,
-                    forecast=forecast,
-                    completeness=completeness,
-                    share_of_total=share,
-                    ratio=ratio,
-                    score=score,
-                    baseline=b if base is None else base[1],
-                    baseline_period=b_label if base is None else str(base[0]),
+                    code,
+                    u,
+                    year_labels[i],
+                    v,
+                    None if nums is None else nums[p],
+                    None if dens is None else dens[p],
+                    row_target,
+                    comparator,
+                    deadline,
+                    pct,
+                    _finite(expected),
+                    status,
+                    forecast,
+                    completeness[p],
+                    share,
+                    ratio,
+                    score,
+                    b if base is None else base[1],
+                    b_label if base is None else str(base[0]),
                 )
             )
     return rows
+
+
+def _rows_below_city_one_year(
+    engine: _Engine,
+    ind: IndicatorSpec,
+    positions: Sequence[int],
+    year: int,
+    iy: _IndicatorYear,
+    is_total: bool,
+    include_no_data: bool,
+) -> list[ProgressResult]:
+    """The rows of units below the city when there is one year and the linear method, column by
+    column; the same rows :func:`_unit_rows` gives. With one year a unit's baseline is its value
+    of that very year, never dated before it, so no row is on the line: a value is ``achieved``,
+    ``missed`` (from the deadline on) or ``not_assessable``, with no expected value and no
+    forecast; a total below the city has no target and its share of the city total."""
+    if not positions:
+        return []
+    values, nums, dens, completeness = iy
+    pick = _picker(positions)
+    column = pick(values)
+    if not include_no_data and None in column:
+        positions = [i for i, v in zip(positions, column, strict=True) if v is not None]
+        if not positions:
+            return []
+        pick = _picker(positions)
+        column = pick(values)
+    count = len(column)
+    label = str(year)
+    nones: list[None] = [None] * count  # a list: map() reads each argument on its own
+    complete = None not in column
+    target = ind.target
+    comparator = ind.comparator
+    share: Iterable[float | None] = nones
+    pct: Iterable[float | None] = nones
+    if is_total or target is None:
+        status: Iterable[str] = (
+            repeat(NO_TARGET, count)
+            if complete
+            else [NO_DATA if v is None else NO_TARGET for v in column]
+        )
+        row_target = None
+        total = values[engine.frame.pos[ind.city]] if is_total else None
+        if total:
+            # (a chained comparison is False for infinities and NaN: _finite without a call)
+            share = [
+                None if v is None else (x if -_INF < (x := v / total * 100) < _INF else None)
+                for v in column
+            ]
+    else:
+        row_target = target
+        short = MISSED if engine.t_of[year] > ind.deadline else NOT_ASSESSABLE
+        status = _statuses(column, comparator, target, short)
+        if target != 0:
+            if comparator in ("<=", "<"):
+                pct = [
+                    None
+                    if v is None or v == 0
+                    else (x if -_INF < (x := target / v * 100) < _INF else None)
+                    for v in column
+                ]
+            else:
+                pct = [
+                    None if v is None else (x if -_INF < (x := v / target * 100) < _INF else None)
+                    for v in column
+                ]
+    return list(
+        map(
+            ProgressResult,
+            repeat(ind.code, count),
+            pick(engine.frame.codes),
+            repeat(label, count),
+            column,
+            nones if nums is None else pick(nums),
+            nones if dens is None else pick(dens),
+            repeat(row_target, count),
+            repeat(comparator, count),
+            repeat(ind.deadline, count),
+            pct,
+            nones,  # expected
+            status,
+            nones,  # forecast
+            pick(completeness),
+            share,
+            nones,  # ratio
+            nones,  # score
+            column,  # baseline: the value itself
+            repeat(label, count) if complete else [None if v is None else label for v in column],
+        )
+    )
+
+
+_INF = math.inf
+
+
+def _picker(positions: Sequence[int]) -> Callable[[list], list]:  # type: ignore[type-arg]
+    """A function taking the entries at ``positions`` from a column: a slice when they are
+    consecutive (a subtree), as they mostly are."""
+    first, last = positions[0], positions[-1]
+    if last - first + 1 == len(positions):
+        return lambda column: column[first : last + 1]
+    return lambda column: [column[i] for i in positions]
+
+
+def _meets(column: Column, comparator: str, target: float) -> list[bool]:
+    """:func:`satisfies` over a column (``False`` where there is no value)."""
+    if comparator == ">=":
+        return [v is not None and v >= target for v in column]
+    if comparator == ">":
+        return [v is not None and v > target for v in column]
+    if comparator == "<=":
+        return [v is not None and v <= target for v in column]
+    if comparator == "<":
+        return [v is not None and v < target for v in column]
+    return [v is not None and satisfies(v, comparator, target) for v in column]
+
+
+def _statuses(column: Column, comparator: str, target: float, short: str) -> list[str]:
+    """The status of each value of a column with no baseline before it: ``no_data``, else
+    ``achieved`` when it meets the target, else ``short`` (``missed`` or ``not_assessable``)."""
+    if comparator == ">=":
+        return [NO_DATA if v is None else ACHIEVED if v >= target else short for v in column]
+    if comparator == ">":
+        return [NO_DATA if v is None else ACHIEVED if v > target else short for v in column]
+    if comparator == "<=":
+        return [NO_DATA if v is None else ACHIEVED if v <= target else short for v in column]
+    if comparator == "<":
+        return [NO_DATA if v is None else ACHIEVED if v < target else short for v in column]
+    return [
+        NO_DATA if v is None else ACHIEVED if satisfies(v, comparator, target) else short
+        for v in column
+    ]
 
 
 def _cagr_row(

@@ -17,10 +17,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from functools import lru_cache
+from urllib.parse import quote
 
 from django.db.models import Count, F, QuerySet
-from django.urls import reverse
+from django.urls import get_script_prefix, reverse
 from django.utils import translation
+from django.utils.html import format_html
 from django.utils.translation import gettext as _
 
 from districts import scopes
@@ -109,17 +112,46 @@ class Status:
     icon: str
     color: str
     rank: int
+    badge: str
+    """The status as shown: icon and word in the status colour (safe HTML)."""
+
+
+@lru_cache(maxsize=256)
+def _status(code: str, language: str | None) -> Status:
+    label = str(_STATUS_LABELS.get(code, code))
+    icon = STATUS_ICONS.get(code, "·")
+    return Status(
+        code=code,
+        label=label,
+        icon=icon,
+        color=STATUS_COLORS.get(code, "#6b7280"),
+        rank=STATUS_ORDER.index(code) if code in STATUS_ORDER else len(STATUS_ORDER),
+        badge=format_html(
+            '<span class="status st-{}"><span class="st-icon" aria-hidden="true">{}</span>{}</span>',
+            code,
+            icon,
+            label,
+        ),
+    )
 
 
 def status_of(code: str | None) -> Status:
-    code = code or "no_data"
-    return Status(
-        code=code,
-        label=str(_STATUS_LABELS.get(code, code)),
-        icon=STATUS_ICONS.get(code, "·"),
-        color=STATUS_COLORS.get(code, "#6b7280"),
-        rank=STATUS_ORDER.index(code) if code in STATUS_ORDER else len(STATUS_ORDER),
-    )
+    """How a status is shown in the active language (cached: pages show hundreds of them)."""
+    return _status(code or "no_data", translation.get_language())
+
+
+_CODE_SLOT = "__code__"
+
+
+@lru_cache(maxsize=64)
+def _url_pattern(name: str, script_prefix: str) -> str:
+    return reverse(name, args=[_CODE_SLOT])
+
+
+def url_for(name: str, code: str) -> str:
+    """``reverse(name, args=[code])`` for the code-keyed pages, resolved once per page name:
+    tables link hundreds of rows."""
+    return _url_pattern(name, get_script_prefix()).replace(_CODE_SLOT, quote(code, safe=""))
 
 
 def status_legend() -> list[Status]:
@@ -280,6 +312,8 @@ class Line:
     completeness_pct: int | None = None
     share_display: str = ""
     overdue: bool = False
+    bar_label: str = ""
+    deadline_display: str = ""
     spark: dict | None = None
     spark_label: str = ""
     series: list[tuple[str, float | None]] = field(default_factory=list)
@@ -288,10 +322,23 @@ class Line:
     attention_rank: int = 99
 
 
+@lru_cache(maxsize=8)
+def _labels(language: str | None) -> dict:
+    """Words every table line needs, translated once per language (pages show hundreds)."""
+    return {
+        "complete": _("完成"),
+        "done": _("已完成"),
+        "not_done": _("未完成"),
+        "bar": _("完成目标的 %(pct)s"),
+        "bar_expected": _("轨迹期望值 %(value)s"),
+        "kinds": {code: str(label) for code, label in Indicator.KINDS},
+    }
+
+
 def _target_display(indicator: Indicator, target=None) -> str:
     target = indicator.target if target is None else target
     if indicator.kind == "milestone":
-        return _("完成")
+        return _labels(translation.get_language())["complete"]
     sign = _COMPARATOR_SIGNS.get(indicator.comparator, indicator.comparator)
     return f"{sign} {with_unit(format_number(target), indicator.unit)}"
 
@@ -300,7 +347,8 @@ def _value_display(indicator: Indicator, value: float | None) -> str:
     if value is None:
         return "—"
     if indicator.kind == "milestone":
-        return _("已完成") if value >= 1 else _("未完成")
+        words = _labels(translation.get_language())
+        return words["done"] if value >= 1 else words["not_done"]
     return with_unit(format_number(value), indicator.unit)
 
 
@@ -309,7 +357,7 @@ def build_line(
 ) -> Line:
     """``rows``: the indicator's progress rows at one unit, oldest first (any number of them)."""
     current = next((r for r in rows if r.period == as_of), None) if as_of else None
-    url = reverse("reports:indicator", args=[indicator.code])
+    url = url_for("reports:indicator", indicator.code)
     if unit_code:
         url += f"?unit={unit_code}" + (f"&as_of={as_of}" if as_of else "")
     elif as_of:
@@ -319,7 +367,7 @@ def build_line(
         code=indicator.code,
         name=name_of(indicator),
         kind=indicator.kind,
-        kind_label=str(_KIND_LABELS.get(indicator.kind, indicator.kind)),
+        kind_label=_labels(translation.get_language())["kinds"].get(indicator.kind, indicator.kind),
         unit=indicator.unit,
         plan_id=indicator.plan_id,
         goal_id=indicator.goal_id,
@@ -328,13 +376,19 @@ def build_line(
         deadline=indicator.deadline,
         comparator=indicator.comparator,
         status=status_of(current.status if current else "no_data"),
+        deadline_display=indicator.deadline.isoformat(),
     )
     as_of_end = current.period_end if current else None
     shown = [r for r in rows if as_of_end is None or r.period_end <= as_of_end]
     values = [as_float(r.value) for r in shown]
     line.series = [(r.period, v) for r, v in zip(shown, values, strict=True)]
-    target = as_float(indicator.target)
-    line.spark = sparkline(values, target if indicator.kind != "milestone" else None)
+    # Totals below the city carry no target (SPEC §3): neither shown nor drawn for them.
+    reference = current or (shown[-1] if shown else None)
+    untargeted = reference is not None and reference.target is None
+    if untargeted:
+        line.target_display = "—"
+    target = None if untargeted or indicator.kind == "milestone" else as_float(indicator.target)
+    line.spark = sparkline(values, target)
     line.spark_label = "; ".join(f"{r.period}: {format_number(r.value)}" for r in shown)
     if current is None:
         line.overdue = True
@@ -355,6 +409,10 @@ def build_line(
         exp_pct = percent_of_target(expected, line.target, current.comparator)
         if exp_pct is not None:
             line.expected_pct = round(max(0.0, min(exp_pct, 100.0)), 1)
+    words = _labels(translation.get_language())
+    line.bar_label = words["bar"] % {"pct": line.pct_display}
+    if line.expected_pct is not None:
+        line.bar_label += "；" + words["bar_expected"] % {"value": line.expected_display}
     line.forecast_display = _value_display(indicator, as_float(current.forecast))
     if current.completeness is not None:
         line.completeness_pct = round(float(current.completeness) * 100)
@@ -392,16 +450,16 @@ def _choose_as_of(requested: str | None, periods: list[str], default: str | None
 
 
 def _status_counts(lines: Iterable[Line]) -> list[dict]:
-    counts = Counter(line.status.code for line in lines)
-    total = sum(counts.values()) or 1
+    return status_counts(Counter(line.status.code for line in lines))
+
+
+def status_counts(counter: Counter) -> list[dict]:
+    """Counts by status in display order, each with its share as a CSS width (``"12.50"``)."""
+    total = sum(counter.values()) or 1
     return [
-        {
-            "status": status_of(code),
-            "n": counts[code],
-            "width": round(counts[code] / total * 100, 2),
-        }
-        for code in STATUS_ORDER
-        if counts[code]
+        {"status": status_of(c), "n": counter[c], "width": f"{counter[c] / total * 100:.2f}"}
+        for c in STATUS_ORDER
+        if counter[c]
     ]
 
 
@@ -418,7 +476,7 @@ def _unit_ref(code: str, name_zh: str, name_en: str, level: str = "") -> dict:
         "name": name_of({"name_zh": name_zh, "name_en": name_en}),
         "level": level,
         "level_label": level_label(level) if level else "",
-        "url": reverse("reports:unit", args=[code]),
+        "url": url_for("reports:unit", code),
     }
 
 
@@ -463,7 +521,8 @@ def cities_for_home(user) -> list[HomeCard]:
         cities[plan.city_id] = plan.city
     card_units: list[tuple[OrgUnit, bool, list[Plan]]] = []
     sub_paths: dict[str, list[Plan]] = {}
-    for city_id, city in sorted(cities.items(), key=lambda item: item[1].path):
+    # Cities first, then plan-owning districts and towns; each in tree order.
+    for city_id, city in sorted(cities.items(), key=lambda i: (i[1].level != "city", i[1].path)):
         if scopes.path_in_scope(city.path, paths):
             card_units.append((city, True, by_city[city_id]))
         elif paths:
@@ -478,7 +537,7 @@ def cities_for_home(user) -> list[HomeCard]:
         return []
     unit_ids = [u.id for u, _c, _p in card_units]
     rows = list(
-        ProgressRow.objects.filter(org_unit_id__in=unit_ids).only(
+        ProgressRow.objects.filter(org_unit_id__in=unit_ids).values_list(
             "indicator_id",
             "org_unit_id",
             "period",
@@ -487,6 +546,7 @@ def cities_for_home(user) -> list[HomeCard]:
             "status",
             "completeness",
             "deadline",
+            named=True,
         )
     )
     rows_by_unit: dict[int, list] = defaultdict(list)
@@ -505,7 +565,6 @@ def cities_for_home(user) -> list[HomeCard]:
         current = [r for r in unit_rows if r.period == as_of]
         codes = [r.status for r in current]
         counts = Counter(codes)
-        total = len(codes) or 1
         completeness = [float(r.completeness) for r in current if r.completeness is not None]
         as_of_end = current[0].period_end if current else None
         upcoming: Counter = Counter(
@@ -518,7 +577,7 @@ def cities_for_home(user) -> list[HomeCard]:
             unit=unit,
             name=name_of(unit),
             is_city=is_city,
-            url=reverse("reports:city" if is_city else "reports:unit", args=[unit.code]),
+            url=url_for("reports:city" if is_city else "reports:unit", unit.code),
             plans=[
                 {
                     "title": title_of(p),
@@ -534,20 +593,12 @@ def cities_for_home(user) -> list[HomeCard]:
             ),
             children=child_counts.get(unit.id, 0),
             as_of=as_of,
-            counts=[
-                {
-                    "status": status_of(code),
-                    "n": counts[code],
-                    "width": round(counts[code] / total * 100, 2),
-                }
-                for code in STATUS_ORDER
-                if counts[code]
-            ],
+            counts=status_counts(counts),
             share_good=_share_good(codes),
             completeness_pct=(
                 round(sum(completeness) / len(completeness) * 100) if completeness else None
             ),
-            attention=sum(1 for c in codes if c in ATTENTION and c != "no_data"),
+            attention=sum(1 for c in codes if c in ATTENTION),
             next_deadlines=[{"date": d, "n": n} for d, n in sorted(upcoming.items())[:3]],
         )
         cards.append(card)
@@ -613,8 +664,8 @@ def city_dashboard(
     attention and which child units drag it down. ``None`` when the unit owns no plan.
 
     Six queries: plans, goals, indicators, the city's progress rows (every period: sparklines),
-    the child units' status counts, and the worst child units of the indicators needing
-    attention."""
+    the child units, and their rows at the as-of period (status counts, missing reports and
+    the units dragging each indicator that needs attention)."""
     plans = list(Plan.objects.filter(city=city).order_by("issued_on", "code"))
     if not plans:
         return None
@@ -623,7 +674,9 @@ def city_dashboard(
         Indicator.objects.filter(plan__city=city).order_by("plan_id", "goal_id", "position", "id")
     )
     rows = list(
-        ProgressRow.objects.filter(org_unit=city, indicator__plan__city=city).only(*_ROW_FIELDS)
+        ProgressRow.objects.filter(org_unit=city, indicator__plan__city=city).values_list(
+            *_ROW_FIELDS, named=True
+        )
     )
     periods, default_as_of = _periods_of(rows)
     as_of = _choose_as_of(as_of, periods, default_as_of)
@@ -651,8 +704,7 @@ def city_dashboard(
         (line for line in scoped if line.status.code in ATTENTION),
         key=lambda line: (line.attention_rank, line.deadline, line.code),
     )
-    children, missing = _city_children(city, as_of, [ind.id for ind in indicators])
-    _attach_draggers(city, as_of, attention)
+    children, missing = _city_children(city, as_of, [ind.id for ind in indicators], attention)
 
     shown_ids = {line.indicator_id for line in shown}
     plan_blocks = []
@@ -721,91 +773,60 @@ def plan_by_code_of(plans: Sequence[Plan], plan_id: int) -> str:
     return next((p.code for p in plans if p.id == plan_id), "")
 
 
-def _city_children(city: OrgUnit, as_of: str | None, indicator_ids: list[int]):
-    """The city's child units with their status counts at ``as_of``, and those with missing
-    reports (indicators without a value there), most missing first. One query."""
+def _city_children(city: OrgUnit, as_of: str | None, indicator_ids: list[int], attention):
+    """The city's child units with their status counts at ``as_of``; those with missing reports
+    (indicators without a value there), most missing first; and, on each indicator needing
+    attention, the child units behind it (their own status off track, at risk or missed;
+    lowest share of target first). Two queries: the children, then their rows at ``as_of`` —
+    read once for all three, since those rows lie scattered across the table."""
     if not as_of:
         return [], []
-    counted = (
-        ProgressRow.objects.filter(org_unit__parent=city, period=as_of, indicator__plan__city=city)
-        .values(
-            "org_unit__code",
-            "org_unit__name_zh",
-            "org_unit__name_en",
-            "org_unit__level",
-            "org_unit__path",
-            "status",
-        )
-        .annotate(n=Count("id"))
-        .order_by("org_unit__path")
-    )
-    units: dict[str, dict] = {}
-    for item in counted:
-        code = item["org_unit__code"]
-        entry = units.get(code)
-        if entry is None:
-            entry = _unit_ref(
-                code, item["org_unit__name_zh"], item["org_unit__name_en"], item["org_unit__level"]
-            )
-            entry["counter"] = Counter()
-            units[code] = entry
-        entry["counter"][item["status"]] += item["n"]
+    units = list(OrgUnit.objects.filter(parent=city).order_by("path"))
+    if not units:
+        return [], []
+    wanted = set(indicator_ids)
+    counters: dict[int, Counter] = defaultdict(Counter)
+    behind: dict[int, list[tuple]] = defaultdict(list)
+    bad = {code for code in ATTENTION if code != "no_data"}
+    for unit_id, indicator_id, status, pct in ProgressRow.objects.filter(
+        org_unit_id__in=[u.id for u in units], period=as_of
+    ).values_list("org_unit_id", "indicator_id", "status", "percent_of_target"):
+        if indicator_id not in wanted:
+            continue  # a plan of the child unit itself, not one of the city's
+        counters[unit_id][status] += 1
+        if status in bad:
+            behind[indicator_id].append((pct is None, pct, unit_id, status))
     children = []
-    for entry in units.values():
-        counter = entry.pop("counter")
-        total = sum(counter.values()) or 1
-        entry["counts"] = [
-            {"status": status_of(c), "n": counter[c], "width": round(counter[c] / total * 100, 2)}
-            for c in STATUS_ORDER
-            if counter[c]
-        ]
-        entry["missing"] = counter["no_data"]
-        entry["share_good"] = _share_good(counter.elements())
-        entry["bad"] = sum(n for c, n in counter.items() if c in ATTENTION and c != "no_data")
-        entry["url"] += f"?as_of={as_of}"
-        children.append(entry)
+    refs = {}
+    for unit in units:
+        counter = counters.get(unit.id)
+        ref = refs[unit.id] = _unit_ref(unit.code, unit.name_zh, unit.name_en, unit.level)
+        if counter is None:
+            continue
+        children.append(
+            {
+                **ref,
+                "url": f"{ref['url']}?as_of={as_of}",
+                "counts": status_counts(counter),
+                "missing": counter["no_data"],
+                "share_good": _share_good(counter.elements()),
+                "bad": sum(n for c, n in counter.items() if c in bad),
+            }
+        )
     missing = sorted(
         (c for c in children if c["missing"]), key=lambda c: (-c["missing"], c["code"])
     )
-    return children, missing
-
-
-def _attach_draggers(city: OrgUnit, as_of: str | None, attention: list[Line]) -> None:
-    """For each indicator needing attention, the child units behind it: their own status is off
-    track, at risk or missed, worst (lowest share of target) first. One query."""
-    ids = [line.indicator_id for line in attention if line.status.code != "no_data"]
-    if not ids or not as_of:
-        return
-    bad = [code for code in ATTENTION if code != "no_data"]
-    rows = (
-        ProgressRow.objects.filter(
-            indicator_id__in=ids, period=as_of, org_unit__parent=city, status__in=bad
-        )
-        .values(
-            "indicator_id",
-            "status",
-            "percent_of_target",
-            "value",
-            "org_unit__code",
-            "org_unit__name_zh",
-            "org_unit__name_en",
-        )
-        .order_by("indicator_id", F("percent_of_target").asc(nulls_last=True), "org_unit__code")
-    )
-    by_ind: dict[int, list[dict]] = defaultdict(list)
-    for row in rows:
-        by_ind[row["indicator_id"]].append(row)
     for line in attention:
-        found = by_ind.get(line.indicator_id, [])
+        found = sorted(
+            behind.get(line.indicator_id, []),
+            key=lambda t: (t[0], t[1] or 0, refs[t[2]]["code"]),
+        )
         line.draggers = [
-            {
-                **_unit_ref(r["org_unit__code"], r["org_unit__name_zh"], r["org_unit__name_en"]),
-                "status": status_of(r["status"]),
-                "pct": format_number(r["percent_of_target"]),
-            }
-            for r in found[:3]
+            {**refs[unit_id], "status": status_of(status), "pct": format_number(pct)}
+            for _none, pct, unit_id, status in found[:3]
         ]
         line.draggers_more = max(len(found) - 3, 0)
+    return children, missing
 
 
 def _goal_chart(plans: Sequence[Plan], goals: Sequence[Goal], lines: Sequence[Line]) -> dict:
@@ -876,7 +897,7 @@ def breadcrumb(unit: OrgUnit, user) -> list[dict]:
 def unit_overview(*, unit: OrgUnit, user, as_of: str = "") -> UnitOverview:
     """All indicators with progress at ``unit`` (grouped by plan and goal) and its children
     with their status counts. Six queries whatever the unit's size."""
-    rows = list(ProgressRow.objects.filter(org_unit=unit).only(*_ROW_FIELDS))
+    rows = list(ProgressRow.objects.filter(org_unit=unit).values_list(*_ROW_FIELDS, named=True))
     periods, default_as_of = _periods_of(rows)
     as_of = _choose_as_of(as_of, periods, default_as_of)
     rows_by_ind = _rows_by_indicator(rows)
@@ -914,7 +935,9 @@ def unit_overview(*, unit: OrgUnit, user, as_of: str = "") -> UnitOverview:
     counted: dict[int, Counter] = defaultdict(Counter)
     if as_of and children_units:
         for item in (
-            ProgressRow.objects.filter(org_unit__parent=unit, period=as_of)
+            # Driven by the children's ids: the (org_unit, period) index, not a scan of every
+            # unit's rows of each indicator.
+            ProgressRow.objects.filter(org_unit_id__in=[c.id for c in children_units], period=as_of)
             .values("org_unit_id", "status")
             .annotate(n=Count("id"))
         ):
@@ -922,20 +945,11 @@ def unit_overview(*, unit: OrgUnit, user, as_of: str = "") -> UnitOverview:
     children = []
     for child in children_units:
         counter = counted.get(child.id, Counter())
-        total = sum(counter.values()) or 1
         ref = _unit_ref(child.code, child.name_zh, child.name_en, child.level)
         if as_of:
             ref["url"] += f"?as_of={as_of}"
         ref.update(
-            counts=[
-                {
-                    "status": status_of(c),
-                    "n": counter[c],
-                    "width": round(counter[c] / total * 100, 2),
-                }
-                for c in STATUS_ORDER
-                if counter[c]
-            ],
+            counts=status_counts(counter),
             missing=counter["no_data"],
             share_good=_share_good(counter.elements()),
             bad=sum(n for c, n in counter.items() if c in ATTENTION and c != "no_data"),
@@ -1062,12 +1076,16 @@ def indicator_detail(
     number of units and periods."""
     rows = list(
         ProgressRow.objects.filter(indicator=indicator, org_unit=unit)
-        .only(*_ROW_FIELDS)
         .order_by("period_end")
+        .values_list(*_ROW_FIELDS, named=True)
     )
     periods, default_as_of = _periods_of(rows)
     as_of = _choose_as_of(as_of, periods, default_as_of)
     line = build_line(indicator, rows, as_of, unit.code)
+    # The page looks back from the as-of period: later rows are the future from there.
+    as_of_end = next((r.period_end for r in rows if r.period == as_of), None)
+    if as_of_end is not None:
+        rows = [r for r in rows if r.period_end <= as_of_end]
     history = [
         {
             "period": r.period,
@@ -1107,10 +1125,10 @@ def indicator_detail(
                 r["org_unit__level"],
             )  # fmt: skip
             item["url"] = (
-                reverse("reports:indicator", args=[indicator.code])
+                url_for("reports:indicator", indicator.code)
                 + f"?unit={r['org_unit__code']}&as_of={as_of}"
             )
-            item["unit_url"] = reverse("reports:unit", args=[r["org_unit__code"]])
+            item["unit_url"] = url_for("reports:unit", r["org_unit__code"])
             value = as_float(r["value"])
             item.update(
                 value=value,
@@ -1395,6 +1413,17 @@ def _like_label(indicator: Indicator) -> str:
     return n(indicator.element)
 
 
+def _compare_names(cells: Sequence[dict]) -> list[str]:
+    """Chart labels: the city, and its plan when the city has several like indicators."""
+    counts = Counter(c["city"]["code"] for c in cells)
+    return [
+        c["city"]["name"]
+        if counts[c["city"]["code"]] == 1
+        else f"{c['city']['name']}\n{c['plan'][:14]}"
+        for c in cells
+    ]
+
+
 @dataclass(slots=True)
 class CompareGroup:
     key: str
@@ -1443,7 +1472,7 @@ def comparison(*, user, as_of: str = "") -> Comparison:
         list(
             ProgressRow.objects.filter(
                 indicator_id__in=ids, org_unit_id=F("indicator__plan__city_id")
-            ).only(*_ROW_FIELDS)
+            ).values_list(*_ROW_FIELDS, named=True)
         )
         if ids
         else []
@@ -1466,7 +1495,7 @@ def comparison(*, user, as_of: str = "") -> Comparison:
                     "city": _unit_ref(
                         ind.plan.city.code, ind.plan.city.name_zh, ind.plan.city.name_en
                     ),
-                    "city_url": reverse("reports:city", args=[ind.plan.city.code]),
+                    "city_url": url_for("reports:city", ind.plan.city.code),
                     "plan": ind.plan.document_number or title_of(ind.plan),
                     "line": line,
                 }
@@ -1481,7 +1510,7 @@ def comparison(*, user, as_of: str = "") -> Comparison:
                 kind_label=str(_KIND_LABELS.get(first.kind, first.kind)),
                 cells=cells,
                 chart={
-                    "names": [f"{c['city']['name']}" for c in cells],
+                    "names": _compare_names(cells),
                     "values": [
                         round(c["line"].pct, 1) if c["line"].pct is not None else None
                         for c in cells
@@ -1549,15 +1578,6 @@ def packs_for(user) -> QuerySet[ReportPack]:
 
 def pack_for(user, pack_id: int) -> ReportPack | None:
     return packs_for(user).filter(pk=pack_id).first()
-
-
-def latest_period_for(city: OrgUnit) -> str | None:
-    """The latest period with any value at the city (what a pack is "as of" by default)."""
-    rows = ProgressRow.objects.filter(org_unit=city, value__isnull=False).only(
-        "period", "period_end"
-    )
-    latest = rows.order_by("-period_end").first()
-    return latest.period if latest else None
 
 
 def city_indicators(*, city: OrgUnit) -> list[Indicator]:

@@ -195,6 +195,7 @@ def pack_status(request, pack_id: int):
             "state_label": str(pack.get_state_display()),
             "percent": pack.percent,
             "step": pack.step,
+            "step_label": str(packs.STEP_LABELS.get(pack.step, "")),
             "error": pack.error,
             **_pack_urls(pack),
         }

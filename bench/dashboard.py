@@ -1,0 +1,301 @@
+"""Server time of the city dashboard at the demo-data size and at 10× that size.
+
+Reproduce with (any PostgreSQL database; it is created and migrated if missing)::
+
+    DATABASE_URL=postgres://tracker@127.0.0.1:55432/tracker_bench .venv/bin/python bench/dashboard.py
+
+"Demo size" is Dongguan as the catalog and ``seed_demo`` make it: 121 indicators, 33 towns with
+5 generated communities each, progress rows for 2011–2016 at every unit (≈144,000 rows). "10×" is
+ten times the progress rows, grown evenly: √10 × the indicators and √10 × the towns (≈1.44
+million rows). Both are generated here under the codes ``BENCH…`` (city ``BENCH1`` / ``BENCH10``),
+written with COPY, and removed afterwards unless ``--keep``.
+
+Each size is timed as a leader of the city through Django's test client, in-process: URL
+resolution, session and scope checks, the selectors' queries and the template — everything but
+the network. The figures printed are the median and the 95th percentile of ``--runs`` requests
+after two warm-ups, with the query count of one request.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import math
+import os
+import random
+import statistics
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.test")
+
+DEMO = {"indicators": 121, "towns": 33, "communities_per_town": 5, "years": list(range(2011, 2017))}
+STATUSES = ["achieved", "on_track", "at_risk", "off_track", "missed", "no_data", "not_assessable"]
+COMMAND = (
+    "DATABASE_URL=postgres://tracker@127.0.0.1:55432/tracker_bench "
+    ".venv/bin/python bench/dashboard.py"
+)
+
+
+def ensure_database() -> None:
+    """Create the PostgreSQL database named by DATABASE_URL when it does not exist yet."""
+    url = os.environ.get("DATABASE_URL", "")
+    if not url.startswith(("postgres://", "postgresql://")):
+        return
+    import dj_database_url
+    import psycopg2
+
+    cfg = dj_database_url.parse(url)
+    try:
+        psycopg2.connect(
+            dbname=cfg["NAME"], user=cfg["USER"], password=cfg["PASSWORD"] or None,
+            host=cfg["HOST"], port=cfg["PORT"] or None,
+        ).close()  # fmt: skip
+        return
+    except psycopg2.OperationalError as exc:
+        if "does not exist" not in str(exc):
+            raise
+    conn = psycopg2.connect(
+        dbname="postgres", user=cfg["USER"], password=cfg["PASSWORD"] or None,
+        host=cfg["HOST"], port=cfg["PORT"] or None,
+    )  # fmt: skip
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute(f'CREATE DATABASE "{cfg["NAME"]}"')
+    conn.close()
+
+
+def size_for(scale: int) -> dict:
+    grow = math.sqrt(scale)
+    return {
+        **DEMO,
+        "indicators": round(DEMO["indicators"] * grow),
+        "towns": round(DEMO["towns"] * grow),
+    }
+
+
+def generate(scale: int, size: dict, seed: int = 7):
+    """Org units, a plan, its indicators and their progress rows for one size. Returns the city
+    and a leader of it."""
+    from django.contrib.auth import get_user_model
+    from django.db import connection
+    from django.utils import timezone
+
+    from districts.models import OrgUnit, RoleAssignment
+    from reports.models import ProgressRow
+    from targets.models import DataElement, Goal, Indicator, Plan
+
+    rnd = random.Random(seed + scale)
+    prefix = f"BENCH{scale}"
+    city = OrgUnit.objects.create(
+        code=prefix, name_zh=f"基准市{scale}", name_en=f"Bench city {scale}", level="city",
+        path=f"{prefix}/", depth=0,
+    )  # fmt: skip
+    towns = OrgUnit.objects.bulk_create(
+        OrgUnit(
+            code=f"{prefix}T{t:04d}", name_zh=f"基准镇{t}", name_en=f"Bench town {t}",
+            level="town", parent=city, path=f"{city.path}{prefix}T{t:04d}/", depth=1,
+        )
+        for t in range(size["towns"])
+    )  # fmt: skip
+    communities = OrgUnit.objects.bulk_create(
+        OrgUnit(
+            code=f"{town.code}C{c:02d}", name_zh=f"{town.name_zh}社区{c}", name_en="",
+            level="community", parent=town, path=f"{town.path}{town.code}C{c:02d}/", depth=2,
+            is_generated=True,
+        )
+        for town in towns
+        for c in range(size["communities_per_town"])
+    )  # fmt: skip
+    num, _ = DataElement.objects.get_or_create(
+        code="bench.numerator",
+        defaults=dict(name_zh="基准分子", value_type="integer", period_type="year",
+                      aggregation="sum", temporal="last"),
+    )  # fmt: skip
+    den, _ = DataElement.objects.get_or_create(
+        code="bench.denominator",
+        defaults=dict(name_zh="基准分母", value_type="integer", period_type="year",
+                      aggregation="sum", temporal="last"),
+    )  # fmt: skip
+    plan = Plan.objects.create(
+        code=f"bench-{scale}",
+        city=city,
+        title_zh=f"基准规划{scale}",
+        document_number="基准〔2012〕1号",
+    )
+    goals = Goal.objects.bulk_create(
+        Goal(plan=plan, code=str(g), title_zh=f"基准目标{g}", position=g) for g in range(12)
+    )
+    deadline = date(2015, 12, 31)
+    indicators = Indicator.objects.bulk_create(
+        Indicator(
+            code=f"bench{scale}.ind{i:04d}", plan=plan, goal=goals[i % len(goals)], position=i,
+            name_zh=f"基准指标{i}", kind="ratio", numerator=num, denominator=den, factor=100,
+            unit="%", comparator=">=", target=50, deadline=deadline, quote=f"基准指标{i}",
+        )
+        for i in range(size["indicators"])
+    )  # fmt: skip
+
+    columns = [f.column for f in ProgressRow._meta.concrete_fields if f.name not in ("id", "run")]
+    now = timezone.now().isoformat()
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    units = [city, *towns, *communities]
+    rows = 0
+    for ind in indicators:
+        for unit in units:
+            for year in size["years"]:
+                status = rnd.choice(STATUSES)
+                value = None if status == "no_data" else round(rnd.uniform(10, 70), 3)
+                record = {
+                    "indicator_id": ind.id, "org_unit_id": unit.id, "period": str(year),
+                    "period_end": f"{year}-12-31", "value": value, "numerator": None,
+                    "denominator": None, "target": 50, "comparator": ">=",
+                    "deadline": deadline.isoformat(),
+                    "percent_of_target": None if value is None else round(value / 50 * 100, 3),
+                    "expected": 40, "status": status, "forecast": 55,
+                    "completeness": round(rnd.uniform(0.6, 1), 3), "share_of_total": None,
+                    "ratio": None, "score": None, "computed_at": now,
+                }  # fmt: skip
+                writer.writerow(["" if record[c] is None else record[c] for c in columns])
+                rows += 1
+    buffer.seek(0)
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cur:
+            cur.copy_expert(
+                f"COPY {ProgressRow._meta.db_table} ({', '.join(columns)}) "
+                "FROM STDIN WITH (FORMAT csv)",
+                buffer,
+            )
+            cur.execute(f"ANALYZE {ProgressRow._meta.db_table}")
+    else:
+        reader = csv.reader(buffer)
+        batch = []
+        for values in reader:
+            data = {c: (v if v != "" else None) for c, v in zip(columns, values, strict=True)}
+            batch.append(ProgressRow(**data))
+            if len(batch) >= 5000:
+                ProgressRow.objects.bulk_create(batch)
+                batch = []
+        ProgressRow.objects.bulk_create(batch)
+
+    User = get_user_model()
+    leader, _ = User.objects.get_or_create(username=f"bench-leader-{scale}")
+    RoleAssignment.objects.get_or_create(user=leader, role="leader", org_unit=city)
+    return city, leader, rows, len(units)
+
+
+def remove(scale: int) -> None:
+    """Delete what :func:`generate` wrote, with plain SQL on exactly those tables: the ORM's
+    cascade would also visit every other app's relations to org units and plans."""
+    from django.contrib.auth import get_user_model
+    from django.db import connection, transaction
+
+    from districts.models import OrgUnit, RoleAssignment
+    from reports.models import ProgressRow
+    from targets.models import Goal, Indicator, Plan
+
+    User = get_user_model()
+    prefix = f"BENCH{scale}"
+    plan_ids = f"SELECT id FROM {Plan._meta.db_table} WHERE code = %s"
+    unit_ids = f"SELECT id FROM {OrgUnit._meta.db_table} WHERE path LIKE %s"
+    statements = [
+        (
+            f"DELETE FROM {ProgressRow._meta.db_table} WHERE indicator_id IN "
+            f"(SELECT id FROM {Indicator._meta.db_table} WHERE plan_id IN ({plan_ids}))",
+            [f"bench-{scale}"],
+        ),
+        (f"DELETE FROM {Indicator._meta.db_table} WHERE plan_id IN ({plan_ids})", [f"bench-{scale}"]),
+        (f"DELETE FROM {Goal._meta.db_table} WHERE plan_id IN ({plan_ids})", [f"bench-{scale}"]),
+        (f"DELETE FROM {Plan._meta.db_table} WHERE code = %s", [f"bench-{scale}"]),
+        (f"DELETE FROM {RoleAssignment._meta.db_table} WHERE org_unit_id IN ({unit_ids})", [f"{prefix}/%"]),
+        (f"DELETE FROM {User._meta.db_table} WHERE username = %s", [f"bench-leader-{scale}"]),
+        (f"DELETE FROM {OrgUnit._meta.db_table} WHERE path LIKE %s", [f"{prefix}/%"]),
+    ]  # fmt: skip
+    with transaction.atomic(), connection.cursor() as cur:
+        for sql, params in statements:
+            cur.execute(sql, params)
+
+
+def measure(city, leader, runs: int) -> dict:
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+    from django.urls import reverse
+
+    client = Client()
+    client.force_login(leader)
+    url = reverse("reports:city", args=[city.code])
+    for _ in range(2):
+        assert client.get(url).status_code == 200
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(url)
+    assert response.status_code == 200
+    # Read now: the next request resets the connection's query log.
+    queries = len(ctx.captured_queries)
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        client.get(url)
+        times.append((time.perf_counter() - start) * 1000)
+    times.sort()
+    return {
+        "median_ms": statistics.median(times),
+        "p95_ms": times[min(len(times) - 1, math.ceil(0.95 * len(times)) - 1)],
+        "queries": queries,
+        "bytes": len(response.content),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--scales", default="1,10", help="sizes relative to the demo (1,10)")
+    parser.add_argument("--runs", type=int, default=15)
+    parser.add_argument("--keep", action="store_true", help="keep the generated data")
+    args = parser.parse_args()
+
+    ensure_database()
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.core.management import call_command
+
+    settings.ALLOWED_HOSTS = ["*"]  # the test client's "testserver"
+    call_command("migrate", verbosity=0)
+    db = settings.DATABASES["default"]
+    print(
+        f"database: {db['ENGINE'].rsplit('.', 1)[-1]} {db.get('NAME')}; "
+        f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} (other work on the "
+        "machine slows every figure)"
+    )
+    results = []
+    for scale in [int(s) for s in args.scales.split(",")]:
+        size = size_for(scale)
+        remove(scale)
+        start = time.perf_counter()
+        city, leader, rows, units = generate(scale, size)
+        generated = time.perf_counter() - start
+        try:
+            figures = measure(city, leader, args.runs)
+        finally:
+            if not args.keep:
+                remove(scale)
+        label = "demo size" if scale == 1 else f"{scale}× demo"
+        results.append((label, size, rows, units, figures))
+        print(
+            f"{label:>10}: {size['indicators']} indicators, {size['towns']} towns, {units} units, "
+            f"{rows:,} progress rows (generated in {generated:.1f}s) → "
+            f"median {figures['median_ms']:.0f} ms, p95 {figures['p95_ms']:.0f} ms, "
+            f"{figures['queries']} queries, {figures['bytes'] / 1024:.0f} KiB"
+        )
+    print(f"load average now {os.getloadavg()[0]:.1f}; reproduce: {COMMAND}")
+
+
+if __name__ == "__main__":
+    main()
