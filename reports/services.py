@@ -277,9 +277,15 @@ def progress_compute(
     tree = engine.OrgTree(nodes)
     rows: list[engine.ProgressResult] = []
     only = set(only_unit_codes) if only_unit_codes else None
+    depth = {code: path.count("/") for _uid, code, _p, _l, path in units}
     for plan_indicators in by_plan.values():
+        # "No data" rows are kept for the plan's city and its first-level units (the
+        # dashboards count who has not reported there) but not for the thousands of
+        # communities below, where they would be most of the table and say nothing new.
+        keep_depth = depth[plan_indicators[0].plan.city.code] + 1
         rows.extend(
-            engine.compute_progress(
+            row
+            for row in engine.compute_progress(
                 indicators=[indicator_spec(i) for i in plan_indicators],
                 elements=elements,
                 units=tree,
@@ -288,6 +294,7 @@ def progress_compute(
                 as_of=as_of,
                 only_units=only,
             )
+            if row.status != engine.NO_DATA or depth[row.org_unit] <= keep_depth
         )
     return rows, unit_ids, len(values)
 

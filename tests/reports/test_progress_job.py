@@ -107,8 +107,10 @@ def test_city_ratio_sums_numerators_and_denominators_and_ignores_unapproved(plan
     town = row("dg.vol.share", "441900003", "2013")
     assert town.value == Decimal("8.888889")  # 1600 / 18000 × 100
     assert town.completeness == 1
-    unapproved = row("dg.vol.share", "441900003001", "2012")
+    unapproved = row("dg.vol.share", "441900003", "2012")  # its community's 2012 is submitted only
     assert unapproved.value is None and unapproved.status == "no_data"
+    # below the first level, "no data" is not stored
+    assert not ProgressRow.objects.filter(org_unit__code="441900003001", period="2012").exists()
     run = ProgressRun.objects.get()
     assert run.state == "succeeded" and run.rows_written == ProgressRow.objects.count()
 
