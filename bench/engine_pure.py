@@ -6,6 +6,14 @@ averages, weighted averages, coverages, growth), then times ``compute_progress``
 and for an incremental recompute of one indicator on one town's subtree.
 
     .venv/bin/python bench/engine_pure.py [--towns 40] [--communities 75] [--elements 60]
+
+``--yearly`` reproduces the engine's share of ``bench/recompute.py`` instead: a national root over
+4 cities × 100 towns × 30 communities (12,405 units), 60 elements whose months the database layer
+has already rolled into years (720,000 values keyed ``(element, unit, "2015")``), and 280
+indicators (per city and pair of elements: a total, a ratio and every third pair a coverage), run
+as the progress job runs them: one ``compute_progress`` call per plan (city) on a shared tree.
+
+    .venv/bin/python bench/engine_pure.py --yearly [--repeat 3] [--one-call]
 """
 
 from __future__ import annotations
@@ -93,12 +101,124 @@ def build(towns: int, communities: int, n_elements: int, seed: int = 7):
     return units, elements, values, indicators
 
 
+def build_yearly(towns: int, communities: int, n_elements: int, seed: int = 7):
+    """The shape of bench/recompute.py after its SQL roll-up: yearly values only."""
+    rng = random.Random(seed)
+    units: list[OrgUnitNode] = [OrgUnitNode("B", None, "country")]
+    leaves: list[str] = []
+    cities = [f"B{c}" for c in range(4)]
+    for city in cities:
+        units.append(OrgUnitNode(city, "B", "city"))
+        for t in range(towns):
+            town = f"{city}T{t:03d}"
+            units.append(OrgUnitNode(town, city, "town"))
+            for k in range(communities):
+                code = f"{town}C{k:02d}"
+                units.append(OrgUnitNode(code, town, "community"))
+                leaves.append(code)
+    codes = [f"bench.e{i:02d}" for i in range(n_elements)]
+    elements = {
+        code: ElementSpec(code, "sum", None, "sum" if i % 2 else "last", "month")
+        for i, code in enumerate(codes)
+    }
+    values: dict[tuple[str, str, str], float] = {}
+    for code in codes:
+        flow = elements[code].temporal == "sum"
+        for leaf in leaves:
+            months = [round(rng.random() * 1000, 2) for _ in range(12)]
+            values[(code, leaf, "2015")] = sum(months) if flow else months[-1]
+    deadline = date(2016, 12, 31)
+    plans: list[list[IndicatorSpec]] = []
+    for city in cities:
+        common = dict(city=city, comparator=">=", deadline=deadline)
+        plan: list[IndicatorSpec] = []
+        for i in range(0, n_elements - 1, 2):
+            num, den = codes[i + 1], codes[i]
+            plan.append(
+                IndicatorSpec(
+                    code=f"{city}.total.{i}", kind="value", element=num, target=1e6, **common
+                )
+            )
+            plan.append(
+                IndicatorSpec(
+                    code=f"{city}.ratio.{i}",
+                    kind="ratio",
+                    ratio=RatioSpec(num, den, 100),
+                    target=50,
+                    **common,
+                )
+            )
+            if i % 6 == 0:
+                plan.append(
+                    IndicatorSpec(
+                        code=f"{city}.cover.{i}",
+                        kind="coverage",
+                        level="community",
+                        condition=ConditionSpec(">=", 500, element=den),
+                        target=100,
+                        **common,
+                    )
+                )
+        plans.append(plan)
+    return units, elements, values, plans
+
+
+def main_yearly(args: argparse.Namespace) -> None:
+    t = time.perf_counter()
+    units, elements, values, plans = build_yearly(args.towns, args.communities, args.elements)
+    print(
+        f"built {len(units):,} units, {len(elements)} elements, {len(values):,} yearly values, "
+        f"{sum(map(len, plans))} indicators in {len(plans)} plans in "
+        f"{time.perf_counter() - t:.1f}s"
+    )
+    as_of = date(2015, 12, 31)
+    best = None
+    for _ in range(args.repeat):
+        t, cpu = time.perf_counter(), time.process_time()
+        tree = OrgTree(units)
+        rows = []
+        # One call per plan, as reports.services.progress_compute does; --one-call passes all
+        # plans' indicators at once (the values are then read once, not once per plan).
+        for plan in [[i for p in plans for i in p]] if args.one_call else plans:
+            rows.extend(
+                compute_progress(
+                    indicators=plan,
+                    elements=elements,
+                    units=tree,
+                    values=values,
+                    years=[2015],
+                    as_of=as_of,
+                )
+            )
+        wall, used = time.perf_counter() - t, time.process_time() - cpu
+        print(f"full run: {len(rows):,} rows in {wall:.2f}s wall, {used:.2f}s CPU")
+        best = used if best is None else min(best, used)
+        del rows
+    print(f"best of {args.repeat}: {best:.2f}s CPU")
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"peak RSS {peak:,.0f} MB (includes the input values dict)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--towns", type=int, default=40)
     parser.add_argument("--communities", type=int, default=75)
     parser.add_argument("--elements", type=int, default=60)
+    parser.add_argument(
+        "--yearly", action="store_true", help="bench/recompute.py's shape, yearly values"
+    )
+    parser.add_argument("--repeat", type=int, default=1, help="full runs to time (--yearly)")
+    parser.add_argument(
+        "--one-call", action="store_true", help="all plans in one compute_progress (--yearly)"
+    )
     args = parser.parse_args()
+    if args.yearly:
+        if "--towns" not in sys.argv:
+            args.towns = 100
+        if "--communities" not in sys.argv:
+            args.communities = 30
+        main_yearly(args)
+        return
     t = time.perf_counter()
     units, elements, values, indicators = build(args.towns, args.communities, args.elements)
     print(

@@ -1379,7 +1379,7 @@ def _rows_below_city_one_year(
             ]
     else:
         row_target = target
-        short = MISSED if engine.t_of[year] > ind.deadline else NOT_ASSESSABLE
+        short = MISSED if engine.t_of[year] >= ind.deadline else NOT_ASSESSABLE
         status = _statuses(column, comparator, target, short)
         if target != 0:
             if comparator in ("<=", "<"):

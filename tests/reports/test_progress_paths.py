@@ -26,7 +26,7 @@ from reports.progress import (
     compute_progress,
 )
 
-PROFILE = settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+PROFILE = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 LEVELS = ["city", "town", "community", "grid", "grid", "grid"]
 ELEMENTS = {
     "a": ElementSpec("a", "sum"),
@@ -95,7 +95,8 @@ def test_one_year_rows_equal_the_unit_by_unit_rows(case):
     is_total = ind.kind == "value" and ind.element in ("a", "w")
     per_year = [engine.indicator_year(ind, 2014)]
     general = _unit_rows(engine, ind, positions, [2014], per_year, is_total, include_no_data)
-    assert rows == general
+    # (repr: a NaN value, e.g. inf / inf, is equal to itself there)
+    assert [repr(r) for r in rows] == [repr(r) for r in general]
 
 
 def test_one_year_with_no_values_and_no_empty_rows_gives_no_rows():
