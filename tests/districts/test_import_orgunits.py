@@ -94,7 +94,10 @@ def test_invalid_file_is_rejected_whole_with_line_and_reason(tmp_path):
         run(tmp_path, csv_bytes("code,name_zh,name_en,level,parent_code", rows, "utf-8"))
     message = str(excinfo.value)
     assert "第 6 行" in message and "code is empty" in message
-    assert "第 5 行" in message and "parent 999999 is neither in the file nor in the database" in message
+    assert (
+        "第 5 行" in message
+        and "parent 999999 is neither in the file nor in the database" in message
+    )
     assert not OrgUnit.objects.exists()  # nothing written, not even the valid rows
 
 
