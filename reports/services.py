@@ -271,30 +271,34 @@ def progress_compute(
         for e in DataElement.objects.filter(id__in=element_ids).select_related("weight")
     }
     values = _load_values(element_ids, list(unit_ids.values()), as_of, states)
+    # Plans sharing a range of years go to the engine together: it reads the values once.
     by_plan: dict[int, list[Indicator]] = defaultdict(list)
     for ind in indicators:
         by_plan[ind.plan_id].append(ind)
+    by_years: dict[tuple[int, ...], list[Indicator]] = defaultdict(list)
+    for plan_indicators in by_plan.values():
+        by_years[tuple(_years(plan_indicators, values, as_of))].extend(plan_indicators)
     tree = engine.OrgTree(nodes)
     rows: list[engine.ProgressResult] = []
     only = set(only_unit_codes) if only_unit_codes else None
     depth = {code: path.count("/") for _uid, code, _p, _l, path in units}
-    for plan_indicators in by_plan.values():
-        # "No data" rows are kept for the plan's city and its first-level units (the
-        # dashboards count who has not reported there) but not for the thousands of
-        # communities below, where they would be most of the table and say nothing new.
-        keep_depth = depth[plan_indicators[0].plan.city.code] + 1
+    # "No data" rows are kept for a plan's city and its first-level units (the dashboards
+    # count who has not reported there) but not for the thousands of communities below,
+    # where they would be most of the table and say nothing new.
+    keep_depth = {i.code: depth[i.plan.city.code] + 1 for i in indicators}
+    for years, group in by_years.items():
         rows.extend(
             row
             for row in engine.compute_progress(
-                indicators=[indicator_spec(i) for i in plan_indicators],
+                indicators=[indicator_spec(i) for i in group],
                 elements=elements,
                 units=tree,
                 values=values,
-                years=_years(plan_indicators, values, as_of),
+                years=list(years),
                 as_of=as_of,
                 only_units=only,
             )
-            if row.status != engine.NO_DATA or depth[row.org_unit] <= keep_depth
+            if row.status != engine.NO_DATA or depth[row.org_unit] <= keep_depth[row.indicator]
         )
     return rows, unit_ids, len(values)
 
