@@ -65,7 +65,8 @@ LANGXIA = "310116107"
 COUNTRY = "CN"
 
 # One generated community per this many residents (clamped per town); Dongguan's 东城 keeps its
-# reference count. Keeps the whole demo around 1,500 communities.
+# reference count of 24. About 650 communities in all: the progress job writes a row per
+# indicator, unit and year, so every community costs a few hundred rows.
 PEOPLE_PER_COMMUNITY = 60_000
 COMMUNITIES_PER_TOWN = (2, 20)
 PEOPLE_PER_SUBDISTRICT = 250_000
@@ -116,16 +117,10 @@ _TIER = {
 }
 _SUFFIXES_ZH = ("特别合作区", "新区", "街道", "区", "镇")
 
-SCENARIOS = (
-    "achieved_early",
-    "on_track",
-    "at_risk",
-    "off_track",
-    "missed",
-    "incomplete",
-    "no_data",
-    "late_start",
-)
+# Scenarios of a target: achieved_early, on_track, at_risk, off_track, missed (on track, then
+# short at the deadline), incomplete (some towns silent in the latest year), no_data (the latest
+# year not reported), late_start (reporting began two years ago: no baseline yet); milestones
+# are done early, on time, late or never; anchored series follow a reported figure instead.
 _SCENARIO_CYCLE = (
     "on_track", "at_risk", "achieved_early", "off_track", "missed", "incomplete", "no_data",
     "on_track", "achieved_early", "late_start", "at_risk", "off_track", "missed", "on_track",
@@ -247,6 +242,9 @@ class DemoData:
     """Indicator code → the scenario its figures were generated for."""
     pinned: list[tuple[str, str, int, float]] = field(default_factory=list)
     """(city, element, year, value) of the outcomes the demo was bent through."""
+    dependencies: set[str] = field(default_factory=set)
+    """Elements other figures are computed from (denominators, weights, wholes): kept approved,
+    so that pending or rejected values never push a share past its whole."""
 
 
 # ---------------------------------------------------------------------------------------------
@@ -467,7 +465,9 @@ def start_value(ind: IndicatorIn, rng: random.Random, averaged: bool = False) ->
     return t * rng.uniform(0.45, 0.72)
 
 
-def trajectory(ind: IndicatorIn, scenario: str, years: Sequence[int], start: float) -> dict[int, float]:
+def trajectory(
+    ind: IndicatorIn, scenario: str, years: Sequence[int], start: float
+) -> dict[int, float]:
     """The indicator's city value per year under ``scenario``."""
     first = years[0]
     return {
@@ -501,9 +501,18 @@ class _Group:
 class _Scope:
     """Values of one scope: a plan city's subtree (or a whole city for the shared core)."""
 
-    def __init__(self, *, tree: Tree, root: str, years: Sequence[int], elements: dict[str, ElementIn],
-                 needed: set[str], indicators: list[IndicatorIn], pins: dict[tuple[str, int], tuple[float, str]],
-                 households_per_person: float) -> None:  # fmt: skip
+    def __init__(
+        self,
+        *,
+        tree: Tree,
+        root: str,
+        years: Sequence[int],
+        elements: dict[str, ElementIn],
+        needed: set[str],
+        indicators: list[IndicatorIn],
+        pins: dict[tuple[str, int], tuple[float, str]],
+        households_per_person: float,
+    ) -> None:
         self.tree = tree
         self.root = root
         self.years = tuple(years)
@@ -552,6 +561,8 @@ class _Scope:
                 if d:
                     dependencies.add(d)
         dependencies.add("community.service_centre")
+        self.dependencies = dependencies
+        pinned = {e for e, y in self.pins if y in self.years}
         rng = rng_for("scenarios", self.root)
         queue: list[str] = []
         mqueue: list[str] = []
@@ -562,17 +573,22 @@ class _Scope:
         for group in sorted(out, key=lambda g: g.primary.deadline.year <= last):
             ind = group.primary
             spec = self.elements[group.driver]
-            if ind.kind == "milestone":
+            if group.driver in pinned:
+                group.scenario = "anchored"  # bent through a reported figure
+            elif ind.kind == "milestone":
                 if not mqueue:
                     mqueue = list(_MILESTONE_CYCLE)
                 group.scenario = mqueue.pop(0)
             else:
                 exclusive = group.driver not in dependencies and spec.period_type == "year"
-                spread = _TIER.get(spec.level) in ("community", "town") and spec.period_type == "year"
+                spread = (
+                    _TIER.get(spec.level) in ("community", "town") and spec.period_type == "year"
+                )
+                # Holes only where nothing else is computed from the figure.
                 feasible = {
                     "no_data": exclusive,
-                    "late_start": exclusive and ind.deadline.year > self.years[-1],
-                    "incomplete": spread and len(self.first_level) >= 3,
+                    "late_start": exclusive and ind.deadline.year > last and ind.kind != "growth",
+                    "incomplete": exclusive and spread and len(self.first_level) >= 3,
                 }
                 if ind.deadline.year > last and open_queue:
                     pick = next((s for s in open_queue if feasible.get(s, True)), None)
@@ -676,7 +692,10 @@ class _Scope:
                 continue
             if _TIER.get(unit.level) == "city":
                 continue
-            split(code, {y: unit_population(unit.population, unit.population_year, y) for y in all_years})
+            split(
+                code,
+                {y: unit_population(unit.population, unit.population_year, y) for y in all_years},
+            )
         for y in all_years:
             layer = out[y]
             for code in reversed(self.units):
@@ -766,20 +785,17 @@ class _Scope:
         return sorted(self.years_of.get(e, self.years))
 
     def _base(self, e: str) -> dict[int, YearUnits]:
+        """An element no target drives: its usual size (per resident, per household, a share
+        of another element …), or a practice most units have taken up."""
         spec = self.elements[e]
         if spec.value_type == "boolean":
             return self._adopt(e, None, None)
-        rule = BASE_RULES.get(e)
+        rule = BASE_RULES.get(e) or _fallback_rule(spec)
+        years = self._years(e)
+        if spec.aggregation == "weighted_average":  # a city level, spread over the units
+            return self._weighted_from_city(e, {y: rule(self, e, self.root, y) for y in years})
         units = self.reporting_units(e)
-        out: dict[int, YearUnits] = {}
-        if spec.aggregation == "weighted_average" and rule is None:
-            rule = _rule_level(100.0, 0.02)
-        rule = rule or _fallback_rule(spec)
-        for y in self._years(e):
-            out[y] = {u: max(0.0, rule(self, e, u, y)) for u in units}
-        if spec.aggregation == "weighted_average":
-            return self._weighted_from_city(e, {y: next(iter(v.values()), 0.0) for y, v in out.items() if v})
-        return out
+        return {y: {u: max(0.0, rule(self, e, u, y)) for u in units} for y in years}
 
     def _driven(self, group: _Group) -> dict[int, YearUnits]:
         ind = group.primary
@@ -857,7 +873,9 @@ class _Scope:
         units = self.reporting_units(e)
         lo, hi = (0.8, 1.25) if e == "income.per_capita_disposable" else (0.985, 1.015)
         spread = self.noise(e, lo, hi)
-        pins = sorted((y, v - path[y]) for (pe, y), (v, _s) in self.pins.items() if pe == e and y in path)
+        pins = sorted(
+            (y, v - path[y]) for (pe, y), (v, _s) in self.pins.items() if pe == e and y in path
+        )
         for y, _offset in pins:
             self.comments[(e, y)] = self.pins[(e, y)][1]
         out: dict[int, YearUnits] = {}
@@ -892,9 +910,10 @@ class _Scope:
                 out[y] = {}
                 continue
             mean = math.fsum(d[u] * spread[u] for u in units) / total
-            if capped:
+            if capped and r > 50:
+                # Near the ceiling the spread is in what is still missing, so no unit passes 100%.
                 gap = max(0.0, 100.0 - min(r, 100.0))
-                out[y] = {u: d[u] * max(0.0, 100.0 - gap * spread[u] / mean) / 100 for u in units}
+                out[y] = {u: d[u] * (100.0 - gap * spread[u] / mean) / 100 for u in units}
             else:
                 out[y] = {u: d[u] * r * spread[u] / mean / ind.factor for u in units}
         return out
@@ -950,7 +969,9 @@ class _Scope:
         years = self._years(e)
         done = self._done_year(group.scenario, ind.deadline.year, years)
         units = self.reporting_units(e)
-        return {y: {u: 1.0 if done is not None and y >= done else 0.0 for u in units} for y in years}
+        return {
+            y: {u: 1.0 if done is not None and y >= done else 0.0 for u in units} for y in years
+        }
 
     # coverage ---------------------------------------------------------------------------------
 
@@ -959,10 +980,15 @@ class _Scope:
         years = self._years(e)
         rng = rng_for("start", self.root, ind.code)
         start = start_value(ind, rng)
-        share = {y: max(0.0, min(100.0, v)) for y, v in trajectory(ind, group.scenario, years, start).items()}
+        share = {
+            y: max(0.0, min(100.0, v))
+            for y, v in trajectory(ind, group.scenario, years, start).items()
+        }
         return self._adopt(e, share, ind)
 
-    def _adopt(self, e: str, share: dict[int, float] | None, ind: IndicatorIn | None) -> dict[int, YearUnits]:
+    def _adopt(
+        self, e: str, share: dict[int, float] | None, ind: IndicatorIn | None
+    ) -> dict[int, YearUnits]:
         """Units take up a practice one by one in a fixed random order, as many each year as the
         share says; the values then satisfy the condition at exactly those units."""
         spec = self.elements[e]
@@ -1003,7 +1029,10 @@ class _Scope:
             for y in years:
                 den = self.agg(ind.condition_denominator, y)
                 out[y] = {
-                    u: (den.get(u) or 0.0) * threshold * (hi[u] if u in sat[y] else lo[u]) / ind.condition_factor
+                    u: (den.get(u) or 0.0)
+                    * threshold
+                    * (hi[u] if u in sat[y] else lo[u])
+                    / ind.condition_factor
                     for u in units
                 }
             return out
@@ -1033,7 +1062,7 @@ class _Scope:
                 start_rank[order[rank]] = (y, month)
             prev = max(prev, now)
         first = max(years[0], MONTHLY_FROM[0])
-        already = {u for u, ym in start_rank.items() if ym[0] <= first}
+        already = {u for u, ym in start_rank.items() if ym[0] < first}
         out: dict[str, YearUnits] = {}
         for y in range(first, years[-1] + 1):
             for m in range(1, 13):
@@ -1069,7 +1098,13 @@ class _Scope:
                 units = sorted(vals)
                 if spec.aggregation == "sum" and len(units) > 1:
                     total = round(math.fsum(vals.values()))
-                    out[y] = dict(zip(units, map(float, allocate(total, [max(0.0, vals[u]) for u in units])), strict=True))
+                    out[y] = dict(
+                        zip(
+                            units,
+                            map(float, allocate(total, [max(0.0, vals[u]) for u in units])),
+                            strict=True,
+                        )
+                    )
                 else:
                     out[y] = {u: float(max(0, round(v))) for u, v in vals.items()}
             else:
@@ -1366,54 +1401,61 @@ def _fallback_rule(spec: ElementIn) -> Rule:
 
 
 def _langxia_values(indicators: list[IndicatorIn]) -> tuple[list[DemoValue], dict[str, str]]:
-    """2012 before the reform, 2013 the year of it: the teams keep their sizes (one leaves the
-    environment team and is not replaced), the stations are set up, the town pays half of the
-    new hires; the timeline's steps are done month by month, one late and the last not done."""
+    """The year before the reform and the year of it (:data:`LANGXIA_YEARS`): the teams keep
+    their locked sizes except that one member of the environment team leaves and is not
+    replaced, the four stations are set up, the town pays exactly half of the new hires, two
+    coordinators lose income; the timeline's steps are done month by month, one a month late
+    and the last (archiving) not at all."""
+    before, year = LANGXIA_YEARS
     out: list[DemoValue] = []
     scenarios: dict[str, str] = {}
-    teams: dict[int, int] = {2012: 0, 2013: 0}
+    teams = {before: 0, year: 0}
+
+    def put(element: str, y: int | str, value: int) -> None:
+        out.append(DemoValue(element, LANGXIA, str(y), Decimal(value)))
+
+    for ind in indicators:
+        e = ind.element or ""
+        if (
+            ind.kind == "value"
+            and e.startswith("coordinators.")
+            and e != "coordinators.work_stations"
+        ):
+            short = e == "coordinators.city_environment"
+            for y, value in ((before, int(ind.target)), (year, int(ind.target) - short)):
+                put(e, y, value)
+                teams[y] += value
+            scenarios[ind.code] = "missed" if short else "achieved_early"
+        elif e == "coordinators.work_stations":
+            put(e, before, 0)
+            put(e, year, int(ind.target))
+            scenarios[ind.code] = "on_time"
+        elif e == "coordinators.exited_informal_orgs":
+            put(e, before, 0)
+            put(e, year, 1)
+            scenarios[ind.code] = "on_time"
+        elif ind.code.endswith("income_maintained_share"):
+            scenarios[ind.code] = "missed"
+        elif ind.code.endswith("newhire_cost_town_share"):
+            scenarios[ind.code] = "on_time"
+    for y, total in teams.items():
+        put("coordinators.count", y, total)
+    put("coordinators.income_maintained", year, teams[year] - 2)
+    put("coordinators.newhire_cost_yuan", year, 216_000)
+    put("coordinators.newhire_cost_town_yuan", year, 108_000)
     steps = sorted(
         (i for i in indicators if i.kind == "milestone" and i.element and ".m" in i.element),
         key=lambda i: i.deadline,
     )
-    for ind in indicators:
-        e = ind.element or ""
-        if ind.kind == "value" and e.startswith("coordinators.") and e != "coordinators.work_stations":
-            target = int(ind.target)
-            late = e == "coordinators.city_environment"
-            for year, value in ((2012, target), (2013, target - 1 if late else target)):
-                out.append(DemoValue(e, LANGXIA, str(year), Decimal(value)))
-                teams[year] += value
-            scenarios[ind.code] = "missed" if late else "achieved_early"
-        elif e == "coordinators.work_stations":
-            out += [DemoValue(e, LANGXIA, "2012", Decimal(0)),
-                    DemoValue(e, LANGXIA, "2013", Decimal(int(ind.target)))]  # fmt: skip
-            scenarios[ind.code] = "on_track"
-        elif e == "coordinators.exited_informal_orgs":
-            out += [DemoValue(e, LANGXIA, "2012", Decimal(0)),
-                    DemoValue(e, LANGXIA, "2013", Decimal(1))]  # fmt: skip
-            scenarios[ind.code] = "on_time"
-    for year, total in teams.items():
-        out.append(DemoValue("coordinators.count", LANGXIA, str(year), Decimal(total)))
-    out.append(DemoValue("coordinators.income_maintained", LANGXIA, "2013", Decimal(teams[2013] - 2)))
-    out += [
-        DemoValue("coordinators.newhire_cost_yuan", LANGXIA, "2013", Decimal(216_000)),
-        DemoValue("coordinators.newhire_cost_town_yuan", LANGXIA, "2013", Decimal(108_000)),
-    ]
-    for ind in indicators:
-        if ind.code.endswith("income_maintained_share"):
-            scenarios[ind.code] = "missed"
-        elif ind.code.endswith("newhire_cost_town_share"):
-            scenarios[ind.code] = "on_time"
     for n, ind in enumerate(steps):
-        done = ind.deadline.month + (1 if n == len(steps) - 3 else 0)
+        done = ind.deadline.month + (n == len(steps) - 3)  # one step a month late
         if n == len(steps) - 1:
-            done = 13  # the records are not yet archived
+            done = 13  # the records are not archived yet
         for month in range(1, 13):
-            out.append(
-                DemoValue(ind.element, LANGXIA, f"2013-{month:02d}", Decimal(int(month >= done)))  # type: ignore[arg-type]
-            )
-        scenarios[ind.code] = "never" if done > 12 else ("late" if done > ind.deadline.month else "on_time")
+            put(ind.element, f"{year}-{month:02d}", int(month >= done))  # type: ignore[arg-type]
+        scenarios[ind.code] = (
+            "never" if done > 12 else ("late" if done > ind.deadline.month else "on_time")
+        )
     return out, scenarios
 
 
@@ -1444,6 +1486,7 @@ def build(*, units: Sequence[UnitIn], elements: dict[str, ElementIn],
     values: list[DemoValue] = []
     scenarios: dict[str, str] = {}
     pinned: list[tuple[str, str, int, float]] = []
+    dependencies: set[str] = set()
     roots = [*CITY_CODES, *sorted(c for c in by_city if c not in CITY_CODES and c != LANGXIA)]
     for root in roots:
         if root not in tree.units:
@@ -1463,6 +1506,7 @@ def build(*, units: Sequence[UnitIn], elements: dict[str, ElementIn],
         )  # fmt: skip
         scope.run()
         scenarios.update(scope.scenarios)
+        dependencies |= scope.dependencies
         values.extend(_scope_values(scope))
         for (e, y), (v, _source) in scope.pins.items():
             if e in scope.values and y in scope.values[e]:
@@ -1471,7 +1515,8 @@ def build(*, units: Sequence[UnitIn], elements: dict[str, ElementIn],
         lx_values, lx_scenarios = _langxia_values(by_city[LANGXIA])
         values.extend(lx_values)
         scenarios.update(lx_scenarios)
-    return DemoData(units=generated, values=values, scenarios=scenarios, pinned=pinned)
+    return DemoData(units=generated, values=values, scenarios=scenarios, pinned=pinned,
+                    dependencies=dependencies)  # fmt: skip
 
 
 def _city_of(tree: Tree, code: str) -> str | None:
@@ -1520,7 +1565,9 @@ _CITY_SLUG = {"441900": "dongguan", "442000": "zhongshan", "440300": "shenzhen",
 def demo_users(units: dict[str, UnitIn]) -> list[DemoUser]:
     """Per city a leader, a reviewer and officials on two or three first-level units; Langxia
     gets an official and a reviewer; ``leader_all`` reads every city (cross-city comparison)."""
-    out = [DemoUser("leader_all", "全国领导（演示）", "leader", COUNTRY)] if COUNTRY in units else []
+    out = (
+        [DemoUser("leader_all", "全国领导（演示）", "leader", COUNTRY)] if COUNTRY in units else []
+    )
     for city, slug in _CITY_SLUG.items():
         unit = units.get(city)
         if unit is None:
@@ -1542,7 +1589,9 @@ def demo_users(units: dict[str, UnitIn]) -> list[DemoUser]:
 
 def review_stamp(period_end: date, days: int) -> datetime:
     """A fixed time after the period's end (10:00 Beijing time), so re-runs write the same."""
-    return datetime.combine(period_end + timedelta(days=days), datetime.min.time(), UTC) + timedelta(hours=2)
+    return datetime.combine(
+        period_end + timedelta(days=days), datetime.min.time(), UTC
+    ) + timedelta(hours=2)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1551,6 +1600,7 @@ def review_stamp(period_end: date, days: int) -> datetime:
 
 # Weights of averages stay approved: a pending weight would skew every average above it.
 _NOT_IN_INBOX = frozenset({"population.resident", "population.aged_25plus"})
+REJECTED_ELEMENT = "volunteers.registered"
 REJECTION_COMMENT = "较上年增幅异常，请核实后重新提交（演示）"
 
 
@@ -1562,8 +1612,8 @@ class Review:
     review_comment: str = ""
 
 
-def reviews(values: Sequence[DemoValue], units: dict[str, UnitIn],
-            users: Sequence[DemoUser]) -> list[Review]:  # fmt: skip
+def reviews(values: Sequence[DemoValue], units: dict[str, UnitIn], users: Sequence[DemoUser],
+            keep_approved: Iterable[str] = ()) -> list[Review]:  # fmt: skip
     """The review state of each value: approved by the city's demo reviewer, entered by the demo
     official of the unit (or the city's first official where no demo official sits); the latest
     year of a couple of elements at the first official's unit is still submitted (the reviewer's
@@ -1601,10 +1651,11 @@ def reviews(values: Sequence[DemoValue], units: dict[str, UnitIn],
         city = where[v.unit].city
         if v.period[:4] > latest.get(city, ""):
             latest[city] = v.period[:4]
+    keep = set(keep_approved) | _NOT_IN_INBOX
     candidates: dict[str, set[str]] = defaultdict(set)
     for v in values:
         w = where[v.unit]
-        if w.inbox and v.period == latest[w.city] and not v.comment and v.element not in _NOT_IN_INBOX:
+        if w.inbox and v.period == latest[w.city] and not v.comment and v.element not in keep:
             candidates[w.city].add(v.element)
     inbox_elements = {
         city: set(rng_for("inbox", city).sample(sorted(els), min(2, len(els))))
@@ -1619,7 +1670,7 @@ def reviews(values: Sequence[DemoValue], units: dict[str, UnitIn],
         elif (
             w.reject
             and w.city not in rejected
-            and v.element == "social_workers.professional"
+            and v.element == REJECTED_ELEMENT
             and v.period == latest[w.city]
         ):
             rejected.add(w.city)
@@ -1783,9 +1834,7 @@ def demo_seed(*, recompute: bool = True) -> SeedSummary:
         _write_values(data, all_units, users, unit_ids, user_ids, summary)
     city_of = {}
     for code in all_units:
-        city_of[code] = next(
-            (c for c in _chain(all_units, code) if c in _CITY_SLUG), None
-        )
+        city_of[code] = next((c for c in _chain(all_units, code) if c in _CITY_SLUG), None)
     per_city: dict[str, list[int]] = {c: [0, 0] for c in _CITY_SLUG}
     for u in data.units:
         if city_of.get(u.code):
@@ -1803,7 +1852,9 @@ def demo_seed(*, recompute: bool = True) -> SeedSummary:
         run = progress_recompute(trigger="seed_demo")
         summary.progress_rows = run.rows_written
         summary.statuses = dict(
-            ProgressRow.objects.values_list("status").annotate(n=Count("id")).values_list("status", "n")
+            ProgressRow.objects.values_list("status")
+            .annotate(n=Count("id"))
+            .values_list("status", "n")
         )
         summary.city_statuses = dict(
             ProgressRow.objects.filter(org_unit_id=F("indicator__plan__city_id"))
@@ -1835,7 +1886,9 @@ def _write_units(generated: list[UnitIn], summary: SeedSummary) -> dict[str, int
     while pending:
         layer = [u for u in pending if u.parent in known]
         if not layer:
-            raise DemoError(f"demo units without a parent: {', '.join(u.code for u in pending[:5])}")
+            raise DemoError(
+                f"demo units without a parent: {', '.join(u.code for u in pending[:5])}"
+            )
         pending = [u for u in pending if u.parent not in known]
         create, update = [], []
         for u in layer:
@@ -1870,7 +1923,9 @@ def _write_units(generated: list[UnitIn], summary: SeedSummary) -> dict[str, int
         _delete_values(DataValue.objects.filter(org_unit_id__in=ids, source=SOURCE))
         rows = ProgressRow.objects.filter(org_unit_id__in=ids)
         rows._raw_delete(rows.db)  # computed rows: the next progress run rewrites them
-        kept = set(DataValue.objects.filter(org_unit_id__in=ids).values_list("org_unit_id", flat=True))
+        kept = set(
+            DataValue.objects.filter(org_unit_id__in=ids).values_list("org_unit_id", flat=True)
+        )
         # A stale unit someone entered real values for stays (with its ancestors).
         keep_paths = [u.path for u in stale if u.id in kept]
         doomed = [u for u in stale if not any(p.startswith(u.path) for p in keep_paths)]
@@ -1891,11 +1946,17 @@ def _write_users(users: list[DemoUser], summary: SeedSummary) -> dict[str, int]:
     from .services import role_grant
 
     User = get_user_model()
-    existing = {u.username: u for u in User.objects.filter(username__in=[d.username for d in users])}
+    existing = {
+        u.username: u for u in User.objects.filter(username__in=[d.username for d in users])
+    }
     # One hash for all demo users, reused across runs, so a re-run changes nothing (and hashes
     # once: each hash costs a good part of a second by design).
     password = next(
-        (u.password for u in existing.values() if u.password and check_password(PASSWORD, u.password)),
+        (
+            u.password
+            for u in existing.values()
+            if u.password and check_password(PASSWORD, u.password)
+        ),
         None,
     ) or make_password(PASSWORD)
     for d in users:
@@ -1928,7 +1989,7 @@ def _write_values(data: DemoData, units: dict[str, UnitIn], users: list[DemoUser
     from .models import DataValue, DataValueChange
 
     element_ids = dict(DataElement.objects.values_list("code", "id"))
-    states = reviews(data.values, units, users)
+    states = reviews(data.values, units, users, data.dependencies)
     taken = set(
         DataValue.objects.exclude(source=SOURCE).values_list("element_id", "org_unit_id", "period")
     )
@@ -2017,7 +2078,11 @@ def _write_values(data: DemoData, units: dict[str, UnitIn], users: list[DemoUser
                 "org_unit_code": unit_codes[r[1]], "period": r[2], "new_value": r[5],
                 "source": SOURCE,
             }  # fmt: skip
-            changes.append(DataValueChange(action="create", new_state="draft", actor_id=row["created_by_id"], **base))
+            changes.append(
+                DataValueChange(
+                    action="create", new_state="draft", actor_id=row["created_by_id"], **base
+                )
+            )
             changes.append(DataValueChange(action="submit", old_state="draft", new_state="submitted",
                                            old_value=r[5], actor_id=row["created_by_id"], **base))  # fmt: skip
             if row["state"] == "rejected":
