@@ -906,7 +906,8 @@ class _Engine:
 
     def reporters(self, inputs: tuple[str, ...], year: int) -> tuple[list[bool], Column]:
         """Whether each unit has every input (own or aggregated) in ``year``, and each unit's
-        completeness: for a leaf 1 or 0, else the share of its direct children that have them."""
+        completeness: for a leaf 1 or 0, else the share of its direct children that have them
+        (1 when the unit has them and none of its children do: it reported them itself)."""
         key = (inputs, year)
         cached = self._count_cache.get(key)
         if cached is None:
@@ -925,8 +926,10 @@ class _Engine:
             for p in compress(frame.parent, have):
                 counts[p] += 1
             # (n_children has one more entry, the slot of position -1)
+            # A unit that has the inputs while none of its children do reported them itself
+            # (a town-level figure): its children were never expected to, so it is complete.
             completeness = [
-                (1.0 if h else 0.0) if k == 0 else c / k
+                (1.0 if h else 0.0) if k == 0 or (h and c == 0) else c / k
                 for h, c, k in zip(have, counts, frame.n_children, strict=False)
             ]
             cached = (have, completeness)

@@ -134,3 +134,41 @@ def test_coverage_tiers_agree_with_districts_levels():
     assert {k: set(v) for k, v in COVERAGE_LEVEL_MEMBERS.items()} == {
         k: set(v) for k, v in levels.COVERAGE_LEVEL_MEMBERS.items()
     }
+
+
+def test_a_unit_reporting_a_figure_itself_is_complete_though_its_children_never_do():
+    """A town-level figure (reported by the town, not its communities) is complete at the
+    town; the city is complete in the share of its towns that reported it."""
+    from datetime import date
+
+    from reports.progress import ElementSpec, IndicatorSpec, OrgUnitNode, compute_progress
+
+    units = [
+        OrgUnitNode("C", None, "city"),
+        OrgUnitNode("T1", "C", "town"),
+        OrgUnitNode("T2", "C", "town"),
+        OrgUnitNode("T1a", "T1", "community"),
+        OrgUnitNode("T2a", "T2", "community"),
+    ]
+    elements = {"centres.count": ElementSpec("centres.count", "sum", None, "last", "year")}
+    indicator = IndicatorSpec(
+        code="i",
+        kind="value",
+        city="C",
+        comparator=">=",
+        target=10,
+        deadline=date(2015, 12, 31),
+        element="centres.count",
+    )
+    rows = compute_progress(
+        indicators=[indicator],
+        elements=elements,
+        units=units,
+        values={("centres.count", "T1", "2015"): 4.0},
+        years=[2015],
+        as_of=date(2015, 12, 31),
+    )
+    completeness = {r.org_unit: r.completeness for r in rows}
+    assert completeness["T1"] == 1.0  # reported itself; its community was never asked
+    assert completeness["T2"] == 0.0
+    assert completeness["C"] == 0.5  # one of two towns
