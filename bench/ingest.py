@@ -22,7 +22,7 @@ the command that reproduces the run.
     DATABASE_URL=postgres://tracker@127.0.0.1:55432/tracker_upload_bench \\
         .venv/bin/python manage.py migrate
     DATABASE_URL=postgres://tracker@127.0.0.1:55432/tracker_upload_bench \\
-        .venv/bin/python bench/upload.py [--rows 1000000]
+        .venv/bin/python bench/ingest.py [--rows 1000000]
 """
 
 from __future__ import annotations
@@ -247,7 +247,7 @@ def main() -> None:
     db = connection.settings_dict
     if connection.vendor != "postgresql" or "bench" not in db["NAME"]:
         raise SystemExit(
-            "bench/upload.py needs a PostgreSQL database of its own whose name contains "
+            "bench/ingest.py needs a PostgreSQL database of its own whose name contains "
             "'bench' (it deletes every data value): set DATABASE_URL"
         )
     print(f"database: {db['NAME']} on {db['HOST']}:{db['PORT']}")
@@ -289,7 +289,7 @@ def main() -> None:
     print(
         "reproduce: DATABASE_URL="
         + shlex.quote(os.environ.get("DATABASE_URL", ""))
-        + f" .venv/bin/python bench/upload.py {argv}".rstrip()
+        + f" .venv/bin/python bench/ingest.py {argv}".rstrip()
     )
     if not args.keep:
         path.unlink()
