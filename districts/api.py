@@ -34,7 +34,7 @@ from .filtersets import DataValueFilterSet, OrgUnitFilterSet, UploadJobFilterSet
 from .models import DataValue, OrgUnit, UploadJob
 from .periods import Period, PeriodError
 from .tabular import bilingual
-from .uploads import ElementRule, check_value, parse_period
+from .uploads import check_value, element_rule, parse_period
 
 # --- org units -----------------------------------------------------------------------------
 
@@ -93,18 +93,6 @@ class ValueInputField(serializers.Field):
 
     def to_representation(self, value):
         return value
-
-
-def element_rule(element: DataElement) -> ElementRule:
-    """The upload validator's view of an element, so the API reads values exactly as a file."""
-    return ElementRule(
-        code=element.code,
-        value_type=element.value_type,
-        period_type=element.period_type,
-        unit=element.unit,
-        not_above=element.not_above.code if element.not_above_id else None,
-        id=element.id,
-    )
 
 
 def parse_value(raw: str, element: DataElement) -> Decimal:

@@ -16,7 +16,7 @@ from . import scopes
 from .models import DataValue, DataValueChange, OrgUnit, RoleAssignment
 from .periods import Period
 from .tabular import TabularError, order_orgunit_rows, parse_orgunit_file
-from .uploads import ElementRule, check_value
+from .uploads import check_value, element_rule
 
 
 class OrgUnitImportError(ValueError):
@@ -246,18 +246,12 @@ def _record(
 
 
 def check_value_for_element(element, value: Decimal) -> None:
-    """The per-element rules shared by the entry form and the API (uploads apply the same
-    rules in bulk in districts.uploads)."""
-    if element.value_type == "boolean" and value not in (0, 1):
-        raise ValidationError(
-            {"value": f"{element.code}: 是/否 须为 1 或 0（boolean must be 0 or 1）"}
-        )
-    if element.value_type == "integer" and value != value.to_integral_value():
-        raise ValidationError({"value": f"{element.code}: 须为整数（must be a whole number）"})
-    if element.value_type in ("integer", "percent", "boolean") and value < 0:
-        raise ValidationError({"value": f"{element.code}: 不能为负数（may not be negative）"})
-    if element.value_type == "percent" and value > 100:
-        raise ValidationError({"value": f"{element.code}: 百分比不能超过100（percent over 100）"})
+    """The per-element rules of uploads (districts.uploads), applied to one value, so the entry
+    form, the API and a file accept and refuse exactly the same figures."""
+    try:
+        check_value(format(value.normalize(), "f"), element_rule(element))
+    except ValueError as exc:
+        raise ValidationError({"value": f"{element.code}: {exc}"}) from exc
 
 
 def value_save(
@@ -476,18 +470,6 @@ class GridResult:
     @property
     def ok(self) -> bool:
         return not self.errors
-
-
-def element_rule(element) -> ElementRule:
-    """The upload validator's view of an element, so a form cell reads exactly like a file cell."""
-    return ElementRule(
-        code=element.code,
-        value_type=element.value_type,
-        period_type=element.period_type,
-        unit=element.unit,
-        not_above=element.not_above.code if element.not_above_id else None,
-        id=element.id,
-    )
 
 
 def _messages(exc: ValidationError) -> str:

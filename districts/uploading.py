@@ -27,13 +27,14 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from config.exporting import safe_cell
 from targets.models import DataElement
 
 from . import scopes
 from .models import DataValue, DataValueChange, OrgUnit, UploadJob
 from .periods import Period
 from .tabular import TabularError
-from .uploads import ElementRule, ValuesValidator, errors_to_csv
+from .uploads import ValuesValidator, element_rule, errors_to_csv
 
 log = logging.getLogger(__name__)
 
@@ -140,17 +141,7 @@ def _is_system(actor) -> bool:
 
 
 def _lookups(actor, approve: bool):
-    elements = {
-        e.code: ElementRule(
-            code=e.code,
-            value_type=e.value_type,
-            period_type=e.period_type,
-            unit=e.unit,
-            not_above=e.not_above.code if e.not_above else None,
-            id=e.id,
-        )
-        for e in DataElement.objects.select_related("not_above")
-    }
+    elements = {e.code: element_rule(e) for e in DataElement.objects.select_related("not_above")}
     org_units = dict(OrgUnit.objects.values_list("code", "id"))
     paths = (
         None
@@ -565,12 +556,6 @@ def upload_rollback(*, actor, job: UploadJob, reason: str = "") -> int:
 
 TEMPLATE_HEADER = ("单位代码", "期间", "数据项", "数值", "备注")
 TEMPLATE_FORMATS = ("csv", "xlsx")
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _text_cell(text: str) -> str:
-    """Names come from the catalog, but a spreadsheet must show, never run, them."""
-    return f"'{text}" if text.startswith(_FORMULA_START) else text
 
 
 @dataclass(frozen=True)
@@ -619,7 +604,7 @@ def upload_template(*, actor, org_unit: OrgUnit, period: Period, fmt: str = "csv
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\r\n")
         writer.writerow(TEMPLATE_HEADER)
-        writer.writerows((u, p, e, v, _text_cell(c)) for u, p, e, v, c in rows)
+        writer.writerows((u, p, e, v, safe_cell(c)) for u, p, e, v, c in rows)
         # UTF-8 with BOM: what Excel on Chinese Windows opens without garbling.
         return TemplateFile(
             out.getvalue().encode("utf-8-sig"), f"{stem}.csv", "text/csv; charset=utf-8", len(rows)
@@ -649,7 +634,7 @@ def upload_template(*, actor, org_unit: OrgUnit, period: Period, fmt: str = "csv
                 text(sheet, period_text),
                 text(sheet, element_code),
                 Decimal(value) if value else None,
-                text(sheet, _text_cell(comment)) if comment else None,
+                text(sheet, safe_cell(comment)) if comment else None,
             ]
         )
     notes = workbook.create_sheet("说明")
@@ -664,8 +649,8 @@ def upload_template(*, actor, org_unit: OrgUnit, period: Period, fmt: str = "csv
         notes.append(
             [
                 element.code,
-                _text_cell(element.name_zh),
-                _text_cell(element.name_en),
+                safe_cell(element.name_zh),
+                safe_cell(element.name_en),
                 element.unit,
                 str(element.get_value_type_display()),
             ]
@@ -674,7 +659,7 @@ def upload_template(*, actor, org_unit: OrgUnit, period: Period, fmt: str = "csv
     notes.append([_("单位代码"), _("名称"), _("层级")])
     for unit, _elements in plan.units:
         if unit.id not in locked:
-            notes.append([unit.code, _text_cell(name_of(unit)), str(unit.get_level_display())])
+            notes.append([unit.code, safe_cell(name_of(unit)), str(unit.get_level_display())])
     out = io.BytesIO()
     workbook.save(out)
     return TemplateFile(

@@ -62,6 +62,8 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from itertools import islice
 from operator import itemgetter
 
+from config.exporting import safe_cell
+
 from .periods import MONTH, QUARTER, YEAR, Period, PeriodError
 from .tabular import (
     ColumnMap,
@@ -173,6 +175,19 @@ class ElementRule:
     def counts_things(self) -> bool:
         """Integers and values in persons, households, … may not be negative."""
         return self.value_type == INTEGER or self.unit.strip().casefold() in COUNT_UNITS
+
+
+def element_rule(element) -> ElementRule:
+    """The validator's view of a data element (any object with the DataElement fields), so a
+    form cell, an API value and a file cell are read by the same rules."""
+    return ElementRule(
+        code=element.code,
+        value_type=element.value_type,
+        period_type=element.period_type,
+        unit=element.unit,
+        not_above=element.not_above.code if element.not_above_id else None,
+        id=element.id,
+    )
 
 
 @dataclass
@@ -1027,14 +1042,6 @@ def validate_values(
 # Error report
 
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _safe_cell(text: str) -> str:
-    """Neutralise spreadsheet formula injection: Excel must show, not run, what users typed."""
-    return f"'{text}" if text.startswith(_FORMULA_START) else text
-
-
 def errors_to_csv(errors: Sequence[RowError], total: int | None = None) -> bytes:
     """The error report as a CSV that Excel opens correctly (UTF-8 with BOM). With ``total``
     larger than ``len(errors)``, a last line says how many errors were left out."""
@@ -1045,9 +1052,9 @@ def errors_to_csv(errors: Sequence[RowError], total: int | None = None) -> bytes
         writer.writerow(
             [
                 error.line,
-                _safe_cell(error.column),
-                _safe_cell(error.value),
-                _safe_cell(error.reason),
+                safe_cell(error.column),
+                safe_cell(error.value),
+                safe_cell(error.reason),
             ]
         )
     if total is not None and total > len(errors):

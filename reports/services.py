@@ -111,18 +111,7 @@ def indicator_spec(ind: Indicator) -> engine.IndicatorSpec:
 def _element_ids(indicators: Iterable[Indicator]) -> set[int]:
     ids: set[int] = set()
     for ind in indicators:
-        ids.update(
-            i
-            for i in (
-                ind.element_id,
-                ind.numerator_id,
-                ind.denominator_id,
-                ind.condition_element_id,
-                ind.condition_numerator_id,
-                ind.condition_denominator_id,
-            )
-            if i
-        )
+        ids.update(i for f in Indicator.ELEMENT_FIELDS if (i := getattr(ind, f"{f}_id")))
     # weighted averages need their weights
     weights = set(
         DataElement.objects.filter(id__in=ids, weight__isnull=False).values_list(
@@ -147,9 +136,8 @@ def _load_values(element_ids, unit_ids, as_of: date, states) -> dict[tuple[str, 
     for flows, latest for stocks), which cuts what Python reads by up to twelve times. Other
     databases hand the engine the raw periods.
     """
-    codes = dict(DataElement.objects.filter(id__in=element_ids).values_list("id", "code"))
     if connection.vendor == "postgresql":
-        return _load_values_rolled_up(codes, unit_ids, as_of, states)
+        return _load_values_rolled_up(element_ids, unit_ids, as_of, states)
     return load_values_raw(element_ids, unit_ids, as_of, states)
 
 
@@ -189,14 +177,16 @@ _UNIT_FILTER_LIMIT = 5000
 _LENGTH_TYPE = {4: "year", 6: "quarter", 7: "month"}
 
 
-def _load_values_rolled_up(codes, unit_ids, as_of, states) -> dict[tuple[str, str, str], float]:
+def _load_values_rolled_up(
+    element_ids, unit_ids, as_of, states
+) -> dict[tuple[str, str, str], float]:
     """Months and quarters rolled into years by the engine's rule: the year's own value wins,
     then sub-periods of the element's declared type, then the other sub-period type; ``sum``
     for flows, the latest value for stocks."""
     unit_codes = dict(OrgUnit.objects.filter(id__in=unit_ids).values_list("id", "code"))
     elements = {
         e.id: (e.code, e.temporal, e.period_type)
-        for e in DataElement.objects.filter(id__in=list(codes))
+        for e in DataElement.objects.filter(id__in=list(element_ids))
     }
     best: dict[tuple[str, str, str], tuple[int, float]] = {}
     with transaction.atomic(), connection.cursor() as cursor:
@@ -205,7 +195,7 @@ def _load_values_rolled_up(codes, unit_ids, as_of, states) -> dict[tuple[str, st
         cursor.execute(
             _ROLLUP_SQL.format(unit_filter="AND dv.org_unit_id = ANY(%(units)s)" if small else ""),
             {
-                "elements": list(codes),
+                "elements": list(element_ids),
                 "states": list(states),
                 "as_of": as_of,
                 "units": list(unit_ids),
@@ -516,13 +506,6 @@ def indicators_fed_by(element_codes: Iterable[str]) -> list[str]:
     )
     codes |= weighted
     refs = Q()
-    for field in (
-        "element",
-        "numerator",
-        "denominator",
-        "condition_element",
-        "condition_numerator",
-        "condition_denominator",
-    ):
+    for field in Indicator.ELEMENT_FIELDS:
         refs |= Q(**{f"{field}__code__in": codes})
     return list(Indicator.objects.filter(refs).values_list("code", flat=True))

@@ -143,6 +143,16 @@ class Indicator(models.Model):
     ]
     GROWTH_MODES = [("percent", _("年均增长率")), ("points", _("年均增加百分点"))]
 
+    # The relations to data elements an indicator may be computed from.
+    ELEMENT_FIELDS = (
+        "element",
+        "numerator",
+        "denominator",
+        "condition_element",
+        "condition_numerator",
+        "condition_denominator",
+    )
+
     code = models.CharField(_("代码"), max_length=120, unique=True)
     plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="indicators")
     goal = models.ForeignKey(Goal, on_delete=models.CASCADE, related_name="indicators")

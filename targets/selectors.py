@@ -49,14 +49,7 @@ def indicators_for_catalog() -> QuerySet[Indicator]:
 
 def indicator_element_codes(indicator: Indicator) -> list[str]:
     """The data elements an indicator is computed from, in a stable order."""
-    refs = (
-        indicator.element,
-        indicator.numerator,
-        indicator.denominator,
-        indicator.condition_element,
-        indicator.condition_numerator,
-        indicator.condition_denominator,
-    )
+    refs = (getattr(indicator, field) for field in Indicator.ELEMENT_FIELDS)
     return [e.code for e in refs if e is not None]
 
 

@@ -17,19 +17,8 @@ from tests.reports.test_dashboard_data import make_catalog, make_progress
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-# Playwright's sync API runs an event loop in the test's thread; the test's own ORM calls are
-# ordinary blocking calls made between browser steps.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 SHOTS = Path(os.environ.get("TRACKER_SCREENSHOT_DIR", ROOT / ".run" / "screenshots"))
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 # How many non-transparent pixels a chart's canvas has: 0 when ECharts drew nothing.
 INKED_PIXELS = """(selector) => {
   const canvas = document.querySelector(selector + ' canvas');
@@ -39,20 +28,6 @@ INKED_PIXELS = """(selector) => {
   for (let i = 3; i < data.length; i += 4) { if (data[i] > 0) { inked++; } }
   return inked;
 }"""
-
-
-@pytest.fixture
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    if not Path("/usr/bin/chromium").exists():
-        if os.environ.get("TRACKER_TEST_RUN_DIR"):
-            pytest.fail("Chromium is missing inside the test command")
-        pytest.skip("needs Debian's Chromium (/usr/bin/chromium)")
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture

@@ -4,27 +4,13 @@ bad file on the page and get the error table and the errors CSV link."""
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import pytest
 
 from tests.conftest import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-# Playwright's sync API runs an event loop in the test's thread; the test's own ORM calls are
-# ordinary blocking calls made between browser steps.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 GOOD = (
     "单位代码,期间,数据项,数值,备注\r\n"
     '441900003001,2015,population.resident,"12,000",\r\n'
@@ -45,20 +31,6 @@ DROP = """([selector, name, text]) => {
     zone.dispatchEvent(new DragEvent(type, { dataTransfer: transfer, bubbles: true, cancelable: true }));
   }
 }"""
-
-
-@pytest.fixture
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    if not Path("/usr/bin/chromium").exists():
-        if os.environ.get("TRACKER_TEST_RUN_DIR"):
-            pytest.fail("Chromium is missing inside the test command")
-        pytest.skip("needs Debian's Chromium (/usr/bin/chromium)")
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture
