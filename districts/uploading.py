@@ -17,13 +17,17 @@ import logging
 import os
 import re
 import tempfile
+import threading
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Count, F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -105,26 +109,170 @@ def upload_errors_csv(job: UploadJob) -> bytes:
     return errors_to_csv(errors, total=job.error_count)
 
 
+def _abandoned(cutoff) -> Q:
+    """Running uploads whose worker has given no sign of life since ``cutoff`` (one claimed
+    before heartbeats existed counts from its start)."""
+    return Q(state=UploadJob.RUNNING) & (
+        Q(heartbeat_at__lt=cutoff) | Q(heartbeat_at__isnull=True, started_at__lt=cutoff)
+    )
+
+
 def _claim(job_id: int) -> UploadJob | None:
-    """Take a queued job (a conditional UPDATE, so two workers never process one file)."""
-    claimed = UploadJob.objects.filter(pk=job_id, state=UploadJob.QUEUED).update(
-        state=UploadJob.RUNNING, started_at=timezone.now(), percent=1
+    """Take a queued job, or a running one abandoned by a dead worker (no heartbeat for
+    settings.UPLOAD_STALE_AFTER) that has claims left — a message redelivered after its worker
+    was killed. One conditional UPDATE: of two workers racing for a job the second finds the
+    row changed and updates nothing, so two never process one file at the same time."""
+    now = timezone.now()
+    cutoff = now - timedelta(seconds=settings.UPLOAD_STALE_AFTER)
+    claimable = Q(state=UploadJob.QUEUED) | (
+        _abandoned(cutoff) & Q(attempts__lt=settings.UPLOAD_MAX_ATTEMPTS)
+    )
+    claimed = UploadJob.objects.filter(claimable, pk=job_id).update(
+        state=UploadJob.RUNNING,
+        started_at=now,
+        heartbeat_at=now,
+        percent=1,
+        attempts=F("attempts") + 1,
     )
     return UploadJob.objects.select_related("created_by").get(pk=job_id) if claimed else None
 
 
 def _progress(job: UploadJob, percent: int, **fields) -> None:
-    UploadJob.objects.filter(pk=job.pk).update(percent=min(percent, 100), **fields)
+    UploadJob.objects.filter(pk=job.pk).update(
+        percent=min(percent, 100), heartbeat_at=timezone.now(), **fields
+    )
+
+
+@contextmanager
+def _heartbeat(job: UploadJob):
+    """Beat on the job row every UPLOAD_STALE_AFTER / 10 seconds while the block runs.
+
+    The beats come from a thread with its own database connection, not only with the progress:
+    the write phase is one long transaction on the worker's connection, where a beat would stay
+    invisible until the commit. (Making the stale threshold cover the longest write instead
+    would keep the official of a killed worker waiting as long as the largest file takes.) The
+    thread dies with its process, so a killed worker stops beating.
+    """
+    if connection.vendor != "postgresql":
+        # SQLite (the quick start: uploads in-process, no reaper) has one writer at a time;
+        # there the progress is the only beat.
+        yield
+        return
+    stop = threading.Event()
+
+    def beat() -> None:
+        try:
+            while not stop.wait(max(settings.UPLOAD_STALE_AFTER / 10, 1)):
+                try:
+                    alive = UploadJob.objects.filter(
+                        pk=job.pk, state=UploadJob.RUNNING, attempts=job.attempts
+                    ).update(heartbeat_at=timezone.now())
+                except Exception:  # a missed beat is tried again; nine in a row are tolerated
+                    log.warning("upload %s: heartbeat failed", job.pk, exc_info=True)
+                    connection.close()
+                    continue
+                if not alive:  # finished, or reaped and claimed again meanwhile
+                    return
+        finally:
+            connection.close()  # this thread's own connection
+
+    thread = threading.Thread(target=beat, name=f"upload-{job.pk}-heartbeat", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
+
+
+def upload_reap_stale(*, stale_after: float | None = None) -> dict[str, int]:
+    """Uploads whose worker died mid-way (killed, out of memory, host lost) stay RUNNING: queue
+    those without a heartbeat for ``stale_after`` seconds (settings.UPLOAD_STALE_AFTER) again,
+    or fail them once they have been claimed settings.UPLOAD_MAX_ATTEMPTS times.
+
+    Nothing of theirs was written: the write is one transaction, which PostgreSQL rolls back
+    when the dead worker's connection goes. One whose write had committed just before its
+    worker died is finished from the history it wrote instead. Every change is a conditional
+    UPDATE on what was read, so a job that beats or is claimed meanwhile is left alone. Celery
+    beat runs this every minute; returns how many were requeued, failed and finished.
+    """
+    from .tasks import process_upload
+
+    now = timezone.now()
+    cutoff = now - timedelta(
+        seconds=settings.UPLOAD_STALE_AFTER if stale_after is None else stale_after
+    )
+    limit = settings.UPLOAD_MAX_ATTEMPTS
+    done = {"requeued": 0, "failed": 0, "finished": 0}
+    stale = UploadJob.objects.filter(_abandoned(cutoff)).values_list("pk", "attempts", "approve")
+    for job_id, attempts, approve in stale:
+        still = UploadJob.objects.filter(_abandoned(cutoff), pk=job_id, attempts=attempts)
+        if DataValueChange.objects.filter(upload_id=job_id).exists():
+            done["finished"] += _finish_written(still, job_id, approve, now)
+        elif attempts < limit:
+            requeued = still.update(
+                state=UploadJob.QUEUED,
+                percent=0,
+                heartbeat_at=None,
+                message=f"处理中断，正在重试（第 {attempts + 1} 次，共 {limit} 次）"
+                f"（the worker stopped: retrying, attempt {attempts + 1} of {limit}）",
+            )
+            if requeued:
+                transaction.on_commit(lambda job_id=job_id: process_upload.delay(job_id))
+            done["requeued"] += requeued
+        else:
+            done["failed"] += still.update(
+                state=UploadJob.FAILED,
+                percent=100,
+                finished_at=now,
+                message=f"处理中断，已尝试 {attempts} 次，未导入任何数据，请重新上传"
+                f"（the worker stopped {attempts} times: nothing was written, upload again）",
+            )
+    if any(done.values()):
+        log.warning("stale uploads: %s", done)
+    return done
+
+
+def _finish_written(still, job_id: int, approve: bool, now) -> int:
+    """The worker died after its write committed but before it marked the job: the job
+    succeeded, with the counts of the history it wrote (the file's warnings are not kept)."""
+    changes = DataValueChange.objects.filter(upload_id=job_id)
+    counts = changes.aggregate(
+        created=Count("pk", filter=Q(action="create")),
+        updated=Count("pk", filter=Q(action="update")),
+    )
+    created, updated = counts["created"], counts["updated"]
+    finished = still.update(
+        state=UploadJob.SUCCEEDED,
+        percent=100,
+        finished_at=now,
+        created_count=created,
+        updated_count=updated,
+        message=f"已导入：新增 {created}，修改 {updated}（处理结束前中断）"
+        f"（imported: {created} new, {updated} changed; the worker stopped before finishing）",
+    )
+    if finished and approve and (created or updated):
+        from reports.triggers import progress_recompute_for_keys
+
+        units = set(changes.values_list("org_unit_code", flat=True).distinct())
+        progress_recompute_for_keys(
+            element_codes=set(changes.values_list("element_code", flat=True).distinct()),
+            unit_codes=units if len(units) <= INCREMENTAL_UNITS_LIMIT else set(),
+            trigger="upload",
+        )
+    return finished
 
 
 def upload_process(*, job_id: int) -> UploadJob:
-    """Validate and write one upload; idempotent (a job that is no longer queued is skipped)."""
+    """Validate and write one upload; idempotent (a job that is neither queued nor abandoned by
+    a dead worker is skipped)."""
     job = _claim(job_id)
     if job is None:
         return UploadJob.objects.get(pk=job_id)
     started = time.perf_counter()
     try:
-        return _process(job, started)
+        with _heartbeat(job):
+            return _process(job, started)
     except Exception as exc:  # a failure must never vanish: it is on the job row
         log.exception("upload %s failed", job_id)
         UploadJob.objects.filter(pk=job.pk).update(
@@ -208,6 +356,7 @@ def _process(job: UploadJob, started: float) -> UploadJob:
                 report.rows_total,
                 warnings=report.warnings,
             )
+        log.info("upload %s: read and checked in %.2fs", job.pk, time.perf_counter() - started)
         _progress(job, 80)
         spool.seek(0)
         try:
@@ -217,18 +366,46 @@ def _process(job: UploadJob, started: float) -> UploadJob:
             return _finish_failed(job, "；".join(exc.messages), [], 0, report.rows_total)
     finally:
         spool.close()
+    return _finish_succeeded(
+        job,
+        report.rows_total,
+        counts,
+        report.warnings,
+        report.warnings_total,
+        keys,
+        started,
+        existing is not None,
+    )
+
+
+def _finish_succeeded(
+    job: UploadJob,
+    rows_total: int,
+    counts: tuple[int, int, int],
+    warnings,
+    warnings_total: int,
+    keys: dict[str, set] | None,
+    started: float,
+    compared_with_stored: bool,
+) -> UploadJob:
     job.state = UploadJob.SUCCEEDED
     job.percent = 100
-    job.total_rows = report.rows_total
+    job.total_rows = rows_total
     job.created_count, job.updated_count, job.unchanged_count = counts
-    job.warnings = [w.as_dict() for w in report.warnings]
+    job.warnings = [w.as_dict() for w in warnings]
     job.message = (
         f"已导入：新增 {counts[0]}，修改 {counts[1]}，未变 {counts[2]}"
         f"（imported: {counts[0]} new, {counts[1]} changed, {counts[2]} unchanged）"
         + (
             ""
-            if existing is not None
+            if compared_with_stored
             else "；离群值只在文件内比较（outliers checked within the file only）"
+        )
+        + (
+            f"；另有 {warnings_total - len(warnings)} 条提示未列出"
+            f"（{warnings_total - len(warnings)} more warnings not listed）"
+            if warnings_total > len(warnings)
+            else ""
         )
     )
     job.finished_at = timezone.now()
@@ -240,9 +417,7 @@ def _process(job: UploadJob, started: float) -> UploadJob:
         progress_recompute_for_keys(
             element_codes=keys["elements"], unit_codes=units, trigger="upload"
         )
-    log.info(
-        "upload %s: %s rows in %.2fs", job.pk, report.rows_total, time.perf_counter() - started
-    )
+    log.info("upload %s: %s rows in %.2fs", job.pk, rows_total, time.perf_counter() - started)
     return job
 
 
@@ -287,52 +462,85 @@ def _period_dates(periods: set[str]) -> dict[str, tuple[date, date]]:
     return {p: (Period.parse(p).start, Period.parse(p).end) for p in periods}
 
 
+def _drop_upload_tables(cursor) -> None:
+    cursor.execute("DROP TABLE IF EXISTS upload_rows, upload_periods")
+
+
 def _write(job: UploadJob, spool, total: int, periods: dict) -> tuple[int, int, int]:
-    if connection.vendor == "postgresql":
-        return _write_postgresql(job, spool, total, periods)
-    return _write_orm(job, spool, total, periods)
+    if connection.vendor != "postgresql":
+        return _write_orm(job, spool, total, periods)
+    with connection.cursor() as cursor:
+        _drop_upload_tables(cursor)
+        # The session's own temporary tables: nobody else sees them, and a worker that dies
+        # takes them with its connection.
+        cursor.execute(
+            "CREATE TEMP TABLE upload_rows (element_id bigint, org_unit_id bigint, "
+            "period varchar(10), value numeric(20, 6), comment text, line integer)"
+        )
+        cursor.cursor.copy_expert("COPY upload_rows FROM STDIN", spool)
+        cursor.execute("ANALYZE upload_rows")
+        cursor.execute(
+            "CREATE TEMP TABLE upload_periods (period varchar(10) PRIMARY KEY, "
+            "period_start date, period_end date)"
+        )
+        cursor.executemany(
+            "INSERT INTO upload_periods VALUES (%s, %s, %s)",
+            [(p, start, end) for p, (start, end) in periods.items()],
+        )
+    try:
+        return _write_postgresql(job, total)
+    finally:
+        with connection.cursor() as cursor:
+            _drop_upload_tables(cursor)
 
 
-# The merge, in one transaction after the file has been COPYed into ``upload_rows``:
-# 1. classify: rows whose value, comment or state would change (the rest are left untouched,
-#    so re-importing a file writes nothing);
-# 2. changed existing values: one UPDATE by id, their history straight from the classification;
-# 3. new values: one plain INSERT (a value entered meanwhile under the same key fails the whole
-#    upload rather than being overwritten silently), their history from its RETURNING.
-# Element and unit codes for the history come from hash joins on the two small tables, never
-# from a per-row lookup.
-_CLASSIFY_SQL = """
-CREATE TEMP TABLE upload_changes ON COMMIT DROP AS
-SELECT u.element_id, u.org_unit_id, u.period, p.period_start, p.period_end, u.value, u.comment,
-       d.id AS value_id, d.value AS old_value, d.state AS old_state
-FROM upload_rows u
-JOIN upload_periods p ON p.period = u.period
-LEFT JOIN districts_datavalue d
-       ON d.element_id = u.element_id AND d.org_unit_id = u.org_unit_id AND d.period = u.period
-WHERE d.id IS NULL OR d.value <> u.value OR d.comment <> u.comment OR d.state <> %(state)s;
-ANALYZE upload_changes;
+# The merge, in one transaction, from the checked rows in the temporary table ``upload_rows``
+# (and their periods' dates in ``upload_periods``):
+# 1. the elements and units the rows reference are locked FOR KEY SHARE — what a foreign key
+#    would do row by row (the values table has none: see DataValue) — so none is deleted
+#    under the upload;
+# 2. values whose value, comment or state would change: one UPDATE, and their history from its
+#    RETURNING (rows that would not change are not touched: re-importing a file writes
+#    nothing). An official's upload never overwrites an approved value: one approved since the
+#    file was checked is skipped here and refused by the check after the writes;
+# 3. new values: one INSERT in index order (a value entered meanwhile under the same key fails
+#    the whole upload rather than being overwritten silently), their history from RETURNING.
+# Element and unit codes for the history come from hash joins on the two small tables.
+_LOCK_REFERENCED_SQL = """
+SELECT 1 FROM targets_dataelement
+WHERE id IN (SELECT DISTINCT element_id FROM upload_rows) FOR KEY SHARE;
+SELECT 1 FROM districts_orgunit
+WHERE id IN (SELECT DISTINCT org_unit_id FROM upload_rows) FOR KEY SHARE;
 """
 
 _UPDATE_SQL = """
-UPDATE districts_datavalue d
-SET value = c.value, comment = c.comment, state = %(state)s, source = %(source)s,
-    upload_id = %(job)s, updated_by_id = %(actor)s, reviewed_by_id = %(reviewer)s,
-    reviewed_at = %(reviewed_at)s, review_comment = '', version = d.version + 1,
-    updated_at = %(now)s
-FROM upload_changes c
-WHERE c.value_id IS NOT NULL AND d.id = c.value_id;
-"""
-
-_UPDATE_HISTORY_SQL = """
+WITH changed AS (
+    UPDATE districts_datavalue d
+    SET value = c.value, comment = c.comment, state = %(state)s, source = %(source)s,
+        upload_id = %(job)s, updated_by_id = %(actor)s, reviewed_by_id = %(reviewer)s,
+        reviewed_at = %(reviewed_at)s, review_comment = '', version = d.version + 1,
+        updated_at = %(now)s
+    FROM (
+        SELECT r.element_id, r.org_unit_id, r.period, r.value, r.comment,
+               v.id AS value_id, v.value AS old_value, v.state AS old_state
+        FROM upload_rows r
+        JOIN districts_datavalue v
+          ON v.org_unit_id = r.org_unit_id AND v.period = r.period
+         AND v.element_id = r.element_id
+        WHERE v.value <> r.value OR v.comment <> r.comment OR v.state <> %(state)s
+    ) c
+    WHERE d.id = c.value_id {not_approved}
+    RETURNING d.id, c.element_id, c.org_unit_id, c.period, c.old_value, c.value, c.old_state,
+              c.comment
+)
 INSERT INTO districts_datavaluechange
     (data_value_id, element_code, org_unit_code, period, action, old_value, new_value,
      old_state, new_state, source, upload_id, actor_id, comment, at)
-SELECT c.value_id, e.code, o.code, c.period, 'update', c.old_value, c.value, c.old_state,
+SELECT c.id, e.code, o.code, c.period, 'update', c.old_value, c.value, c.old_state,
        %(state)s, %(source)s, %(job)s, %(actor)s, c.comment, %(now)s
-FROM upload_changes c
+FROM changed c
 JOIN targets_dataelement e ON e.id = c.element_id
-JOIN districts_orgunit o ON o.id = c.org_unit_id
-WHERE c.value_id IS NOT NULL;
+JOIN districts_orgunit o ON o.id = c.org_unit_id;
 """
 
 _INSERT_SQL = """
@@ -341,11 +549,17 @@ WITH created AS (
         (element_id, org_unit_id, period, period_start, period_end, value, state, comment,
          review_comment, source, upload_id, created_by_id, updated_by_id, reviewed_by_id,
          reviewed_at, version, created_at, updated_at)
-    SELECT element_id, org_unit_id, period, period_start, period_end, value, %(state)s, comment,
-           '', %(source)s, %(job)s, %(actor)s, %(actor)s, %(reviewer)s, %(reviewed_at)s, 1,
-           %(now)s, %(now)s
-    FROM upload_changes
-    WHERE value_id IS NULL
+    SELECT r.element_id, r.org_unit_id, r.period, p.period_start, p.period_end, r.value,
+           %(state)s, r.comment, '', %(source)s, %(job)s, %(actor)s, %(actor)s, %(reviewer)s,
+           %(reviewed_at)s, 1, %(now)s, %(now)s
+    FROM upload_rows r
+    JOIN upload_periods p ON p.period = r.period
+    WHERE NOT EXISTS (
+        SELECT 1 FROM districts_datavalue v
+        WHERE v.org_unit_id = r.org_unit_id AND v.period = r.period
+          AND v.element_id = r.element_id
+    )
+    ORDER BY r.org_unit_id, r.period, r.element_id
     RETURNING id, element_id, org_unit_id, period, value, comment
 )
 INSERT INTO districts_datavaluechange
@@ -359,7 +573,7 @@ JOIN districts_orgunit o ON o.id = c.org_unit_id;
 """
 
 
-def _write_postgresql(job: UploadJob, spool, total: int, periods: dict) -> tuple[int, int, int]:
+def _write_postgresql(job: UploadJob, total: int) -> tuple[int, int, int]:
     state = DataValue.APPROVED if job.approve else DataValue.SUBMITTED
     now = timezone.now()
     params = {
@@ -371,33 +585,24 @@ def _write_postgresql(job: UploadJob, spool, total: int, periods: dict) -> tuple
         "reviewed_at": now if job.approve else None,
         "now": now,
     }
+    not_approved = "" if job.approve else "AND d.state <> 'approved'"
+    started = time.perf_counter()
     try:
         with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute(
-                "CREATE TEMP TABLE upload_rows (element_id bigint, org_unit_id bigint, "
-                "period varchar(10), value numeric(20, 6), comment text, line integer) "
-                "ON COMMIT DROP"
-            )
-            cursor.cursor.copy_expert("COPY upload_rows FROM STDIN", spool)
-            cursor.execute("ANALYZE upload_rows")
-            cursor.execute(
-                "CREATE TEMP TABLE upload_periods (period varchar(10) PRIMARY KEY, "
-                "period_start date, period_end date) ON COMMIT DROP"
-            )
-            cursor.executemany(
-                "INSERT INTO upload_periods VALUES (%s, %s, %s)",
-                [(p, start, end) for p, (start, end) in periods.items()],
-            )
-            if not job.approve:
-                _refuse_locked(cursor)
-            cursor.execute(_CLASSIFY_SQL, params)
-            cursor.execute(_UPDATE_SQL, params)
+            cursor.execute(_LOCK_REFERENCED_SQL)
+            cursor.execute(_UPDATE_SQL.replace("{not_approved}", not_approved), params)
             updated = cursor.rowcount
-            cursor.execute(_UPDATE_HISTORY_SQL, params)
             cursor.execute(_INSERT_SQL, params)
             created = cursor.rowcount
-            # ON COMMIT DROP does not fire when this runs inside an outer transaction.
-            cursor.execute("DROP TABLE upload_rows, upload_periods, upload_changes")
+            if not job.approve:
+                _refuse_locked(cursor)
+            merged = time.perf_counter()
+        log.info(
+            "upload %s: merge %.2fs, commit %.2fs",
+            job.pk,
+            merged - started,
+            time.perf_counter() - merged,
+        )
     except IntegrityError as exc:
         raise ValidationError(
             "导入时有数值被同时填报，未导入任何数据，请重新上传"
@@ -407,11 +612,13 @@ def _write_postgresql(job: UploadJob, spool, total: int, periods: dict) -> tuple
 
 
 def _refuse_locked(cursor) -> None:
-    """Re-check the lock inside the transaction: a value approved while the file was being
-    parsed must not be overwritten by an official's upload."""
+    """After the writes, inside the transaction: a value of the file still approved was
+    approved while the file was being checked, and the UPDATE skipped it. The whole upload
+    fails rather than leave it out silently."""
     cursor.execute(
-        "SELECT u.line FROM upload_rows u JOIN districts_datavalue d ON d.element_id = "
-        "u.element_id AND d.org_unit_id = u.org_unit_id AND d.period = u.period "
+        "SELECT u.line FROM upload_rows u JOIN districts_datavalue d "
+        "ON d.org_unit_id = u.org_unit_id AND d.period = u.period "
+        "AND d.element_id = u.element_id "
         "WHERE d.state = 'approved' ORDER BY u.line LIMIT 20"
     )
     lines = [row[0] for row in cursor.fetchall()]

@@ -916,22 +916,8 @@ class ValuesValidator:
         value; replaces an earlier warning for that line, since a previous-period row in the
         file supersedes the stored value."""
         self._warnings.pop(line, None)
-        if previous <= 0 or current < 0:
-            return
-        where_zh = f"第 {from_line} 行" if from_line else "已有数据"
-        where_en = f"line {from_line}" if from_line else "stored value"
-        shown = _shown(previous)
-        if current > OUTLIER_FACTOR * previous:
-            reason = bilingual(
-                f"比上期 {period}（{where_zh}：{shown}）高出 {OUTLIER_FACTOR} 倍以上，请核对",
-                f"more than {OUTLIER_FACTOR}× the previous period {period} ({where_en}: {shown})",
-            )
-        elif current * OUTLIER_FACTOR < previous:
-            reason = bilingual(
-                f"不到上期 {period}（{where_zh}：{shown}）的三分之一，请核对",
-                f"less than a third of the previous period {period} ({where_en}: {shown})",
-            )
-        else:
+        reason = outlier_reason(current, previous, period, from_line)
+        if reason is None:
             return
         if len(self._warnings) >= self.max_errors:
             self._warnings_dropped += 1
@@ -991,6 +977,29 @@ class ValuesValidator:
         self._tracked = {}
         self._floats = array("d")
         self._errors_by_line = set()
+
+
+def outlier_reason(
+    current: float, previous: float, period: str, from_line: int | None
+) -> str | None:
+    """Why ``current`` deserves a second look against the previous period's value (from line
+    ``from_line`` of the file, else the stored one), or ``None``: over 3× or under ⅓ of it."""
+    if previous <= 0 or current < 0:
+        return None
+    where_zh = f"第 {from_line} 行" if from_line else "已有数据"
+    where_en = f"line {from_line}" if from_line else "stored value"
+    shown = _shown(previous)
+    if current > OUTLIER_FACTOR * previous:
+        return bilingual(
+            f"比上期 {period}（{where_zh}：{shown}）高出 {OUTLIER_FACTOR} 倍以上，请核对",
+            f"more than {OUTLIER_FACTOR}× the previous period {period} ({where_en}: {shown})",
+        )
+    if current * OUTLIER_FACTOR < previous:
+        return bilingual(
+            f"不到上期 {period}（{where_zh}：{shown}）的三分之一，请核对",
+            f"less than a third of the previous period {period} ({where_en}: {shown})",
+        )
+    return None
 
 
 def _following(period: Period) -> Period:

@@ -137,7 +137,21 @@ CELERY_BEAT_SCHEDULE = {
         "task": "supervision.tasks.send_reminders",
         "schedule": crontab(hour=8, minute=30),
     },
+    # Uploads whose worker died (killed, OOM, host lost) are queued again or failed; cheap (one
+    # query on the running uploads), so every minute keeps an official's wait short.
+    "districts-reap-stale-uploads": {
+        "task": "districts.tasks.reap_stale_uploads",
+        "schedule": 60.0,
+        "options": {"expires": 60},  # runs piled up while no worker was up are dropped
+    },
 }
+
+# Uploads (districts.uploading). A running upload's worker writes a heartbeat on the job row
+# every UPLOAD_STALE_AFTER / 10 seconds, from a thread outside the write transaction; a running
+# upload without one for UPLOAD_STALE_AFTER seconds is taken to have lost its worker and is
+# queued again, until it has been claimed UPLOAD_MAX_ATTEMPTS times, then failed.
+UPLOAD_STALE_AFTER = int(os.environ.get("UPLOAD_STALE_AFTER", "300"))
+UPLOAD_MAX_ATTEMPTS = int(os.environ.get("UPLOAD_MAX_ATTEMPTS", "3"))
 
 # Supervision reminders. Deadlines, reminder days and escalation delays are per schedule
 # (supervision.ReportingSchedule, seeded by `manage.py seed_schedules`); these are global.

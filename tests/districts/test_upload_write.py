@@ -1,0 +1,145 @@
+"""How an upload writes (districts.uploading._write_postgresql): changed values get an 'update'
+history row with what they were, unchanged ones are not touched, a value approved while the
+file was being checked is never overwritten, and the elements and units an upload references
+cannot be deleted under it (the values table has no per-row foreign-key checks; see DataValue)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import psycopg2
+import pytest
+from django.conf import settings
+from django.db.models import ProtectedError
+
+from districts import services, uploading
+from districts.models import DataValue, DataValueChange, OrgUnit, UploadJob
+from tests.districts.test_upload_views import GOOD, elements, login, post_file, status  # noqa: F401
+
+pytestmark = pytest.mark.skipif(
+    settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql",
+    reason="the set-based write is PostgreSQL's",
+)
+
+CHANGED = GOOD.replace('"12,000"', "13000")
+
+
+def _population(unit: str = "441900003001") -> DataValue:
+    return DataValue.objects.get(org_unit__code=unit, element__code="population.resident")
+
+
+def test_a_second_file_updates_what_changed_and_records_the_old_value(
+    client,
+    cast,
+    elements,  # noqa: F811
+    post_file,  # noqa: F811
+):
+    login(client, cast, "alice")
+    first = status(client, post_file(GOOD).json()["id"])
+    second = status(client, post_file(CHANGED).json()["id"])
+    assert (first["created"], second["created"], second["updated"], second["unchanged"]) == (
+        3,
+        0,
+        1,
+        2,
+    )
+    value = _population()
+    assert (value.value, value.version, value.upload_id) == (Decimal(13000), 2, second["id"])
+    change = DataValueChange.objects.get(upload_id=second["id"])
+    assert (change.action, change.old_value, change.new_value, change.old_state) == (
+        "update",
+        Decimal(12000),
+        Decimal(13000),
+        "submitted",
+    )
+    assert (change.element_code, change.org_unit_code, change.period) == (
+        "population.resident",
+        "441900003001",
+        "2015",
+    )
+
+
+def test_a_value_approved_while_the_file_was_checked_is_not_overwritten(
+    client,
+    cast,
+    elements,  # noqa: F811
+    post_file,  # noqa: F811
+    monkeypatch,
+):
+    login(client, cast, "alice")
+    status(client, post_file(GOOD).json()["id"])
+    write = uploading._write
+
+    def reviewer_approves_first(job, *args):
+        # The reviewer approves between the check (no lock then) and the write.
+        services.values_approve(actor=cast["bob"], values=[_population()])
+        return write(job, *args)
+
+    monkeypatch.setattr("districts.uploading._write", reviewer_approves_first)
+    body = status(client, post_file(CHANGED).json()["id"])
+    assert body["state"] == "failed"
+    assert "approved meanwhile: lines 2" in body["message"]
+    value = _population()
+    assert (value.value, value.state) == (Decimal(12000), "approved")
+    assert not DataValueChange.objects.filter(upload_id=body["id"]).exists()
+
+
+def test_an_element_or_unit_with_values_cannot_be_deleted(
+    client,
+    cast,
+    elements,  # noqa: F811
+    post_file,  # noqa: F811
+):
+    login(client, cast, "alice")
+    status(client, post_file(GOOD).json()["id"])
+    value = _population()
+    with pytest.raises(ProtectedError):
+        value.element.delete()
+    with pytest.raises(ProtectedError):
+        OrgUnit.objects.get(code="441900003002").delete()
+    assert DataValue.objects.count() == 3
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_upload_locks_the_units_it_writes_against_deletion(
+    client,
+    cast,
+    elements,  # noqa: F811
+    post_file,  # noqa: F811
+    monkeypatch,
+):
+    """What a foreign key would do row by row, the upload does once: another session cannot
+    delete a unit the upload is writing until the upload has committed."""
+    unit = OrgUnit.objects.get(code="441900003002")
+    refuse_locked = uploading._refuse_locked
+    seen: dict[str, str] = {}
+
+    def delete_from_another_session(cursor):
+        db = settings.DATABASES["default"]
+        other = psycopg2.connect(
+            dbname=db["NAME"],
+            user=db["USER"],
+            password=db["PASSWORD"],
+            host=db["HOST"],
+            port=db["PORT"],
+        )
+        try:
+            with other.cursor() as c:
+                c.execute("SET lock_timeout = '300ms'")
+                try:
+                    c.execute("DELETE FROM districts_orgunit WHERE id = %s", [unit.pk])
+                    seen["delete"] = "done"
+                except psycopg2.errors.LockNotAvailable:
+                    seen["delete"] = "blocked"
+            other.rollback()
+        finally:
+            other.close()
+        return refuse_locked(cursor)
+
+    monkeypatch.setattr("districts.uploading._refuse_locked", delete_from_another_session)
+    login(client, cast, "alice")
+    body = status(client, post_file(GOOD).json()["id"])
+    assert seen == {"delete": "blocked"}
+    assert body["state"] == "succeeded"
+    assert UploadJob.objects.get(pk=body["id"]).created_count == 3
+    assert OrgUnit.objects.filter(pk=unit.pk).exists()
