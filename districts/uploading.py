@@ -37,8 +37,8 @@ from targets.models import DataElement
 from . import scopes
 from .models import DataValue, DataValueChange, OrgUnit, UploadJob
 from .periods import Period
-from .tabular import TabularError
-from .uploads import ValuesValidator, element_rule, errors_to_csv
+from .tabular import RowError, TabularError, bilingual
+from .uploads import MAX_ERRORS, ValuesValidator, element_rule, errors_to_csv
 
 log = logging.getLogger(__name__)
 
@@ -103,8 +103,6 @@ def upload_can_rollback(user, job: UploadJob) -> bool:
 
 
 def upload_errors_csv(job: UploadJob) -> bytes:
-    from .tabular import RowError
-
     errors = [RowError(**e) for e in job.errors]
     return errors_to_csv(errors, total=job.error_count)
 
@@ -304,14 +302,6 @@ def _lookups(actor, approve: bool):
     stored = DataValue.objects.all()
     if scope is not None and not _is_system(actor):
         stored = scopes.filter_in_scope(stored, actor, scopes.REVIEW if approve else scopes.WRITE)
-    locked: set[tuple[str, str]] = set()
-    if not approve:
-        # Approved values are locked for officials until a reviewer reopens them.
-        locked = set(
-            stored.filter(state=DataValue.APPROVED)
-            .values_list("org_unit__code", "period")
-            .distinct()
-        )
     existing = None
     if stored.count() <= EXISTING_VALUES_LIMIT:
         existing = {
@@ -320,14 +310,14 @@ def _lookups(actor, approve: bool):
                 "element__code", "org_unit__code", "period", "value"
             )
         }
-    return elements, org_units, scope, locked, existing
+    return elements, org_units, scope, existing
 
 
 def _process(job: UploadJob, started: float) -> UploadJob:
     actor = job.created_by
-    elements, org_units, scope, locked, existing = _lookups(actor, job.approve)
+    elements, org_units, scope, existing = _lookups(actor, job.approve)
     validator = ValuesValidator(
-        elements=elements, org_units=org_units, scope=scope, existing=existing, locked=locked
+        elements=elements, org_units=org_units, scope=scope, existing=existing
     )
     size = max(job.file.size, 1)
     spool = tempfile.TemporaryFile(mode="w+", encoding="utf-8", newline="\n")
@@ -338,32 +328,41 @@ def _process(job: UploadJob, started: float) -> UploadJob:
         with job.file.open("rb") as raw:
             try:
                 for chunk in validator.chunks(raw):
-                    if validator.report.errors_total == 0:
-                        _spool(spool, chunk, periods, keys)
+                    # Valid rows are spooled even once errors are found: the check against
+                    # approved values below runs on them, so every problem is reported at once.
+                    keep_comments = "comment" not in validator.report.columns
+                    _spool(spool, chunk, periods, keys, keep_comments)
                     _progress(
-                        job, 1 + int(79 * raw.tell() / size), total_rows=validator.report.rows_total
+                        job, 1 + int(74 * raw.tell() / size), total_rows=validator.report.rows_total
                     )
             except TabularError as exc:
                 return _finish_failed(job, str(exc), [], 0, 0)
         report = validator.report
-        if not report.ok:
-            return _finish_failed(
-                job,
-                f"文件有 {report.errors_total} 处错误，未导入任何数据"
-                f"（{report.errors_total} errors: nothing was written）",
-                report.errors,
-                report.errors_total,
-                report.rows_total,
-                warnings=report.warnings,
-            )
         log.info("upload %s: read and checked in %.2fs", job.pk, time.perf_counter() - started)
-        _progress(job, 80)
+        _progress(job, 75)
         spool.seek(0)
-        try:
-            counts = _write(job, spool, report.rows_total, _period_dates(periods))
-        except ValidationError as exc:
-            # Found only while writing (approved or entered meanwhile): the job fails cleanly.
-            return _finish_failed(job, "；".join(exc.messages), [], 0, report.rows_total)
+        with _staged(spool, _period_dates(periods)) as stage:
+            if not job.approve:
+                label = report.columns.get("value", "value")
+                conflicts, conflicts_total = _approved_conflicts(stage, label)
+                report.merge_errors(conflicts, conflicts_total)
+            if not report.ok:
+                return _finish_failed(
+                    job,
+                    f"文件有 {report.errors_total} 处错误，未导入任何数据"
+                    f"（{report.errors_total} errors: nothing was written）",
+                    report.errors,
+                    report.errors_total,
+                    report.rows_total,
+                    warnings=report.warnings,
+                )
+            _progress(job, 80)
+            try:
+                counts = _write(job, stage, report.rows_total)
+            except ValidationError as exc:
+                # Found only while writing (approved or entered meanwhile): the job fails
+                # cleanly.
+                return _finish_failed(job, "；".join(exc.messages), [], 0, report.rows_total)
     finally:
         spool.close()
     return _finish_succeeded(
@@ -441,14 +440,26 @@ def _copy_text(text: str) -> str:
     return text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
 
 
-def _spool(spool, chunk, periods: set[str], keys: dict[str, set] | None) -> None:
+def _spool(
+    spool, chunk, periods: set[str], keys: dict[str, set] | None, keep_comments: bool
+) -> None:
     """Append valid rows to the spool in COPY text format: element id, unit id, period, value,
     comment, line. Period dates are not repeated on every row: they join in from a small table.
-    This runs once per row of the file, so it is one comprehension and no calls per row."""
+    A file without a comment column leaves stored comments as they are: its rows carry NULL
+    (``\\N``), not an empty comment. This runs once per row of the file, so it is one
+    comprehension and no calls per row."""
     periods.update({row[2] for row in chunk})
     if keys is not None:
         keys["elements"].update({row[0] for row in chunk})
         keys["units"].update({row[1] for row in chunk})
+    if keep_comments:
+        spool.writelines(
+            [
+                f"{e_id}\t{u_id}\t{period}\t{value}\t\\N\t{line}\n"
+                for _e, _u, period, value, _comment, line, e_id, u_id in chunk
+            ]
+        )
+        return
     escape = _copy_text
     spool.writelines(
         [
@@ -466,13 +477,42 @@ def _drop_upload_tables(cursor) -> None:
     cursor.execute("DROP TABLE IF EXISTS upload_rows, upload_periods")
 
 
-def _write(job: UploadJob, spool, total: int, periods: dict) -> tuple[int, int, int]:
-    if connection.vendor != "postgresql":
-        return _write_orm(job, spool, total, periods)
+@dataclass
+class _Stage:
+    """The valid rows of a file, where the checks against stored values and the write read
+    them: on PostgreSQL the session's temporary tables ``upload_rows`` and ``upload_periods``;
+    elsewhere (the SQLite quick start) the spool itself."""
+
+    spool: object
+    periods: dict[str, tuple[date, date]]
+    on_postgresql: bool
+
+    def lines(self):
+        """The spooled rows (ORM path): (element id, unit id, period, value, comment or None
+        for "keep the stored one", line)."""
+        self.spool.seek(0)
+        for text in self.spool:
+            e_id, u_id, period, value, comment, line = text.rstrip("\n").split("\t")
+            yield (
+                int(e_id),
+                int(u_id),
+                period,
+                Decimal(value),
+                None if comment == "\\N" else _uncopy_text(comment),
+                int(line),
+            )
+
+
+@contextmanager
+def _staged(spool, periods: dict[str, tuple[date, date]]):
+    """COPY the spool into the session's own temporary tables (PostgreSQL): nobody else sees
+    them, and a worker that dies takes them with its connection. Dropped on the way out."""
+    stage = _Stage(spool, periods, connection.vendor == "postgresql")
+    if not stage.on_postgresql:
+        yield stage
+        return
     with connection.cursor() as cursor:
         _drop_upload_tables(cursor)
-        # The session's own temporary tables: nobody else sees them, and a worker that dies
-        # takes them with its connection.
         cursor.execute(
             "CREATE TEMP TABLE upload_rows (element_id bigint, org_unit_id bigint, "
             "period varchar(10), value numeric(20, 6), comment text, line integer)"
@@ -488,10 +528,67 @@ def _write(job: UploadJob, spool, total: int, periods: dict) -> tuple[int, int, 
             [(p, start, end) for p, (start, end) in periods.items()],
         )
     try:
-        return _write_postgresql(job, total)
+        yield stage
     finally:
         with connection.cursor() as cursor:
             _drop_upload_tables(cursor)
+
+
+def _approved_locked(value: Decimal, comment: str | None, stored: DataValue) -> bool:
+    """The rule, for one row: an official's row may not change an approved value (value or
+    comment); the same figure again is simply unchanged. A reviewer reopens it first."""
+    return stored.state == DataValue.APPROVED and (
+        stored.value != value or (comment is not None and stored.comment != comment)
+    )
+
+
+_APPROVED_REASON = bilingual(
+    "该数值已审核通过并锁定，需审核员重新开放后才能修改",
+    "approved value: a reviewer must reopen it before it can change",
+)
+
+# The same rule as _approved_locked, for every row at once.
+_APPROVED_CONFLICTS_SQL = """
+SELECT r.line, r.value, count(*) OVER ()
+FROM upload_rows r
+JOIN districts_datavalue d
+  ON d.org_unit_id = r.org_unit_id AND d.period = r.period AND d.element_id = r.element_id
+WHERE d.state = 'approved' AND (d.value <> r.value OR d.comment <> coalesce(r.comment, d.comment))
+ORDER BY r.line
+LIMIT %(limit)s
+"""
+
+
+def _approved_conflicts(stage: _Stage, label: str) -> tuple[list[RowError], int]:
+    """Rows of an official's file that would change an approved value, as errors on their
+    value cell, and how many there are. Only the values themselves are locked, as in the entry
+    form: other values of the same unit and period may still be corrected."""
+
+    def error(line: int, value: Decimal) -> RowError:
+        return RowError(line, label, format(value.normalize(), "f"), _APPROVED_REASON, "value")
+
+    if stage.on_postgresql:
+        with connection.cursor() as cursor:
+            cursor.execute(_APPROVED_CONFLICTS_SQL, {"limit": MAX_ERRORS})
+            found = cursor.fetchall()
+        return [error(line, value) for line, value, _total in found], (found[0][2] if found else 0)
+    errors: list[RowError] = []
+    total = 0
+    for e_id, u_id, period, value, comment, line in stage.lines():
+        stored = DataValue.objects.filter(
+            element_id=e_id, org_unit_id=u_id, period=period, state=DataValue.APPROVED
+        ).first()
+        if stored is not None and _approved_locked(value, comment, stored):
+            total += 1
+            if len(errors) < MAX_ERRORS:
+                errors.append(error(line, value))
+    return errors, total
+
+
+def _write(job: UploadJob, stage: _Stage, total: int) -> tuple[int, int, int]:
+    if stage.on_postgresql:
+        return _write_postgresql(job, total)
+    return _write_orm(job, stage, total)
 
 
 # The merge, in one transaction, from the checked rows in the temporary table ``upload_rows``
@@ -521,13 +618,15 @@ WITH changed AS (
         reviewed_at = %(reviewed_at)s, review_comment = '', version = d.version + 1,
         updated_at = %(now)s
     FROM (
-        SELECT r.element_id, r.org_unit_id, r.period, r.value, r.comment,
+        SELECT r.element_id, r.org_unit_id, r.period, r.value,
+               coalesce(r.comment, v.comment) AS comment,
                v.id AS value_id, v.value AS old_value, v.state AS old_state
         FROM upload_rows r
         JOIN districts_datavalue v
           ON v.org_unit_id = r.org_unit_id AND v.period = r.period
          AND v.element_id = r.element_id
-        WHERE v.value <> r.value OR v.comment <> r.comment OR v.state <> %(state)s
+        WHERE (v.value <> r.value OR v.comment <> coalesce(r.comment, v.comment)
+               OR v.state <> %(state)s) {unchanged_approved}
     ) c
     WHERE d.id = c.value_id {not_approved}
     RETURNING d.id, c.element_id, c.org_unit_id, c.period, c.old_value, c.value, c.old_state,
@@ -550,7 +649,7 @@ WITH created AS (
          review_comment, source, upload_id, created_by_id, updated_by_id, reviewed_by_id,
          reviewed_at, version, created_at, updated_at)
     SELECT r.element_id, r.org_unit_id, r.period, p.period_start, p.period_end, r.value,
-           %(state)s, r.comment, '', %(source)s, %(job)s, %(actor)s, %(actor)s, %(reviewer)s,
+           %(state)s, coalesce(r.comment, ''), '', %(source)s, %(job)s, %(actor)s, %(actor)s, %(reviewer)s,
            %(reviewed_at)s, 1, %(now)s, %(now)s
     FROM upload_rows r
     JOIN upload_periods p ON p.period = r.period
@@ -585,12 +684,20 @@ def _write_postgresql(job: UploadJob, total: int) -> tuple[int, int, int]:
         "reviewed_at": now if job.approve else None,
         "now": now,
     }
+    # An official's upload leaves approved values alone: the same figure again is unchanged
+    # (a different one was refused by the check before the write).
     not_approved = "" if job.approve else "AND d.state <> 'approved'"
+    unchanged_approved = "" if job.approve else "AND v.state <> 'approved'"
     started = time.perf_counter()
     try:
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(_LOCK_REFERENCED_SQL)
-            cursor.execute(_UPDATE_SQL.replace("{not_approved}", not_approved), params)
+            cursor.execute(
+                _UPDATE_SQL.replace("{not_approved}", not_approved).replace(
+                    "{unchanged_approved}", unchanged_approved
+                ),
+                params,
+            )
             updated = cursor.rowcount
             cursor.execute(_INSERT_SQL, params)
             created = cursor.rowcount
@@ -612,14 +719,16 @@ def _write_postgresql(job: UploadJob, total: int) -> tuple[int, int, int]:
 
 
 def _refuse_locked(cursor) -> None:
-    """After the writes, inside the transaction: a value of the file still approved was
-    approved while the file was being checked, and the UPDATE skipped it. The whole upload
-    fails rather than leave it out silently."""
+    """After the writes, inside the transaction: a value of the file still approved but
+    different was approved while the file was being checked, and the UPDATE skipped it. The
+    whole upload fails rather than leave it out silently."""
     cursor.execute(
         "SELECT u.line FROM upload_rows u JOIN districts_datavalue d "
         "ON d.org_unit_id = u.org_unit_id AND d.period = u.period "
         "AND d.element_id = u.element_id "
-        "WHERE d.state = 'approved' ORDER BY u.line LIMIT 20"
+        "WHERE d.state = 'approved' "
+        "AND (d.value <> u.value OR d.comment <> coalesce(u.comment, d.comment)) "
+        "ORDER BY u.line LIMIT 20"
     )
     lines = [row[0] for row in cursor.fetchall()]
     if lines:
@@ -639,7 +748,7 @@ def _uncopy_text(text: str) -> str:
     return re.sub(r"\\(.)", lambda m: _COPY_ESCAPES.get(m.group(1), m.group(1)), text)
 
 
-def _write_orm(job: UploadJob, spool, total: int, periods: dict) -> tuple[int, int, int]:
+def _write_orm(job: UploadJob, stage: _Stage, total: int) -> tuple[int, int, int]:
     """The same merge through the ORM, for databases without COPY (the SQLite quick start)."""
     state = DataValue.APPROVED if job.approve else DataValue.SUBMITTED
     now = timezone.now()
@@ -647,16 +756,17 @@ def _write_orm(job: UploadJob, spool, total: int, periods: dict) -> tuple[int, i
     unit_codes = dict(OrgUnit.objects.values_list("id", "code"))
     created = updated = 0
     with transaction.atomic():
-        for line in spool:
-            e_id, u_id, period, value, comment, _line = line.rstrip("\n").split("\t")
-            comment = _uncopy_text(comment)
-            start, end = periods[period]
-            value = Decimal(value)
+        for e_id, u_id, period, value, comment, line in stage.lines():
+            start, end = stage.periods[period]
             row = DataValue.objects.filter(element_id=e_id, org_unit_id=u_id, period=period).first()
+            if row is not None and not job.approve and row.state == DataValue.APPROVED:
+                if _approved_locked(value, comment, row):
+                    raise ValidationError(f"line {line}: approved meanwhile")
+                continue
+            if comment is None:
+                comment = row.comment if row is not None else ""
             if row is not None and (row.value, row.comment, row.state) == (value, comment, state):
                 continue
-            if row is not None and row.state == DataValue.APPROVED and not job.approve:
-                raise ValidationError(f"line {_line}: approved meanwhile")
             old_value, old_state = (row.value, row.state) if row else (None, "")
             if row is None:
                 row = DataValue(
@@ -678,8 +788,8 @@ def _write_orm(job: UploadJob, spool, total: int, periods: dict) -> tuple[int, i
             row.save()
             DataValueChange.objects.create(
                 data_value=row,
-                element_code=element_codes[int(e_id)],
-                org_unit_code=unit_codes[int(u_id)],
+                element_code=element_codes[e_id],
+                org_unit_code=unit_codes[u_id],
                 period=period,
                 action="create" if old_state == "" else "update",
                 old_value=old_value,
@@ -778,9 +888,9 @@ def upload_template(*, actor, org_unit: OrgUnit, period: Period, fmt: str = "csv
     ``org_unit``'s subtree and every element it must report for ``period``.
 
     Values already entered and not yet approved are filled in, so a corrected file re-uploads
-    cleanly; units whose period holds approved values are left out, since an upload may not
-    write them any more (a reviewer reopens them first). The XLSX has a second sheet naming the
-    units and elements; the importer reads only the first sheet.
+    cleanly; approved values are left out, since an official's upload may not change them any
+    more (a reviewer reopens them first). The XLSX has a second sheet naming the units and
+    elements; the importer reads only the first sheet.
     """
     from .selectors import name_of, plain, reporting_plan
 
@@ -794,16 +904,18 @@ def upload_template(*, actor, org_unit: OrgUnit, period: Period, fmt: str = "csv
         org_unit__path__startswith=org_unit.path, period=key
     ).values_list("org_unit_id", "element_id", "value", "comment", "state")
     values: dict[tuple[int, int], tuple[Decimal, str]] = {}
-    locked: set[int] = set()
+    approved: set[tuple[int, int]] = set()
     for unit_id, element_id, value, comment, state in stored:
         if state == DataValue.APPROVED:
-            locked.add(unit_id)
+            approved.add((unit_id, element_id))
         values[(unit_id, element_id)] = (value, comment)
     rows: list[tuple[str, str, str, str, str]] = []
+    listed: set[int] = set()
     for unit, elements in plan.units:
-        if unit.id in locked:
-            continue
         for element in elements:
+            if (unit.id, element.id) in approved:
+                continue
+            listed.add(unit.id)
             value, comment = values.get((unit.id, element.id), (None, ""))
             rows.append((unit.code, key, element.code, plain(value), comment))
     stem = f"values-template-{org_unit.code}-{key}"
@@ -849,7 +961,7 @@ def upload_template(*, actor, org_unit: OrgUnit, period: Period, fmt: str = "csv
     notes.append(
         [_("每行一个数值；可写千分位（1,234）、全角数字或百分数（15%）。不填报的行请删除。")]
     )
-    notes.append([_("已有审核通过数值的单位已省略：如需修改，请先请审核员重新开放。")])
+    notes.append([_("已审核通过的数值已省略：如需修改，请先请审核员重新开放。")])
     notes.append([])
     notes.append([_("数据项代码"), _("名称"), _("英文名称"), _("计量单位"), _("数值类型")])
     for element in plan.elements:
@@ -865,7 +977,7 @@ def upload_template(*, actor, org_unit: OrgUnit, period: Period, fmt: str = "csv
     notes.append([])
     notes.append([_("单位代码"), _("名称"), _("层级")])
     for unit, _elements in plan.units:
-        if unit.id not in locked:
+        if unit.id in listed:
             notes.append([unit.code, safe_cell(name_of(unit)), str(unit.get_level_display())])
     out = io.BytesIO()
     workbook.save(out)

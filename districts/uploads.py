@@ -214,6 +214,17 @@ class ValuesReport:
     def errors_truncated(self) -> bool:
         return self.errors_total > len(self.errors)
 
+    def merge_errors(self, found: Sequence[RowError], total: int) -> None:
+        """Add errors found outside the file (against stored values) to the report, by line,
+        still keeping at most :data:`MAX_ERRORS` in detail."""
+        if not total:
+            return
+        lines = {e.line for e in self.errors}
+        self.errors = sorted([*self.errors, *found], key=lambda e: e.line)[:MAX_ERRORS]
+        self.errors_total += total
+        self.rows_invalid += len({e.line for e in found} - lines)
+        self.rows_valid = self.rows_total - self.rows_invalid
+
 
 # --------------------------------------------------------------------------------------------
 # Numbers

@@ -120,10 +120,13 @@ def test_approved_values_are_locked_for_officials_but_a_corrected_file_goes_thro
 ):
     import_file(tmp_path, GOOD, "--user", "bob", "--approve")
     assert set(DataValue.objects.values_list("state", flat=True)) == {"approved"}
+    # The same file again changes nothing, approved or not.
+    assert "3 unchanged" in import_file(tmp_path, GOOD, "--user", "alice")
     changed = GOOD.replace("１５００", "1600")
     with pytest.raises(CommandError, match=r"locked|锁定"):
         import_file(tmp_path, changed, "--user", "alice")
     assert DataValue.objects.get(element__code="volunteers.registered").value == 1500
+    assert set(DataValue.objects.values_list("state", flat=True)) == {"approved"}
     # a file for another period is fine
     import_file(
         tmp_path,

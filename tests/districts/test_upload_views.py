@@ -242,7 +242,7 @@ def test_a_filled_in_template_uploads_cleanly(client, cast, elements, post_file)
     assert body["state"] == "succeeded" and body["created"] == 2
 
 
-def test_template_prefills_entered_values_and_leaves_out_approved_units(client, cast, elements):
+def test_template_prefills_entered_values_and_leaves_out_approved_values(client, cast, elements):
     pop = DataElement.objects.get(code="population.resident")
     a = services.value_save(actor=cast["alice"], element=pop, org_unit=OrgUnit.objects.get(code="441900003001"),
                             period=Period.parse("2015"), value=Decimal(12000), submit=True)  # fmt: skip
@@ -256,7 +256,9 @@ def test_template_prefills_entered_values_and_leaves_out_approved_units(client, 
         .splitlines()
     )
     assert "441900003002,2015,population.resident,8000," in lines
-    assert not any(line.startswith("441900003001,") for line in lines)
+    # The approved value is left out; the unit's other element is still to report.
+    assert not any(line.startswith("441900003001,2015,population.resident") for line in lines)
+    assert "441900003001,2015,volunteers.registered,," in lines
 
 
 def test_xlsx_template_keeps_codes_as_text_and_names_the_elements(client, cast, elements):

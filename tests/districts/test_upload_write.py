@@ -143,3 +143,71 @@ def test_an_upload_locks_the_units_it_writes_against_deletion(
     assert body["state"] == "succeeded"
     assert UploadJob.objects.get(pk=body["id"]).created_count == 3
     assert OrgUnit.objects.filter(pk=unit.pk).exists()
+
+
+def test_only_approved_values_are_locked_not_their_whole_unit_and_period(
+    client,
+    cast,
+    elements,  # noqa: F811
+    post_file,  # noqa: F811
+):
+    """As in the entry form: a reviewer approved one value of 441900003001/2015; the official
+    may still correct the unit's other value, and send the approved figure again unchanged."""
+    login(client, cast, "alice")
+    status(client, post_file(GOOD).json()["id"])
+    services.values_approve(actor=cast["bob"], values=[_population()])
+    corrected = GOOD.replace("１５００", "1600")
+    body = status(client, post_file(corrected).json()["id"])
+    assert body["state"] == "succeeded", body
+    assert (body["updated"], body["unchanged"]) == (1, 2)
+    volunteers = DataValue.objects.get(element__code="volunteers.registered")
+    assert (volunteers.value, volunteers.state) == (Decimal(1600), "submitted")
+    assert (_population().value, _population().state) == (Decimal(12000), "approved")
+
+
+def test_changing_an_approved_value_is_reported_with_every_other_problem(
+    client,
+    cast,
+    elements,  # noqa: F811
+    post_file,  # noqa: F811
+):
+    login(client, cast, "alice")
+    status(client, post_file(GOOD).json()["id"])
+    services.values_approve(actor=cast["bob"], values=[_population()])
+    bad = CHANGED + "441900003002,2015,volunteers.registered,abc,\r\n"
+    body = status(client, post_file(bad).json()["id"])
+    assert body["state"] == "failed"
+    errors = [(e["line"], e["column"], e["value"], e["reason"]) for e in body["errors"]]
+    assert errors[0] == (
+        2,
+        "数值",
+        "13000",
+        "该数值已审核通过并锁定，需审核员重新开放后才能修改"
+        "（approved value: a reviewer must reopen it before it can change）",
+    )
+    assert [line for line, *_ in errors] == [2, 5]
+    assert body["error_count"] == 2
+    assert (_population().value, _population().state) == (Decimal(12000), "approved")
+
+
+def test_a_file_without_a_comment_column_keeps_the_stored_comments(
+    client,
+    cast,
+    elements,  # noqa: F811
+    post_file,  # noqa: F811
+):
+    login(client, cast, "alice")
+    status(client, post_file(GOOD).json()["id"])
+    without = (
+        "单位代码,期间,数据项,数值\r\n"
+        "441900003001,2015,volunteers.registered,1700\r\n"
+        "441900003002,2016,population.resident,8100\r\n"
+    )
+    body = status(client, post_file(without).json()["id"])
+    assert (body["state"], body["created"], body["updated"]) == ("succeeded", 1, 1)
+    volunteers = DataValue.objects.get(element__code="volunteers.registered")
+    assert (volunteers.value, volunteers.comment) == (Decimal(1700), "社区上报")
+    assert DataValue.objects.get(period="2016").comment == ""
+    # The same file again: nothing changes, the comment included.
+    again = status(client, post_file(without).json()["id"])
+    assert (again["updated"], again["unchanged"]) == (0, 2)
