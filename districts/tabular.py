@@ -19,15 +19,20 @@ from __future__ import annotations
 
 import codecs
 import csv
+import functools
 import io
 import os
+import posixpath
 import re
 import unicodedata
+import zipfile
+import zlib
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from itertools import chain
 from typing import IO, NamedTuple
+from xml.etree import ElementTree as ET
 
 from .levels import LEVELS
 
@@ -286,32 +291,296 @@ def _clean_header(text: str) -> str:
     return text.replace("\ufeff", "").strip()
 
 
-def _open_xlsx(stream: IO[bytes], owned: bool) -> Table:
-    import zipfile
+# XLSX files are read by python-calamine (Rust; about ten times openpyxl's speed, see
+# bench/xlsx_read.py) whenever it is sure to give exactly the texts the openpyxl path gives, and
+# by openpyxl (read-only) otherwise. Calamine sees no number formats and reads a few things its
+# own way, so a cheap look at the zip first (styles.xml, then the first sheet's XML and the
+# shared strings, streamed) sends to openpyxl any workbook that has one of them:
+#   - a percent number format: 15% is stored as 0.15, and only openpyxl can say "15%";
+#   - a number format the two readers disagree on (date or not): the Chinese/Japanese built-in
+#     date formats 27-36 and 50-58, and any custom format whose classification differs;
+#   - error cells (#N/A: "" to calamine), _xHHHH_ escapes (unescaped by calamine only), text
+#     with leading or trailing spaces not marked xml:space="preserve" (trimmed by calamine),
+#     integers of 16 digits or more (calamine has only floats) and -0;
+#   - in a date-formatted cell, a negative number or a time within half a millisecond of
+#     midnight (dated differently).
+# Calamine's rows are cut like openpyxl's: from column A to the last non-empty cell (openpyxl's
+# may go on with empty cells that carry a style: only such trailing "" differ).
+# Memory: calamine holds the whole sheet while its rows are read (about 370 bytes a row of five
+# cells); openpyxl's read-only sheet stays flat.
 
-    from openpyxl import load_workbook
-    from openpyxl.utils.exceptions import InvalidFileException
+CALAMINE = "calamine"
+OPENPYXL = "openpyxl"
+
+# Built-in number formats that calamine reads as dates and openpyxl as plain numbers.
+_LOCALE_DATE_FORMAT_IDS = frozenset([*range(27, 37), *range(50, 59)])
+_PERCENT_FORMAT_IDS = frozenset([9, 10])
+# The root element of a part, for the prefix its elements carry (x:c, x:v...) if any.
+_ROOT_ELEMENT = re.compile(rb"<(?:(\w+):)?(?:worksheet|sst)[\s>]")
+_SCAN_CHUNK = 1 << 20
+
+
+def xlsx_reader(stream: IO[bytes]) -> str:
+    """Which reader :func:`open_table` uses for this XLSX: :data:`CALAMINE` when it is sure to
+    give the very cell texts openpyxl gives, else :data:`OPENPYXL`. Rewinds the stream."""
+    return OPENPYXL if calamine_obstacle(stream) else CALAMINE
+
+
+def calamine_obstacle(stream: IO[bytes]) -> str | None:
+    """Why this XLSX must be read by openpyxl (``None``: calamine reads it exactly as openpyxl
+    would). A file that is not a readable workbook goes to openpyxl, whose error is the one
+    reported. Rewinds the stream."""
+    try:
+        with zipfile.ZipFile(stream) as archive:
+            return _calamine_obstacle(archive)
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError, ET.ParseError, EOFError) as exc:
+        return f"not a workbook calamine can be trusted with: {exc!r}"
+    finally:
+        stream.seek(0)
+
+
+def _calamine_obstacle(archive: zipfile.ZipFile) -> str | None:
+    workbook = next(
+        (t for kind, t in _relationships(archive, "").values() if kind == "officeDocument"), None
+    )
+    if workbook is None:
+        return "no workbook part"
+    parts = _relationships(archive, workbook)
+    first_sheet = next(
+        (el for el in ET.fromstring(archive.read(workbook)).iter() if _local(el.tag) == "sheet"),
+        None,
+    )
+    if first_sheet is None:
+        return "no sheet"
+    rel_id = next((v for k, v in first_sheet.attrib.items() if _local(k) == "id" and "}" in k), "")
+    kind, sheet = parts.get(rel_id, ("", ""))
+    if kind != "worksheet":
+        return "the first sheet is not a worksheet"
+    date_styles: frozenset[int] = frozenset()
+    for kind, target in parts.values():
+        if kind == "styles":
+            reason, date_styles = _number_formats_obstacle(archive.read(target))
+            if reason:
+                return reason
+    strings = [target for kind, target in parts.values() if kind == "sharedStrings"]
+    for target in [sheet, *strings]:
+        if _part_matches(archive, target, date_styles if target == sheet else frozenset()):
+            return f"{target} has cells calamine reads differently"
+    return None
+
+
+def _number_formats_obstacle(styles: bytes) -> tuple[str | None, frozenset[int]]:
+    """Why the number formats of a workbook's cells need openpyxl (if they do), and which
+    cell styles (the ``s`` of a cell) are dates."""
+    from openpyxl.styles.numbers import BUILTIN_FORMATS
+
+    root = ET.fromstring(styles)
+    custom: dict[int, str] = {}
+    styles_formats: list[int] = []
+    for element in root:
+        name = _local(element.tag)
+        if name == "numFmts":
+            for fmt in element:
+                custom[int(fmt.get("numFmtId", "-1"))] = fmt.get("formatCode", "")
+        elif name == "cellXfs":
+            styles_formats = [int(xf.get("numFmtId", "0")) for xf in element]
+    kinds: dict[int, str] = {}
+    for fmt_id in sorted(set(styles_formats)):
+        code = custom.get(fmt_id)
+        if code is None:
+            if fmt_id in _PERCENT_FORMAT_IDS:
+                return f"percent number format {fmt_id}", frozenset()
+            if fmt_id in _LOCALE_DATE_FORMAT_IDS:
+                return f"locale date format {fmt_id}", frozenset()
+            kinds[fmt_id] = _openpyxl_format_kind(BUILTIN_FORMATS.get(fmt_id, "General"))
+        elif "%" in code:  # as _value_text tests it: quoted or not
+            return f"percent number format {code!r}", frozenset()
+        else:
+            kinds[fmt_id] = _openpyxl_format_kind(code)
+            if _calamine_format_kind(code) != kinds[fmt_id]:
+                return f"number format {code!r} is read differently", frozenset()
+    dates = frozenset(i for i, fmt_id in enumerate(styles_formats) if kinds[fmt_id] == "date")
+    return None, dates
+
+
+def _openpyxl_format_kind(code: str) -> str:
+    from openpyxl.styles.numbers import is_date_format, is_timedelta_format
+
+    if not is_date_format(code):
+        return "number"
+    return "elapsed" if is_timedelta_format(code) else "date"
+
+
+def _calamine_format_kind(code: str) -> str:
+    """How calamine reads a number in a custom format: ``date``, ``elapsed`` ([h]:mm) or
+    ``number``. Only the first section counts; quoted text, characters after ``\\``, ``_`` or
+    ``*`` and bracketed modifiers ([Red], [$-804]) are skipped; a date letter or an AM/PM (A/P)
+    marker makes a date, a bracket of one repeated h, m or s an elapsed time. Calamine's rule,
+    checked against calamine itself in tests/districts/test_xlsx_calamine.py."""
+    quoted = escaped = am_pm = False
+    depth = 0
+    bracket = ""
+    for ch in code:
+        if escaped:
+            escaped = False
+        elif quoted:
+            quoted = ch != '"'
+        elif ch in "\\_*":
+            escaped = True
+        elif ch == '"':
+            quoted = True
+        elif ch == ";":
+            break
+        elif ch == "[":
+            depth += 1
+            bracket = ""
+        elif ch == "]":
+            if depth == 1 and bracket[:1] in ("h", "m", "s") and len(set(bracket)) == 1:
+                return "elapsed"
+            depth = max(depth - 1, 0)
+        elif depth:
+            bracket += ch.lower()
+        elif am_pm:  # after an "a", only the rest of an AM/PM or A/P marker counts
+            if ch in "pPmM/":
+                return "date"
+        elif ch in "dmhysDMHYS":
+            return "date"
+        elif ch in "aA":
+            am_pm = True
+    return "number"
+
+
+def _part_matches(archive: zipfile.ZipFile, name: str, date_styles: frozenset[int]) -> bool:
+    """Whether a sheet or shared-strings part has anything calamine reads differently (in
+    cells of ``date_styles``, numbers it turns into other dates too), read in chunks."""
+    with archive.open(name) as part:
+        tail = b""
+        patterns: tuple[list[re.Pattern[bytes]], re.Pattern[bytes] | None] | None = None
+        odd_dates: tuple[bytes, ...] = ()
+        while chunk := part.read(_SCAN_CHUNK):
+            block = tail + chunk
+            if patterns is None:
+                root = _ROOT_ELEMENT.search(block)
+                prefix = root.group(1) + b":" if root and root.group(1) else b""
+                patterns = _cell_patterns(prefix, date_styles)
+                odd_dates = (b"<" + prefix + b"v>-", b".99999999")
+            cells, dates = patterns
+            # One pattern at a time: each begins with a literal, which re finds fast.
+            if any(pattern.search(block) for pattern in cells):
+                return True
+            if dates and any(s in block for s in odd_dates) and dates.search(block):
+                return True
+            # A match holds at most four "<" (<c>, <f>, </f>, <v>): whatever starts at the
+            # fourth "<" from the end may be cut short, so it is read again with the next chunk.
+            cut = len(block)
+            for _ in range(4):
+                cut = block.rfind(b"<", 0, cut)
+                if cut <= 0:
+                    break
+            tail = block[max(cut, 0) :]
+    return False
+
+
+@functools.lru_cache(maxsize=64)
+def _cell_patterns(
+    prefix: bytes, date_styles: frozenset[int]
+) -> tuple[list[re.Pattern[bytes]], re.Pattern[bytes] | None]:
+    """The patterns of what calamine reads differently, for parts whose elements carry
+    ``prefix``; then the one for cells of ``date_styles`` that it dates differently."""
+    p = re.escape(prefix)
+    cells = [
+        rb"""t=["']e["']""",  # an error cell: "" to calamine
+        rb"_x[0-9A-Fa-f]{4}_",  # an escaped character: unescaped by calamine only
+        # Text with a space (or a character reference) at either end, not marked
+        # xml:space="preserve": trimmed by calamine only.
+        b"<" + p + rb"t>(?:\s|&#|[^<]*[\s;]</)",
+        # An integer of 16 digits or more (calamine has only floats), or -0.
+        b"<" + p + rb"v>(?:-?\d{16}|-0(?:\.0*)?(?:[eE][-+]?\d+)?<)",
+    ]
+    # Numbers the two readers turn into different dates: negative ones, and times of day
+    # within half a millisecond of midnight (the next day to openpyxl, 00:00 to calamine).
+    odd = rb"(?:-|0?\.99999999[4-9])"
+    if not date_styles:
+        dates = None
+    elif 0 in date_styles:  # cells without a style are dates too: any such number counts
+        dates = re.compile(b"<" + p + b"v>" + odd)
+    else:
+        styles = b"|".join(str(s).encode() for s in sorted(date_styles))
+        dates = re.compile(
+            b"<" + p + rb"c\s[^>]*?\bs=[\"'](?:" + styles + rb")[\"'][^>]*>"
+            rb"(?:<" + p + rb"f\b[^>]*/>|<" + p + rb"f\b[^>]*>[^<]*</" + p + rb"f>)?"
+            b"<" + p + b"v>" + odd
+        )
+    return [re.compile(pattern) for pattern in cells], dates
+
+
+def _relationships(archive: zipfile.ZipFile, source: str) -> dict[str, tuple[str, str]]:
+    """A part's relationships: id → (kind, e.g. ``worksheet``; the target's path in the zip)."""
+    folder, _, name = source.rpartition("/")
+    rels = f"{folder}/_rels/{name}.rels" if folder else f"_rels/{name}.rels"
+    try:
+        root = ET.fromstring(archive.read(rels))
+    except KeyError:
+        return {}
+    found = {}
+    for rel in root:
+        target = rel.get("Target", "")
+        if rel.get("TargetMode") == "External":
+            continue
+        path = target.lstrip("/") if target.startswith("/") else posixpath.join(folder, target)
+        kind = rel.get("Type", "").rpartition("/")[2]
+        found[rel.get("Id", "")] = (kind, posixpath.normpath(path))
+    return found
+
+
+def _local(tag: str) -> str:
+    return tag.rpartition("}")[2]
+
+
+def _open_xlsx(stream: IO[bytes], owned: bool) -> Table:
+    if xlsx_reader(stream) == CALAMINE:
+        table = _open_xlsx_calamine(stream, owned)
+        if table is not None:
+            return table
+    return _open_xlsx_openpyxl(stream, owned)
+
+
+def _open_xlsx_calamine(stream: IO[bytes], owned: bool) -> Table | None:
+    """The first worksheet read by calamine; ``None`` when calamine cannot open the file."""
+    from python_calamine import CalamineError, CalamineWorkbook, SheetTypeEnum
 
     try:
-        workbook = load_workbook(stream, read_only=True, data_only=True)
-    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
-        raise TabularError(
-            bilingual(f"无法读取 XLSX 文件：{exc}", f"cannot read the XLSX file: {exc}")
-        ) from exc
+        workbook = CalamineWorkbook.from_filelike(stream)
+    except (CalamineError, OSError, ValueError):
+        stream.seek(0)
+        return None
+    closed = False
 
     def close() -> None:
-        workbook.close()
-        if owned:
-            stream.close()
+        nonlocal closed
+        if not closed:
+            closed = True
+            workbook.close()
+            if owned:
+                stream.close()
 
     try:
-        sheets = [ws for ws in workbook.worksheets if hasattr(ws, "iter_rows")]
-        if not sheets:
+        metadata = workbook.sheets_metadata
+        if not metadata or metadata[0].typ != SheetTypeEnum.WorkSheet:
+            sheet = None
+        else:
+            sheet = workbook.get_sheet_by_index(0)  # the sheet's cells, held by calamine
+    except CalamineError:
+        sheet = None
+    if sheet is None:
+        workbook.close()
+        stream.seek(0)
+        return None
+    try:
+        start = sheet.start
+        if start is None:
             raise _empty_file()
-        sheet = sheets[0]
-        # Writers other than Excel often record a wrong <dimension>; read what is really there.
-        sheet.reset_dimensions()
-        rows = (_xlsx_row(cells) for cells in sheet.iter_rows(min_row=1, min_col=1))
+        rows = _calamine_rows(sheet.iter_rows(), start[1])
         line = 0
         for cells in rows:
             line += 1
@@ -326,13 +595,89 @@ def _open_xlsx(stream: IO[bytes], owned: bool) -> Table:
     return Table(XLSX, None, header, line, rows, close)
 
 
-def _xlsx_row(cells: Sequence) -> list[str]:
-    return [_cell_text(c) for c in cells]
+def _calamine_rows(values: Iterator[list], first_column: int) -> Iterator[list[str]]:
+    """Calamine's rows as openpyxl's: texts, starting at column A, ending at the last cell
+    with something in it. (python-calamine's iter_rows starts at row 1 but at the first
+    column with data.)"""
+    pad = [""] * first_column
+    text = _value_text
+    for row in values:
+        cells = [v if type(v) is str else text(v) for v in row]
+        while cells and not cells[-1]:
+            cells.pop()
+        yield pad + cells if pad and cells else cells
+
+
+def _open_xlsx_openpyxl(stream: IO[bytes], owned: bool) -> Table:
+    from openpyxl import load_workbook
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    try:
+        workbook = load_workbook(stream, read_only=True, data_only=True)
+    except (InvalidFileException, *_BROKEN_XLSX) as exc:
+        raise _unreadable_xlsx(exc) from exc
+
+    def close() -> None:
+        workbook.close()
+        if owned:
+            stream.close()
+
+    try:
+        sheets = [ws for ws in workbook.worksheets if hasattr(ws, "iter_rows")]
+        if not sheets:
+            raise _empty_file()
+        sheet = sheets[0]
+        # Writers other than Excel often record a wrong <dimension>; read what is really there.
+        sheet.reset_dimensions()
+        rows = _openpyxl_rows(sheet)
+        line = 0
+        for cells in rows:
+            line += 1
+            if not is_blank(cells):
+                header = [_clean_header(h) for h in cells]
+                break
+        else:
+            raise _empty_file()
+    except BaseException:
+        close()
+        raise
+    return Table(XLSX, None, header, line, rows, close)
+
+
+# What openpyxl raises, when opening or while reading rows, for a damaged file.
+_BROKEN_XLSX = (
+    zipfile.BadZipFile,
+    KeyError,
+    OSError,
+    ValueError,
+    EOFError,
+    zlib.error,
+    ET.ParseError,
+)
+
+
+def _unreadable_xlsx(exc: BaseException) -> TabularError:
+    return TabularError(
+        bilingual(f"无法读取 XLSX 文件：{exc}", f"cannot read the XLSX file: {exc}")
+    )
+
+
+def _openpyxl_rows(sheet) -> Iterator[list[str]]:
+    # A read-only sheet is parsed as it is iterated: a damaged sheet fails here, half-way.
+    try:
+        for cells in sheet.iter_rows(min_row=1, min_col=1):
+            yield [_cell_text(c) for c in cells]
+    except _BROKEN_XLSX as exc:
+        raise _unreadable_xlsx(exc) from exc
 
 
 def _cell_text(cell) -> str:
     """A cell as the text the user typed (as far as Excel lets us know it)."""
-    value = cell.value
+    return _value_text(cell.value, cell.number_format)
+
+
+def _value_text(value: object, number_format: str | None = None) -> str:
+    """A cell's value as the text the user typed; ``number_format`` only for openpyxl cells."""
     if value is None:
         return ""
     kind = type(value)
@@ -342,9 +687,10 @@ def _cell_text(cell) -> str:
         return str(value)
     if kind is float:
         # A percent-formatted cell stores 15% as 0.15: give back what the user sees.
-        if "%" in (cell.number_format or ""):
+        if number_format and "%" in number_format:
             return f"{value * 100:.13g}%"
-        # 15 significant digits: what Excel itself shows, hiding binary noise (0.1 + 0.2).
+        # 15 significant digits: what Excel itself shows, hiding binary noise (0.1 + 0.2). An
+        # integer stored as a float (calamine has no other numbers) comes out as an integer.
         return f"{value:.15g}"
     if kind is bool:
         return "true" if value else "false"
