@@ -34,7 +34,7 @@ from django.utils.translation import gettext as _
 from config.exporting import safe_cell
 from targets.models import DataElement
 
-from . import scopes
+from . import scopes, upload_checks
 from .models import DataValue, DataValueChange, OrgUnit, UploadJob
 from .periods import Period
 from .tabular import RowError, TabularError, bilingual
@@ -303,6 +303,9 @@ def _lookups(actor, approve: bool):
     if scope is not None and not _is_system(actor):
         stored = scopes.filter_in_scope(stored, actor, scopes.REVIEW if approve else scopes.WRITE)
     existing = None
+    if connection.vendor == "postgresql":
+        # Compared in the database, with every stored value (districts.upload_checks).
+        return elements, org_units, scope, existing
     if stored.count() <= EXISTING_VALUES_LIMIT:
         existing = {
             (e, u, p): v
@@ -316,9 +319,18 @@ def _lookups(actor, approve: bool):
 def _process(job: UploadJob, started: float) -> UploadJob:
     actor = job.created_by
     elements, org_units, scope, existing = _lookups(actor, job.approve)
+    # On PostgreSQL the rows are compared with each other and with stored values where they
+    # are staged (districts.upload_checks), so the validator remembers nothing per row.
+    in_database = connection.vendor == "postgresql"
     validator = ValuesValidator(
-        elements=elements, org_units=org_units, scope=scope, existing=existing
+        elements=elements,
+        org_units=org_units,
+        scope=scope,
+        existing=existing,
+        cross_row=not in_database,
     )
+    no_outliers = {rule.id for rule in elements.values() if rule.value_type == "boolean"}
+    previous_periods: dict[str, str] = {}
     size = max(job.file.size, 1)
     spool = tempfile.TemporaryFile(mode="w+", encoding="utf-8", newline="\n")
     # Which elements and units an approved upload touched, for the progress recompute.
@@ -331,7 +343,9 @@ def _process(job: UploadJob, started: float) -> UploadJob:
                     # Valid rows are spooled even once errors are found: the check against
                     # approved values below runs on them, so every problem is reported at once.
                     keep_comments = "comment" not in validator.report.columns
-                    _spool(spool, chunk, periods, keys, keep_comments)
+                    _spool(
+                        spool, chunk, periods, keys, keep_comments, previous_periods, no_outliers
+                    )
                     _progress(
                         job, 1 + int(74 * raw.tell() / size), total_rows=validator.report.rows_total
                     )
@@ -342,6 +356,10 @@ def _process(job: UploadJob, started: float) -> UploadJob:
         _progress(job, 75)
         spool.seek(0)
         with _staged(spool, _period_dates(periods)) as stage:
+            if in_database:
+                found = upload_checks.staged_checks(labels=report.columns)
+                report.merge_errors(found.errors, found.errors_total)
+                report.warnings, report.warnings_total = found.warnings, found.warnings_total
             if not job.approve:
                 label = report.columns.get("value", "value")
                 conflicts, conflicts_total = _approved_conflicts(stage, label)
@@ -373,7 +391,7 @@ def _process(job: UploadJob, started: float) -> UploadJob:
         report.warnings_total,
         keys,
         started,
-        existing is not None,
+        in_database or existing is not None,
     )
 
 
@@ -441,21 +459,33 @@ def _copy_text(text: str) -> str:
 
 
 def _spool(
-    spool, chunk, periods: set[str], keys: dict[str, set] | None, keep_comments: bool
+    spool,
+    chunk,
+    periods: set[str],
+    keys: dict[str, set] | None,
+    keep_comments: bool,
+    previous_periods: dict[str, str],
+    no_outliers: set[int],
 ) -> None:
     """Append valid rows to the spool in COPY text format: element id, unit id, period, value,
-    comment, line. Period dates are not repeated on every row: they join in from a small table.
-    A file without a comment column leaves stored comments as they are: its rows carry NULL
-    (``\\N``), not an empty comment. This runs once per row of the file, so it is one
-    comprehension and no calls per row."""
-    periods.update({row[2] for row in chunk})
+    comment, line, previous period (NULL where no outlier is looked for). Period dates are not
+    repeated on every row: they join in from a small table. A file without a comment column
+    leaves stored comments as they are: its rows carry NULL (``\\N``), not an empty comment.
+    This runs once per row of the file, so it is one comprehension and no calls per row."""
+    in_chunk = {row[2] for row in chunk}
+    periods.update(in_chunk)
+    for period in in_chunk - previous_periods.keys():
+        previous_periods[period] = str(Period.parse(period).previous())
     if keys is not None:
         keys["elements"].update({row[0] for row in chunk})
         keys["units"].update({row[1] for row in chunk})
+    previous = previous_periods
+    null = "\\N"  # COPY's NULL
     if keep_comments:
         spool.writelines(
             [
-                f"{e_id}\t{u_id}\t{period}\t{value}\t\\N\t{line}\n"
+                f"{e_id}\t{u_id}\t{period}\t{value}\t{null}\t{line}\t"
+                f"{null if e_id in no_outliers else previous[period]}\n"
                 for _e, _u, period, value, _comment, line, e_id, u_id in chunk
             ]
         )
@@ -463,7 +493,8 @@ def _spool(
     escape = _copy_text
     spool.writelines(
         [
-            f"{e_id}\t{u_id}\t{period}\t{value}\t{escape(comment) if comment else ''}\t{line}\n"
+            f"{e_id}\t{u_id}\t{period}\t{value}\t{escape(comment) if comment else ''}\t{line}\t"
+            f"{null if e_id in no_outliers else previous[period]}\n"
             for _e, _u, period, value, comment, line, e_id, u_id in chunk
         ]
     )
@@ -474,7 +505,7 @@ def _period_dates(periods: set[str]) -> dict[str, tuple[date, date]]:
 
 
 def _drop_upload_tables(cursor) -> None:
-    cursor.execute("DROP TABLE IF EXISTS upload_rows, upload_periods")
+    cursor.execute("DROP TABLE IF EXISTS upload_rows, upload_periods, upload_repeats")
 
 
 @dataclass
@@ -492,7 +523,7 @@ class _Stage:
         for "keep the stored one", line)."""
         self.spool.seek(0)
         for text in self.spool:
-            e_id, u_id, period, value, comment, line = text.rstrip("\n").split("\t")
+            e_id, u_id, period, value, comment, line, _previous = text.rstrip("\n").split("\t")
             yield (
                 int(e_id),
                 int(u_id),
@@ -515,7 +546,8 @@ def _staged(spool, periods: dict[str, tuple[date, date]]):
         _drop_upload_tables(cursor)
         cursor.execute(
             "CREATE TEMP TABLE upload_rows (element_id bigint, org_unit_id bigint, "
-            "period varchar(10), value numeric(20, 6), comment text, line integer)"
+            "period varchar(10), value numeric(20, 6), comment text, line integer, "
+            "prev_period varchar(10))"
         )
         cursor.cursor.copy_expert("COPY upload_rows FROM STDIN", spool)
         cursor.execute("ANALYZE upload_rows")

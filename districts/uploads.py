@@ -452,6 +452,11 @@ class ValuesValidator:
     ``existing``: ``(element, org_unit, period)`` → stored value, used for outlier warnings and
     for ``not_above`` when the file lacks the other element. ``locked``: ``(org_unit, period)``
     pairs that may not be written; ``locked_periods``: periods locked for every unit.
+
+    ``cross_row=False`` leaves out the rules that compare rows with each other or with stored
+    values — duplicates, ``not_above``, outliers — for a caller that checks them where the rows
+    are stored (the upload job on PostgreSQL: :mod:`districts.upload_checks`). The validator
+    then remembers nothing per row, so its memory stays flat however long the file.
     """
 
     def __init__(
@@ -464,7 +469,9 @@ class ValuesValidator:
         locked: Collection[tuple[str, str]] = (),
         locked_periods: Collection[str] = (),
         max_errors: int = MAX_ERRORS,
+        cross_row: bool = True,
     ):
+        self.cross_row = cross_row
         self.elements = elements
         self.org_units = org_units
         self.scope = scope
@@ -636,7 +643,8 @@ class ValuesValidator:
         seen_get = seen.get
         seen_setdefault = seen.setdefault
         floats = self._floats
-        floats_append = floats.append
+        floats_append = floats.append if self.cross_row else _ignore
+        cross_row = self.cross_row
         base = self._base
         tracked = self._tracked
         warn = self._outlier
@@ -736,6 +744,9 @@ class ValuesValidator:
                             floats_append(nan)
                             continue
                         comment = comment.strip()
+                    if not cross_row:
+                        out_append((e[0], u[0], p[0], value, comment, line, e[3], u[1]))
+                        continue
                     key = u[2] ^ p[2] ^ e[1]
                     if seen_setdefault(key, line) != line:
                         reject(line, cells)  # a duplicate
@@ -891,19 +902,11 @@ class ValuesValidator:
                         "or drop the comma",
                     ),
                 )
-        if all(known):
+        if all(known) and self.cross_row:
             key = u[2] ^ p[2] ^ e[1]
             first = self._seen.setdefault(key, -line)
             if first != -line:
-                earlier = abs(first)
-                add(
-                    "element",
-                    element_raw,
-                    bilingual(
-                        f"与第 {earlier} 行重复（同一数据项、单位和期间）",
-                        f"duplicate of line {earlier}: same element, org unit and period",
-                    ),
-                )
+                add("element", element_raw, duplicate_reason(abs(first)))
         if not problems:  # pragma: no cover - the fast path and this one disagree
             raise AssertionError(f"line {line} was refused without a reason")
         self._add_errors(problems)
@@ -959,18 +962,12 @@ class ValuesValidator:
                 limit = self.existing.get((rule.not_above, unit_code, period))
             if limit is None or Decimal(value) <= Decimal(limit):
                 continue
-            where_zh = f"第 {limit_line} 行" if limit_line else "已有数据"
-            where_en = f"line {limit_line}" if limit_line else "stored value"
             problems.append(
                 RowError(
                     line,
                     label,
                     _shown(value),
-                    bilingual(
-                        f"不能大于同一单位同一期间的 {rule.not_above}（{where_zh}：{_shown(limit)}）",
-                        f"may not exceed {rule.not_above} for the same org unit and period "
-                        f"({where_en}: {_shown(limit)})",
-                    ),
+                    not_above_reason(rule.not_above, limit, limit_line),
                     "value",
                 )
             )
@@ -988,6 +985,28 @@ class ValuesValidator:
         self._tracked = {}
         self._floats = array("d")
         self._errors_by_line = set()
+
+
+def _ignore(_value) -> None:
+    pass
+
+
+def duplicate_reason(first_line: int) -> str:
+    return bilingual(
+        f"与第 {first_line} 行重复（同一数据项、单位和期间）",
+        f"duplicate of line {first_line}: same element, org unit and period",
+    )
+
+
+def not_above_reason(other: str, limit, limit_line: int | None) -> str:
+    """A value above ``other``'s ``limit`` for the same unit and period (from line
+    ``limit_line`` of the file, else the stored one)."""
+    where_zh = f"第 {limit_line} 行" if limit_line else "已有数据"
+    where_en = f"line {limit_line}" if limit_line else "stored value"
+    return bilingual(
+        f"不能大于同一单位同一期间的 {other}（{where_zh}：{_shown(limit)}）",
+        f"may not exceed {other} for the same org unit and period ({where_en}: {_shown(limit)})",
+    )
 
 
 def outlier_reason(

@@ -211,3 +211,54 @@ def test_a_file_without_a_comment_column_keeps_the_stored_comments(
     # The same file again: nothing changes, the comment included.
     again = status(client, post_file(without).json()["id"])
     assert (again["updated"], again["unchanged"]) == (0, 2)
+
+
+MESSY = (
+    "单位代码,期间,数据项,数值,备注\r\n"
+    "441900003001,2016,population.resident,50000,\r\n"  # 2: over 3x line 3 (compared back)
+    "441900003001,2015,population.resident,12000,\r\n"  # 3
+    "441900003001,2015,volunteers.registered,13000,\r\n"  # 4: above line 3
+    "441900003002,2015,volunteers.registered,9000,\r\n"  # 5: above the stored 8000
+    "441900003002,2016,population.resident,2000,\r\n"  # 6: under a third of the stored 8000
+    "441900003001,2015,population.resident,12500,\r\n"  # 7: a duplicate of line 3
+    "441900003001,2015-03,cases.monthly,10,\r\n"  # 8
+    "441900003001,2015-04,cases.monthly,100,\r\n"  # 9: over 3x line 8
+    "441900003002,2015-04,cases.monthly,abc,\r\n"  # 10: not a number
+    "441900003001,2015-04,cases.monthly,7,\r\n"  # 11: a duplicate of line 9
+)
+
+
+def test_the_database_checks_report_what_the_validator_reports(
+    client,
+    cast,
+    elements,  # noqa: F811
+    post_file,  # noqa: F811
+):
+    """On PostgreSQL duplicates, not_above and outliers are checked where the rows are staged
+    (districts.upload_checks); the report must be the pure validator's, word for word."""
+    from districts import scopes
+    from districts.uploads import element_rule, validate_values
+    from targets.models import DataElement
+
+    login(client, cast, "alice")
+    status(client, post_file("单位代码,期间,数据项,数值\r\n441900003002,2015,population.resident,8000\r\n").json()["id"])  # fmt: skip
+    body = status(client, post_file(MESSY).json()["id"])
+    assert body["state"] == "failed"
+
+    expected = validate_values(
+        MESSY.encode("utf-8-sig"),
+        elements={e.code: element_rule(e) for e in DataElement.objects.all()},
+        org_units=dict(OrgUnit.objects.values_list("code", "id")),
+        scope=scopes.codes_in_scope(cast["alice"], scopes.WRITE),
+        existing={
+            (v.element.code, v.org_unit.code, v.period): v.value
+            for v in DataValue.objects.select_related("element", "org_unit")
+        },
+    )
+    job = UploadJob.objects.get(pk=body["id"])
+    assert job.errors == [e.as_dict() for e in expected.errors]
+    assert job.warnings == [w.as_dict() for w in expected.warnings]
+    assert job.error_count == expected.errors_total == 5
+    assert [w["line"] for w in job.warnings] == [2, 6, 9]
+    assert [e["line"] for e in job.errors] == [4, 5, 7, 10, 11]
+    assert DataValue.objects.count() == 1
