@@ -432,6 +432,19 @@ class UploadIn(serializers.Serializer):
         help_text="导入即审核通过：仅管理员和范围内的审核员（admins and reviewers in scope only）",
     )
 
+    def to_internal_value(self, data):
+        # A multipart form may repeat a field; a form reads only its last value, which would
+        # let "approve=false&approve=true" mean whatever came last. Each field is given once.
+        if hasattr(data, "getlist"):
+            repeated = {
+                name: ["只能填写一次（give this field once）"]
+                for name in self.fields
+                if len(data.getlist(name)) > 1
+            }
+            if repeated:
+                raise serializers.ValidationError(repeated)
+        return super().to_internal_value(data)
+
 
 class UploadRowErrorOut(serializers.Serializer):
     line = serializers.IntegerField(allow_null=True)

@@ -70,6 +70,13 @@ def test_only_reviewers_and_admins_may_approve_an_upload(client_for, catalog):
     assert UploadJob.objects.get().approve is True
 
 
+def test_a_field_given_twice_is_refused_not_read_as_its_last_value(client_for, catalog):
+    response = upload(client_for("bob"), GOOD, approve=["false", "true"])
+    assert response.status_code == 400
+    assert set(response.json()["errors"]) == {"approve"}
+    assert not UploadJob.objects.exists()
+
+
 def test_an_upload_needs_a_file(client_for, catalog):
     response = client_for("alice").post("/api/v1/uploads/", {}, format="multipart")
     assert response.status_code == 400
