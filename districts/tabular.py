@@ -581,18 +581,21 @@ def _open_xlsx_calamine(stream: IO[bytes], owned: bool) -> Table | None:
         if start is None:
             raise _empty_file()
         rows = _calamine_rows(sheet.iter_rows(), start[1])
-        line = 0
-        for cells in rows:
-            line += 1
-            if not is_blank(cells):
-                header = [_clean_header(h) for h in cells]
-                break
-        else:
-            raise _empty_file()
+        header, line = _sheet_header(rows)
     except BaseException:
         close()
         raise
     return Table(XLSX, None, header, line, rows, close)
+
+
+def _sheet_header(rows: Iterator[list[str]]) -> tuple[list[str], int]:
+    """The first non-blank row of a sheet and its line; the rows after it stay in ``rows``."""
+    line = 0
+    for cells in rows:
+        line += 1
+        if not is_blank(cells):
+            return [_clean_header(h) for h in cells], line
+    raise _empty_file()
 
 
 def _calamine_rows(values: Iterator[list], first_column: int) -> Iterator[list[str]]:
@@ -630,14 +633,7 @@ def _open_xlsx_openpyxl(stream: IO[bytes], owned: bool) -> Table:
         # Writers other than Excel often record a wrong <dimension>; read what is really there.
         sheet.reset_dimensions()
         rows = _openpyxl_rows(sheet)
-        line = 0
-        for cells in rows:
-            line += 1
-            if not is_blank(cells):
-                header = [_clean_header(h) for h in cells]
-                break
-        else:
-            raise _empty_file()
+        header, line = _sheet_header(rows)
     except BaseException:
         close()
         raise
