@@ -33,6 +33,8 @@
     state.className = "upload-state us-" + s.state;
     run.setAttribute("data-final", s.final ? "1" : "0");
     run.setAttribute("data-state", s.state);
+    // While it runs, the message says which step it is at (reading, comparing, writing).
+    $("upload-phase").textContent = s.final ? "" : (s.message || "");
     if (!s.final) return;
     var result = $("upload-result");
     result.hidden = false;

@@ -262,3 +262,35 @@ def test_the_database_checks_report_what_the_validator_reports(
     assert [w["line"] for w in job.warnings] == [2, 6, 9]
     assert [e["line"] for e in job.errors] == [4, 5, 7, 10, 11]
     assert DataValue.objects.count() == 1
+
+
+def test_while_it_writes_the_job_says_so_and_the_page_shows_it(
+    client,
+    cast,
+    elements,  # noqa: F811
+    post_file,  # noqa: F811
+    monkeypatch,
+):
+    """The write is one transaction the polling page cannot see into: before it starts, the job
+    row says what is happening, and the status JSON and page carry it."""
+    from django.urls import reverse
+
+    write = uploading._write
+    seen = {}
+
+    def look_at_the_job_first(job, *args):
+        seen["json"] = client.get(reverse("districts:upload_status", args=[job.pk])).json()
+        seen["page"] = client.get(reverse("districts:upload", args=[job.pk])).content
+        return write(job, *args)
+
+    monkeypatch.setattr("districts.uploading._write", look_at_the_job_first)
+    login(client, cast, "alice")
+    body = status(client, post_file(GOOD).json()["id"])
+    assert body["state"] == "succeeded" and body["percent"] == 100
+    running = seen["json"]
+    assert (running["state"], running["percent"], running["final"]) == ("running", 50, False)
+    assert (
+        running["message"]
+        == "正在写入 3 行，完成前不会有任何数据生效（writing 3 rows: nothing counts until all are in）"
+    )
+    assert '<span id="upload-phase" class="upload-phase">正在写入 3 行' in seen["page"].decode()
