@@ -5,7 +5,7 @@ elements × 10 years (integers, decimals and percents, a ``not_above`` pair, tho
 separators and a comment on 1% of the rows, values growing ~5% a year so that outliers are
 rare; ``--units 50000`` makes it one year of 50,000 units, the usual shape of a real upload) —
 then runs ``ValuesValidator.chunks`` on it as the upload job does (a path in, chunks of tuples
-out, discarded), with a scope, a set of locked (unit, period) pairs and the stored values of the
+out, discarded), with a scope and the stored values of the
 year before the file for outlier warnings. Prints rows/s (wall and CPU: this machine is shared,
 so the best of ``--repeat`` runs is reported), the peak RSS growth during validation, and, with
 ``--tracemalloc``, the peak of Python allocations in a separate (slower) run.
@@ -45,8 +45,7 @@ def build_lookups(units: int):
                                          "element.00", id=2)  # fmt: skip
     org_units = {f"4419{i:08d}": i + 100 for i in range(units)}
     scope = set(org_units)
-    locked = {(code, "1999") for code in list(org_units)[:1000]}
-    return elements, org_units, scope, locked
+    return elements, org_units, scope
 
 
 def base_value(rng: random.Random, kind: str) -> float:
@@ -105,9 +104,9 @@ def generate(path: Path, rows: int, units: int, elements) -> tuple[int, dict]:
 
 
 def run(path: Path, lookups, existing) -> tuple[float, float, int, object]:
-    elements, org_units, scope, locked = lookups
+    elements, org_units, scope = lookups
     validator = ValuesValidator(
-        elements=elements, org_units=org_units, scope=scope, existing=existing, locked=locked
+        elements=elements, org_units=org_units, scope=scope, existing=existing
     )
     rows = 0
     wall, cpu = time.perf_counter(), time.process_time()

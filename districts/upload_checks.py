@@ -22,10 +22,10 @@ from django.db import connection
 from .tabular import RowError
 from .uploads import (
     MAX_ERRORS,
-    _shown,
     duplicate_reason,
     not_above_reason,
     outlier_reason,
+    shown_number,
 )
 
 # A key given more than once: every row after the first is an error naming the first. Only the
@@ -133,7 +133,7 @@ def staged_checks(*, labels: dict[str, str]) -> Findings:
                     RowError(
                         line,
                         value_label,
-                        _shown(value),
+                        shown_number(value),
                         not_above_reason(other, limit, limit_line),
                         "value",
                     )
@@ -144,7 +144,7 @@ def staged_checks(*, labels: dict[str, str]) -> Findings:
                 reason = outlier_reason(current, previous, period, previous_line)
                 if reason is not None:  # pragma: no branch - the SQL applies the same test
                     found.warnings.append(
-                        RowError(line, value_label, _shown(current), reason, "value")
+                        RowError(line, value_label, shown_number(current), reason, "value")
                     )
                 found.warnings_total = total
         finally:

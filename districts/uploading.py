@@ -38,7 +38,7 @@ from . import scopes, upload_checks
 from .models import DataValue, DataValueChange, OrgUnit, UploadJob
 from .periods import Period
 from .tabular import RowError, TabularError, bilingual
-from .uploads import MAX_ERRORS, ValuesValidator, element_rule, errors_to_csv
+from .uploads import MAX_ERRORS, ValuesValidator, element_rule, errors_to_csv, shown_number
 
 log = logging.getLogger(__name__)
 
@@ -286,7 +286,7 @@ def _is_system(actor) -> bool:
     return actor is None
 
 
-def _lookups(actor, approve: bool):
+def _lookups(actor, approve: bool, in_database: bool):
     elements = {e.code: element_rule(e) for e in DataElement.objects.select_related("not_above")}
     org_units = dict(OrgUnit.objects.values_list("code", "id"))
     paths = (
@@ -303,7 +303,7 @@ def _lookups(actor, approve: bool):
     if scope is not None and not _is_system(actor):
         stored = scopes.filter_in_scope(stored, actor, scopes.REVIEW if approve else scopes.WRITE)
     existing = None
-    if connection.vendor == "postgresql":
+    if in_database:
         # Compared in the database, with every stored value (districts.upload_checks).
         return elements, org_units, scope, existing
     if stored.count() <= EXISTING_VALUES_LIMIT:
@@ -318,10 +318,10 @@ def _lookups(actor, approve: bool):
 
 def _process(job: UploadJob, started: float) -> UploadJob:
     actor = job.created_by
-    elements, org_units, scope, existing = _lookups(actor, job.approve)
     # On PostgreSQL the rows are compared with each other and with stored values where they
     # are staged (districts.upload_checks), so the validator remembers nothing per row.
     in_database = connection.vendor == "postgresql"
+    elements, org_units, scope, existing = _lookups(actor, job.approve, in_database)
     validator = ValuesValidator(
         elements=elements,
         org_units=org_units,
@@ -617,7 +617,7 @@ def _approved_conflicts(stage: _Stage, label: str) -> tuple[list[RowError], int]
     form: other values of the same unit and period may still be corrected."""
 
     def error(line: int, value: Decimal) -> RowError:
-        return RowError(line, label, format(value.normalize(), "f"), _APPROVED_REASON, "value")
+        return RowError(line, label, shown_number(value), _APPROVED_REASON, "value")
 
     if stage.on_postgresql:
         with connection.cursor() as cursor:

@@ -1,7 +1,7 @@
 """Parsing and validating a data-values file (SPEC §4.3). Pure: no ORM, no clock.
 
-The caller passes plain lookups (elements, org units, the uploader's scope, locked periods and,
-optionally, the values already stored) and gets back every valid row, every error and every
+The caller passes plain lookups (elements, org units, the uploader's scope and, optionally,
+the values already stored) and gets back every valid row, every error and every
 warning. A file is all-or-nothing: the caller writes nothing when ``report.errors_total`` is not 0.
 
 Two entry points:
@@ -16,7 +16,7 @@ Two entry points:
 
 Rules, each reported with line, column and a bilingual reason (every row, every problem):
 org unit empty / unknown / outside ``scope``; element empty / unknown; period empty / not a
-period / of another type than the element's / locked; value empty / not a number (thousands
+period / of another type than the element's; value empty / not a number (thousands
 separators, full-width digits and signs, spaces and scientific notation are accepted) / ``%``
 on a non-percent element / fraction in an integer element / negative in an integer element or
 one counting things (:data:`COUNT_UNITS`) / percent outside 0–100 / boolean not 1/0, 是/否,
@@ -361,7 +361,9 @@ def _plain_text(number: Decimal) -> str:
     return format(number, "f")
 
 
-def _shown(number: float | Decimal | str) -> str:
+def shown_number(number: float | Decimal | str) -> str:
+    """A number as error and warning messages show it: 15 significant digits for a float, the
+    plain decimal without trailing zeros otherwise."""
     if isinstance(number, float):
         return f"{number:.15g}"
     return format(Decimal(number).normalize(), "f")
@@ -407,8 +409,7 @@ def parse_period(text: str) -> Period:
 # element: 0 code (None: unknown), 1 key part, 2 period type (None: unknown element), 3 id,
 #          4 value cache, 5 value checker, 6 fast kind (see _FAST_KINDS), 7 in a not_above rule,
 #          8 checked for outliers
-# unit:    0 code (None: unknown), 1 id, 2 key part, 3 writable (known and in scope),
-#          4 frozenset of the periods locked for the unit, or None
+# unit:    0 code (None: unknown), 1 id, 2 key part, 3 writable (known and in scope)
 # period:  0 canonical text (None: invalid), 1 period type (_NO_PERIOD: invalid), 2 key part,
 #          3 key part ^ the previous period's, 4 key part ^ the next period's,
 #          5 previous period's text, 6 next period's text
@@ -418,7 +419,7 @@ def parse_period(text: str) -> Period:
 _NO_PERIOD = object()
 _NAN = float("nan")
 _UNKNOWN_ELEMENT = (None, 0, None, None, None, None, 0, False, False)
-_UNKNOWN_UNIT = (None, None, 0, False, None)
+_UNKNOWN_UNIT = (None, None, 0, False)
 _PERIOD_TYPES = {YEAR: YEAR, QUARTER: QUARTER, MONTH: MONTH}
 
 # An (element, org unit, period) key is one int, the XOR of one part per component: org unit
@@ -450,8 +451,8 @@ class ValuesValidator:
     ``elements``: code → :class:`ElementRule`. ``org_units``: code → id. ``scope``: the codes of
     the org units the uploader may write, or ``None`` for no restriction (administrators).
     ``existing``: ``(element, org_unit, period)`` → stored value, used for outlier warnings and
-    for ``not_above`` when the file lacks the other element. ``locked``: ``(org_unit, period)``
-    pairs that may not be written; ``locked_periods``: periods locked for every unit.
+    for ``not_above`` when the file lacks the other element. (Approved values, which an
+    official may not change, are checked against the database by the upload job.)
 
     ``cross_row=False`` leaves out the rules that compare rows with each other or with stored
     values — duplicates, ``not_above``, outliers — for a caller that checks them where the rows
@@ -466,8 +467,6 @@ class ValuesValidator:
         org_units: Mapping[str, int],
         scope: Collection[str] | None = None,
         existing: Mapping[tuple[str, str, str], Decimal] | None = None,
-        locked: Collection[tuple[str, str]] = (),
-        locked_periods: Collection[str] = (),
         max_errors: int = MAX_ERRORS,
         cross_row: bool = True,
     ):
@@ -478,11 +477,6 @@ class ValuesValidator:
         self.existing = existing or {}
         self.max_errors = max_errors
         self.report = ValuesReport()
-        locked_by_unit: dict[str, set[str]] = {}
-        for unit_code, period in locked:
-            locked_by_unit.setdefault(unit_code, set()).add(period)
-        self._locked_by_unit = locked_by_unit
-        self._locked_everywhere = frozenset(locked_periods)
         # Elements some other element may not exceed.
         self._referenced = {r.not_above for r in elements.values() if r.not_above}
         self._element_cache: dict[str, tuple] = {}
@@ -540,13 +534,11 @@ class ValuesValidator:
         if unit_id is None:
             entry = _UNKNOWN_UNIT
         else:
-            locked = self._locked_by_unit.get(code, set()) | self._locked_everywhere
             entry = (
                 code,
                 unit_id,
                 (unit_id << _UNIT_SHIFT) | _scramble(unit_id),
                 self.scope is None or code in self.scope,
-                frozenset(locked) or None,
             )
         self._unit_cache[raw] = entry
         return entry
@@ -699,7 +691,7 @@ class ValuesValidator:
                         p = period_fill(period_raw)
                         last_unit = unit_raw
                         last_period = period_raw
-                    if e[2] is not p[1] or not u[3] or (u[4] is not None and p[0] in u[4]):
+                    if e[2] is not p[1] or not u[3]:
                         if not reject(line, cells):
                             blank += 1
                         floats_append(nan)
@@ -870,15 +862,6 @@ class ValuesValidator:
                     f"element {e[0]} is reported by {en}; {p[0]} is {got_en}",
                 ),
             )
-        elif known[1] and u[4] is not None and p[0] in u[4]:
-            add(
-                "period",
-                period_raw,
-                bilingual(
-                    f"{p[0]} 期间已锁定，不能再修改该单位的数据",
-                    f"period {p[0]} is locked for org unit {u[0]}",
-                ),
-            )
         if known[0]:
             try:
                 e[5](value_raw)
@@ -937,7 +920,7 @@ class ValuesValidator:
             self._warnings_dropped += 1
             return
         label = self._columns.label["value"]
-        self._warnings[line] = RowError(line, label, _shown(current), reason, "value")
+        self._warnings[line] = RowError(line, label, shown_number(current), reason, "value")
 
     def _check_not_above(self) -> None:
         """A value may not exceed its ``not_above`` element's value for the same unit and period:
@@ -966,7 +949,7 @@ class ValuesValidator:
                 RowError(
                     line,
                     label,
-                    _shown(value),
+                    shown_number(value),
                     not_above_reason(rule.not_above, limit, limit_line),
                     "value",
                 )
@@ -1004,8 +987,8 @@ def not_above_reason(other: str, limit, limit_line: int | None) -> str:
     where_zh = f"第 {limit_line} 行" if limit_line else "已有数据"
     where_en = f"line {limit_line}" if limit_line else "stored value"
     return bilingual(
-        f"不能大于同一单位同一期间的 {other}（{where_zh}：{_shown(limit)}）",
-        f"may not exceed {other} for the same org unit and period ({where_en}: {_shown(limit)})",
+        f"不能大于同一单位同一期间的 {other}（{where_zh}：{shown_number(limit)}）",
+        f"may not exceed {other} for the same org unit and period ({where_en}: {shown_number(limit)})",
     )
 
 
@@ -1018,7 +1001,7 @@ def outlier_reason(
         return None
     where_zh = f"第 {from_line} 行" if from_line else "已有数据"
     where_en = f"line {from_line}" if from_line else "stored value"
-    shown = _shown(previous)
+    shown = shown_number(previous)
     if current > OUTLIER_FACTOR * previous:
         return bilingual(
             f"比上期 {period}（{where_zh}：{shown}）高出 {OUTLIER_FACTOR} 倍以上，请核对",
@@ -1055,8 +1038,6 @@ def validate_values(
     org_units: Mapping[str, int],
     scope: Collection[str] | None = None,
     existing: Mapping[tuple[str, str, str], Decimal] | None = None,
-    locked: Collection[tuple[str, str]] = (),
-    locked_periods: Collection[str] = (),
     max_errors: int = MAX_ERRORS,
 ) -> ValuesReport:
     """Validate a whole values file; ``report.rows`` holds every valid row (see the module
@@ -1066,8 +1047,6 @@ def validate_values(
         org_units=org_units,
         scope=scope,
         existing=existing,
-        locked=locked,
-        locked_periods=locked_periods,
         max_errors=max_errors,
     )
     rows: list[ValueRow] = []

@@ -47,20 +47,25 @@ def _messages_of(exc: ValidationError) -> str:
     return "；".join(exc.messages)
 
 
-def scoped(view):
-    """Login required, and a PermissionDenied from a selector or service becomes the 403 page."""
+def scoped_by(forbidden_template: str):
+    """A view decorator: login required, and a PermissionDenied from a selector or service
+    becomes the 403 page ``forbidden_template`` (each app's page links back to its own start)."""
 
-    @login_required
-    @wraps(view)
-    def wrapper(request, *args, **kwargs):
-        try:
-            return view(request, *args, **kwargs)
-        except PermissionDenied as exc:
-            return render(
-                request, "districts/forbidden.html", {"reason": str(exc or "")}, status=403
-            )
+    def scoped(view):
+        @login_required
+        @wraps(view)
+        def wrapper(request, *args, **kwargs):
+            try:
+                return view(request, *args, **kwargs)
+            except PermissionDenied as exc:
+                return render(request, forbidden_template, {"reason": str(exc or "")}, status=403)
 
-    return wrapper
+        return wrapper
+
+    return scoped
+
+
+scoped = scoped_by("districts/forbidden.html")
 
 
 def _require(user, action: str) -> None:

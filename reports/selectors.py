@@ -988,12 +988,7 @@ def indicator_for_page(code: str) -> Indicator | None:
             "plan",
             "plan__city",
             "goal",
-            "element",
-            "numerator",
-            "denominator",
-            "condition_element",
-            "condition_numerator",
-            "condition_denominator",
+            *Indicator.ELEMENT_FIELDS,
         )
         .filter(code=code)
         .first()
@@ -1451,11 +1446,7 @@ def comparison(*, user, as_of: str = "") -> Comparison:
             Indicator.objects.select_related(
                 "plan",
                 "plan__city",
-                "element",
-                "numerator",
-                "denominator",
-                "condition_element",
-                "condition_numerator",
+                *Indicator.ELEMENT_FIELDS,
             ),
             user,
             field="plan__city",

@@ -48,12 +48,7 @@ class Scope:
 def _indicators(scope: Scope) -> list[Indicator]:
     qs = Indicator.objects.select_related(
         "plan__city",
-        "element",
-        "numerator",
-        "denominator",
-        "condition_element",
-        "condition_numerator",
-        "condition_denominator",
+        *Indicator.ELEMENT_FIELDS,
     ).order_by("plan__code", "goal__position", "position")
     if scope.plan_code:
         qs = qs.filter(plan__code=scope.plan_code)

@@ -10,7 +10,6 @@ take on a unit they can see is a 403.
 from __future__ import annotations
 
 from datetime import date
-from functools import wraps
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -27,6 +26,7 @@ from django.views.decorators.http import require_GET, require_POST
 from districts import scopes
 from districts.models import OrgUnit
 from districts.periods import Period, PeriodError
+from districts.views import scoped_by
 
 from . import rules, selectors, services
 
@@ -42,20 +42,7 @@ STATE_FILTERS = {
 }
 
 
-def scoped(view):
-    """Login required, and a PermissionDenied becomes the 403 page."""
-
-    @login_required
-    @wraps(view)
-    def wrapper(request, *args, **kwargs):
-        try:
-            return view(request, *args, **kwargs)
-        except PermissionDenied as exc:
-            return render(
-                request, "supervision/forbidden.html", {"reason": str(exc or "")}, status=403
-            )
-
-    return wrapper
+scoped = scoped_by("supervision/forbidden.html")
 
 
 def _as_of(request) -> date:

@@ -37,12 +37,7 @@ def indicators_for_catalog() -> QuerySet[Indicator]:
     return Indicator.objects.select_related(
         "plan__city",
         "goal",
-        "element",
-        "numerator",
-        "denominator",
-        "condition_element",
-        "condition_numerator",
-        "condition_denominator",
+        *Indicator.ELEMENT_FIELDS,
         "same_as",
     ).order_by("plan__code", "goal__position", "position")
 

@@ -188,32 +188,6 @@ def test_unit_outside_the_uploaders_scope_is_refused():
     assert validate("441900003001,2015,population.resident,1,", scope={"441900003001"}).ok
 
 
-def test_locked_unit_and_period_is_refused():
-    report = validate(
-        "441900,2015,population.resident,1,",
-        "441900,2016,population.resident,1,",
-        "441900101,2015,population.resident,1,",
-        locked={("441900", "2015")},
-    )
-    assert only_error(report) == RowError(
-        2,
-        "period",
-        "2015",
-        "2015 期间已锁定，不能再修改该单位的数据（period 2015 is locked for org unit 441900）",
-        "period",
-    )
-
-
-def test_period_locked_for_every_unit_is_refused():
-    report = validate(
-        "441900,2015,population.resident,1,",
-        "441900101,2015,population.resident,1,",
-        "441900101,2016,population.resident,1,",
-        locked_periods={"2015"},
-    )
-    assert [(e.line, e.column) for e in report.errors] == [(2, "period"), (3, "period")]
-
-
 def test_duplicate_key_names_the_earlier_line():
     report = validate(
         "441900,2015,population.resident,1,",
