@@ -55,7 +55,7 @@ YEARS = list(range(2011, 2021))
 
 
 def _number(value):
-    """The API's number formatting (config.api.DecimalNumberField), for a fair comparison."""
+    """The API's number formatting (core.api.DecimalNumberField), for a fair comparison."""
     if value is None:
         return None
     normal = value.normalize()

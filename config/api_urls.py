@@ -3,7 +3,7 @@
 from django.urls import re_path
 from rest_framework.routers import SimpleRouter
 
-from config.api import not_found
+from core.api import not_found
 from districts.api import DataValueViewSet, OrgUnitViewSet, UploadViewSet
 from reports.api import ProgressViewSet
 from targets.api import DataElementViewSet, IndicatorViewSet, PlanViewSet

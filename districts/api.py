@@ -26,15 +26,15 @@ from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
-from config.api import ApiViewMixin, Conflict, CSVRenderer, DecimalNumberField, PreconditionFailed
+from core.api import ApiViewMixin, Conflict, CSVRenderer, DecimalNumberField, PreconditionFailed
+from core.periods import Period, PeriodError, parse_period
+from core.text import bilingual
 from targets.models import DataElement
 
 from . import scopes, services
 from .filtersets import DataValueFilterSet, OrgUnitFilterSet, UploadJobFilterSet
 from .models import DataValue, OrgUnit, UploadJob
-from .periods import Period, PeriodError
-from .tabular import bilingual
-from .uploads import check_value, element_rule, parse_period
+from .uploads import check_value, element_rule
 
 # --- org units -----------------------------------------------------------------------------
 

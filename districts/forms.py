@@ -6,10 +6,10 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from .periods import Period, PeriodError
+from core.periods import Period, PeriodError, parse_period
+
 from .services import GridCell
 from .uploading import TEMPLATE_FORMATS
-from .uploads import parse_period
 
 
 def _period(text: str) -> Period:

@@ -15,13 +15,14 @@ from decimal import Decimal
 
 from django.db.models import Count, Min, QuerySet
 from django.http import Http404
-from django.utils import translation
 
+from core.numbers import plain
+from core.periods import Period
+from core.text import is_english, name_of
 from targets.models import DataElement
 
 from . import scopes
 from .models import DataValue, DataValueChange, OrgUnit, UploadJob
-from .periods import Period
 from .uploads import OUTLIER_FACTOR
 
 # Tiers of the tree: towns and subdistricts (镇/街道) are one tier, communities and villages
@@ -41,17 +42,6 @@ ANY_LEVEL = -1
 
 INBOX_PAGE_SIZE = 200
 HISTORY_PAGE_SIZE = 200
-
-
-def is_english() -> bool:
-    return (translation.get_language() or "").startswith("en")
-
-
-def name_of(obj) -> str:
-    """The English name on an English page when there is one, else the Chinese name."""
-    if is_english() and getattr(obj, "name_en", ""):
-        return obj.name_en
-    return obj.name_zh
 
 
 def tier_of(level: str) -> int:
@@ -104,7 +94,7 @@ def default_period(period_type: str = "year", today=None) -> Period:
     """Last year: what an official usually reports."""
     from datetime import date
 
-    from .periods import period_for_date
+    from core.periods import period_for_date
 
     today = today or date.today()
     return period_for_date(today, period_type).previous()
@@ -161,14 +151,6 @@ class Grid:
             for r in self.rows
             if r.value is not None and r.value.state in (DataValue.DRAFT, DataValue.REJECTED)
         )
-
-
-def plain(value: Decimal | None) -> str:
-    """A stored value as an official would type it: ``12000``, ``85.5``."""
-    if value is None:
-        return ""
-    text = format(value.normalize(), "f")
-    return text
 
 
 def outlier_note(current: Decimal | None, previous: Decimal | None) -> str:

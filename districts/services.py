@@ -10,11 +10,11 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from core.periods import Period
 from targets.models import DataElement
 
 from . import scopes
 from .models import DataValue, DataValueChange, OrgUnit, RoleAssignment
-from .periods import Period
 from .tabular import TabularError, order_orgunit_rows, parse_orgunit_file
 from .uploads import check_value, element_rule
 

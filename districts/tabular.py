@@ -34,6 +34,8 @@ from itertools import chain
 from typing import IO, NamedTuple
 from xml.etree import ElementTree as ET
 
+from core.text import bilingual
+
 from .levels import LEVELS
 
 CSV = "csv"
@@ -96,11 +98,6 @@ class RowError(NamedTuple):
             "reason": self.reason,
             "field": self.field,
         }
-
-
-def bilingual(zh: str, en: str) -> str:
-    """The house format of every message: ``中文（English）``."""
-    return f"{zh}（{en}）"
 
 
 # --------------------------------------------------------------------------------------------

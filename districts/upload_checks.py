@@ -19,13 +19,14 @@ from dataclasses import dataclass, field
 
 from django.db import connection
 
+from core.numbers import shown_number
+
 from .tabular import RowError
 from .uploads import (
     MAX_ERRORS,
     duplicate_reason,
     not_above_reason,
     outlier_reason,
-    shown_number,
 )
 
 # A key given more than once: every row after the first is an error naming the first. Only the

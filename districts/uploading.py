@@ -31,14 +31,16 @@ from django.db.models import Count, F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from config.exporting import safe_cell
+from core.exporting import safe_cell
+from core.numbers import shown_number
+from core.periods import Period
+from core.text import bilingual
 from targets.models import DataElement
 
 from . import scopes, upload_checks
 from .models import DataValue, DataValueChange, OrgUnit, UploadJob
-from .periods import Period
-from .tabular import RowError, TabularError, bilingual
-from .uploads import MAX_ERRORS, ValuesValidator, element_rule, errors_to_csv, shown_number
+from .tabular import RowError, TabularError
+from .uploads import MAX_ERRORS, ValuesValidator, element_rule, errors_to_csv
 
 log = logging.getLogger(__name__)
 
@@ -944,7 +946,10 @@ def upload_template(*, actor, org_unit: OrgUnit, period: Period, fmt: str = "csv
     more (a reviewer reopens them first). The XLSX has a second sheet naming the units and
     elements; the importer reads only the first sheet.
     """
-    from .selectors import name_of, plain, reporting_plan
+    from core.numbers import plain
+    from core.text import name_of
+
+    from .selectors import reporting_plan
 
     if not scopes.can(actor, scopes.WRITE, org_unit):
         raise PermissionDenied(f"{org_unit.code} 不在您的填报范围内（outside your scope）")

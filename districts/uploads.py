@@ -62,9 +62,10 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from itertools import islice
 from operator import itemgetter
 
-from config.exporting import safe_cell
+from core.exporting import safe_cell
+from core.numbers import plain_text, shown_number
+from core.periods import MONTH, QUARTER, YEAR, Period, PeriodError, parse_period
 
-from .periods import MONTH, QUARTER, YEAR, Period, PeriodError
 from .tabular import (
     ColumnMap,
     RowError,
@@ -356,50 +357,8 @@ def _number_or_word(text: str) -> bool:
     return True
 
 
-def _plain_text(number: Decimal) -> str:
-    """A checked value as the row carries it: exact decimal text in plain notation."""
-    return format(number, "f")
-
-
-def shown_number(number: float | Decimal | str) -> str:
-    """A number as error and warning messages show it: 15 significant digits for a float, the
-    plain decimal without trailing zeros otherwise."""
-    if isinstance(number, float):
-        return f"{number:.15g}"
-    return format(Decimal(number).normalize(), "f")
-
-
 # --------------------------------------------------------------------------------------------
 # Periods
-
-_EXCEL_DATE = re.compile(r"([0-9]{4})[-/.]([0-9]{1,2})[-/.]([0-9]{1,2})(?: 00:00(?::00)?)?")
-
-
-def parse_period(text: str) -> Period:
-    """A period as typed in a values file; ``PeriodError`` with a bilingual reason otherwise.
-
-    Besides what :meth:`Period.parse` reads, the first day of a month written as a date
-    (``2015-07-01``, ``2015/7/1``) is that month: Excel turns a typed ``2015-07`` into one.
-    """
-    s = text.strip()
-    if not s.isascii():
-        s = unicodedata.normalize("NFKC", s)
-    if not s:
-        raise PeriodError(bilingual("期间为空", "period is empty"))
-    try:
-        return Period.parse(s)
-    except PeriodError as exc:
-        if m := _EXCEL_DATE.fullmatch(s):
-            year, month, day = (int(g) for g in m.groups())
-            if day == 1:
-                try:
-                    return Period.parse(f"{year}-{month:02d}")
-                except PeriodError:
-                    pass
-        raise PeriodError(
-            bilingual("期间格式不对，应为 2015、2015Q3 或 2015-07", str(exc))
-        ) from None
-
 
 # --------------------------------------------------------------------------------------------
 # Validation
@@ -414,7 +373,7 @@ def parse_period(text: str) -> Period:
 #          3 key part ^ the previous period's, 4 key part ^ the next period's,
 #          5 previous period's text, 6 next period's text
 #
-# Period types are the constants of districts.periods, so the loop compares them with ``is``;
+# Period types are the constants of core.periods, so the loop compares them with ``is``;
 # an unknown element's None and an invalid period's _NO_PERIOD never match anything.
 _NO_PERIOD = object()
 _NAN = float("nan")
@@ -710,14 +669,14 @@ class ValuesValidator:
                             continue
                         value = value_raw
                         if value_raw[0] == "0" and len(value_raw) > 1 and value_raw[1] != ".":
-                            value = _plain_text(Decimal(value_raw))  # no leading zeros
+                            value = plain_text(Decimal(value_raw))  # no leading zeros
                     else:
                         cache = e[4]
                         cached = cache.get(value_raw)
                         if cached is None:
                             try:
                                 exact = e[5](value_raw)
-                                cached = (_plain_text(exact), float(exact))
+                                cached = (plain_text(exact), float(exact))
                             except ValueError as exc:
                                 cached = (None, str(exc))
                             if len(cache) >= value_limit:

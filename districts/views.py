@@ -8,11 +8,9 @@ calls one selector or service and renders. A unit, value or upload outside the u
 
 from __future__ import annotations
 
-from functools import wraps
 from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpResponse, JsonResponse
@@ -21,12 +19,15 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from core.numbers import plain
+from core.periods import PeriodError, parse_period
+from core.text import name_of
+from core.views import scoped_by
 from targets.models import DataElement
 
 from . import scopes, selectors, services
 from .forms import ReviewForm, RollbackForm, TemplateForm, UploadForm, grid_cells
 from .models import DataValue, UploadJob
-from .periods import PeriodError
 from .uploading import (
     can_approve_uploads,
     upload_can_rollback,
@@ -35,7 +36,7 @@ from .uploading import (
     upload_rollback,
     upload_template,
 )
-from .uploads import check_value, parse_period
+from .uploads import check_value
 
 STATUS_ERRORS_SHOWN = 200
 """Row errors (and warnings) in the status JSON and on the page; all are in the errors CSV."""
@@ -45,24 +46,6 @@ def _messages_of(exc: ValidationError) -> str:
     if hasattr(exc, "message_dict"):
         return "；".join(m for ms in exc.message_dict.values() for m in ms)
     return "；".join(exc.messages)
-
-
-def scoped_by(forbidden_template: str):
-    """A view decorator: login required, and a PermissionDenied from a selector or service
-    becomes the 403 page ``forbidden_template`` (each app's page links back to its own start)."""
-
-    def scoped(view):
-        @login_required
-        @wraps(view)
-        def wrapper(request, *args, **kwargs):
-            try:
-                return view(request, *args, **kwargs)
-            except PermissionDenied as exc:
-                return render(request, forbidden_template, {"reason": str(exc or "")}, status=403)
-
-        return wrapper
-
-    return scoped
 
 
 scoped = scoped_by("districts/forbidden.html")
@@ -136,7 +119,7 @@ def entry(request):
         return render(request, "districts/entry.html", context, status=400)
     unit = selectors.unit_for(user, code, scopes.WRITE)
     grid = selectors.entry_grid(unit=unit, period=period, show_all=show_all)
-    context.update(grid=grid, unit=unit, period_text=str(period), unit_name=selectors.name_of(unit))
+    context.update(grid=grid, unit=unit, period_text=str(period), unit_name=name_of(unit))
     if request.method == "POST":
         submit = request.POST.get("action") == "submit"
         cells = grid_cells(request.POST, [row.element for row in grid.rows])
@@ -177,7 +160,7 @@ def entry_check(request):
         value = check_value(text, services.element_rule(element))
     except ValueError as exc:
         return JsonResponse({"ok": False, "error": str(exc)})
-    return JsonResponse({"ok": True, "value": selectors.plain(value)})
+    return JsonResponse({"ok": True, "value": plain(value)})
 
 
 # --- uploads ---------------------------------------------------------------------------------
@@ -414,14 +397,14 @@ def value_history(request, pk: int):
     value = selectors.value_for(request.user, pk)
     changes = list(selectors.value_history(value)[:500])
     selectors.annotate_changes(changes)
-    value.shown = selectors.plain(value.value)
+    value.shown = plain(value.value)
     return render(
         request,
         "districts/value_history.html",
         {
             "value": value,
-            "element_name": selectors.name_of(value.element),
-            "unit_name": selectors.name_of(value.org_unit),
+            "element_name": name_of(value.element),
+            "unit_name": name_of(value.org_unit),
             "changes": changes,
             "can_write": scopes.can(request.user, scopes.WRITE, value.org_unit),
         },

@@ -11,7 +11,7 @@ from django.db.models import F
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, viewsets
 
-from config.api import (
+from core.api import (
     ApiViewMixin,
     DecimalNumberField,
     FiniteFloatField,

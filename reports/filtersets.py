@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import django_filters
 
-from districts.filtersets import FilterSet, PeriodFilter, StableOrderingFilter
+from core.filtersets import FilterSet, PeriodFilter, StableOrderingFilter
 
 from .models import STATUS_CHOICES, ProgressRow
 

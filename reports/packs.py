@@ -5,7 +5,7 @@ after commit) and built by :func:`report_pack_build`, which reads the stored pro
 same selectors as the city dashboard, writes the workbook with openpyxl and the briefing with
 WeasyPrint (Noto Sans CJK from the system's fonts; no web fonts), with charts drawn here as SVG
 (ECharts draws in the browser only). Text cells in the workbook go through
-:func:`config.exporting.safe_cell` so that a name starting with ``=`` cannot run as a formula.
+:func:`core.exporting.safe_cell` so that a name starting with ``=`` cannot run as a formula.
 """
 
 from __future__ import annotations
@@ -25,7 +25,9 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from config.exporting import safe_cell
+from core.exporting import safe_cell
+from core.numbers import as_float, format_number
+from core.text import name_of
 from districts.models import OrgUnit
 
 from . import selectors
@@ -118,7 +120,7 @@ def download_name(pack: ReportPack, kind: str, ascii_only: bool = False) -> str:
         return f"{pack.city.code}-{pack.as_of or 'latest'}-{label}.{ext}"
     with translation.override(pack.language):
         label = _("简报") if kind == "pdf" else _("数据表")
-        name = selectors.name_of(pack.city)
+        name = name_of(pack.city)
     return f"{name}-{pack.as_of or 'latest'}-{label}.{ext}"
 
 
@@ -137,7 +139,7 @@ def pack_content(*, city: OrgUnit, as_of: str) -> dict:
         by_indicator[row["indicator_id"]].append(row)
     return {
         "city": city,
-        "city_name": selectors.name_of(city),
+        "city_name": name_of(city),
         "dashboard": dashboard,
         "children": children,
         "children_by_indicator": by_indicator,
@@ -152,7 +154,7 @@ def pack_content(*, city: OrgUnit, as_of: str) -> dict:
 
 
 def _num(value) -> float | None:
-    return selectors.as_float(value)
+    return as_float(value)
 
 
 def workbook_bytes(content: dict) -> bytes:
@@ -267,9 +269,7 @@ def workbook_bytes(content: dict) -> bytes:
             r["indicator__code"],
             code_name.get(r["indicator__code"], ""),
             r["org_unit__code"],
-            selectors.name_of(
-                {"name_zh": r["org_unit__name_zh"], "name_en": r["org_unit__name_en"]}
-            ),
+            name_of({"name_zh": r["org_unit__name_zh"], "name_en": r["org_unit__name_en"]}),
             selectors.level_label(r["org_unit__level"]),
             _num(r["value"]),
             _num(r["target"]),
@@ -316,7 +316,7 @@ def workbook_bytes(content: dict) -> bytes:
         source_rows.append(
             [
                 ind.code,
-                selectors.name_of(ind),
+                name_of(ind),
                 ind.plan.document_number,
                 ind.goal.code,
                 ind.quote,
@@ -486,12 +486,12 @@ def briefing_html(content: dict) -> str:
                 continue
             items = [
                 {
-                    "label": selectors.name_of(
+                    "label": name_of(
                         {"name_zh": r["org_unit__name_zh"], "name_en": r["org_unit__name_en"]}
                     ),
                     "value": float(r["value"]),
                     "color": selectors.status_of(r["status"]).color,
-                    "text": f"{selectors.format_number(r['value'])} · "
+                    "text": f"{format_number(r['value'])} · "
                     f"{selectors.status_of(r['status']).label}",
                 }
                 for r in ranked
@@ -503,7 +503,7 @@ def briefing_html(content: dict) -> str:
                     "svg": svg_hbars(
                         items,
                         target=line.target if has_target else None,
-                        target_label=_("目标") + " " + selectors.format_number(line.target),
+                        target_label=_("目标") + " " + format_number(line.target),
                         title=line.name,
                     ),
                 }

@@ -41,7 +41,7 @@ from dataclasses import dataclass
 from datetime import date
 from itertools import compress, repeat
 
-from districts.periods import Period
+from core.periods import Period
 
 from .cagr import TARGET_ACHIEVED, cagr_progress, select_base
 

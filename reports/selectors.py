@@ -11,12 +11,10 @@ unit; the selectors that list across units (home, comparison, packs) filter by t
 
 from __future__ import annotations
 
-import math
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import Decimal
 from functools import lru_cache
 from urllib.parse import quote
 
@@ -26,10 +24,12 @@ from django.utils import translation
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
 
+from core.numbers import as_float, format_number, with_unit
+from core.periods import Period, PeriodError
+from core.text import name_of, title_of
 from districts import scopes
 from districts.levels import LEVEL_CHOICES
 from districts.models import DataValue, DataValueChange, OrgUnit
-from districts.periods import Period, PeriodError
 from targets.models import COMPARATORS, Goal, Indicator, Plan
 
 from .models import STATUS_CHOICES, ProgressRow, ReportPack
@@ -163,53 +163,8 @@ def status_legend() -> list[Status]:
 # ---------------------------------------------------------------------------------------------
 
 
-def is_english() -> bool:
-    return (translation.get_language() or "").startswith("en")
-
-
-def name_of(obj, zh: str = "name_zh", en: str = "name_en") -> str:
-    """The English name when the page is in English and one exists, else the Chinese one."""
-    if is_english():
-        english = getattr(obj, en, "") if not isinstance(obj, dict) else obj.get(en, "")
-        if english:
-            return english
-    return getattr(obj, zh, "") if not isinstance(obj, dict) else obj.get(zh, "")
-
-
-def title_of(obj) -> str:
-    return name_of(obj, "title_zh", "title_en")
-
-
 def level_label(level: str) -> str:
     return str(_LEVEL_LABELS.get(level, level))
-
-
-def format_number(value: Decimal | float | None) -> str:
-    """A figure for people: thousands separated, at most two decimals, no trailing zeros."""
-    if value is None:
-        return "—"
-    number = float(value)
-    if not math.isfinite(number):
-        return "—"
-    magnitude = abs(number)
-    if magnitude >= 1000:
-        return f"{number:,.0f}"
-    text = f"{number:,.1f}" if magnitude >= 100 else f"{number:.2f}"
-    text = text.rstrip("0").rstrip(".")
-    return "0" if text in ("-0", "") else text
-
-
-def with_unit(text: str, unit: str) -> str:
-    if text == "—" or not unit:
-        return text
-    return f"{text}{unit}" if unit in ("%", "‰", "‱") else f"{text} {unit}"
-
-
-def as_float(value: Decimal | float | None) -> float | None:
-    if value is None:
-        return None
-    number = float(value)
-    return number if math.isfinite(number) else None
 
 
 def period_sort_key(period: str) -> tuple:

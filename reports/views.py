@@ -15,6 +15,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
+from core.text import name_of
 from districts import scopes
 from districts.models import OrgUnit
 
@@ -27,7 +28,7 @@ def _forbidden(request, unit: OrgUnit | None = None):
     return render(
         request,
         "reports/forbidden.html",
-        {"unit": unit, "unit_name": selectors.name_of(unit) if unit else ""},
+        {"unit": unit, "unit_name": name_of(unit) if unit else ""},
         status=403,
     )
 
@@ -178,7 +179,7 @@ def pack_detail(request, pack_id: int):
     return render(
         request,
         "reports/pack.html",
-        {"pack": pack, "city_name": selectors.name_of(pack.city), **_pack_urls(pack)},
+        {"pack": pack, "city_name": name_of(pack.city), **_pack_urls(pack)},
     )
 
 

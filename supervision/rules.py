@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from districts.periods import Period, period_for_date
+from core.periods import Period, period_for_date
 
 # --- reporting states (per org unit, schedule and period) --------------------------------------
 

@@ -26,13 +26,14 @@ from datetime import date
 
 from django.conf import settings
 from django.db.models import Count, Q, QuerySet
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from core.periods import Period
+from core.text import name_of
 from districts import scopes
 from districts.models import DataValue, OrgUnit, RoleAssignment
-from districts.periods import Period
 
 # Who must report an element is the data-entry rule, so the entry form, the upload template and
 # the chasers never disagree about what a unit owes.
@@ -74,19 +75,6 @@ def horizon_days() -> int:
 
 def today() -> date:
     return timezone.localdate()
-
-
-def is_english() -> bool:
-    return (translation.get_language() or "").startswith("en")
-
-
-def name_of(obj) -> str:
-    """The English name on an English page when there is one, else the Chinese name."""
-    if obj is None:
-        return ""
-    if is_english() and getattr(obj, "name_en", ""):
-        return obj.name_en
-    return obj.name_zh
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,9 +16,9 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 
+from core.periods import Period
 from districts import scopes
 from districts.models import DataValue, OrgUnit, RoleAssignment
-from districts.periods import Period
 from districts.services import values_reopen
 
 from . import rules, selectors

@@ -23,10 +23,11 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from core.periods import Period, PeriodError
+from core.text import name_of
+from core.views import scoped_by
 from districts import scopes
 from districts.models import OrgUnit
-from districts.periods import Period, PeriodError
-from districts.views import scoped_by
 
 from . import rules, selectors, services
 
@@ -114,7 +115,7 @@ def overdue(request):
         {
             "as_of": as_of,
             "root": root,
-            "root_name": selectors.name_of(root),
+            "root_name": name_of(root),
             "areas": areas,
             "page": page,
             "rows_total": len(rows),
@@ -147,7 +148,7 @@ def unit(request, code: str):
         "supervision/unit.html",
         {
             "unit": org_unit,
-            "unit_name": selectors.name_of(org_unit),
+            "unit_name": name_of(org_unit),
             "as_of": as_of,
             "statuses": statuses,
             "can_review": can_review,
@@ -184,7 +185,7 @@ def reopen(request, code: str):
             request,
             _("已重新开放 %(unit)s %(period)s 的 %(n)d 个数值，原因已记入修改记录")
             % {
-                "unit": selectors.name_of(org_unit),
+                "unit": name_of(org_unit),
                 "period": record.period,
                 "n": record.value_count,
             },
@@ -209,7 +210,7 @@ def notifications(request):
     qs = selectors.notifications_for(request.user, unread_only=unread_only)
     page = Paginator(qs, 100).get_page(request.GET.get("page"))
     for n in page.object_list:
-        n.unit_name = selectors.name_of(n.org_unit)
+        n.unit_name = name_of(n.org_unit)
     return render(
         request,
         "supervision/notifications.html",

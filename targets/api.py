@@ -10,7 +10,7 @@ from django.db.models import Count, Prefetch
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import serializers, viewsets
 
-from config.api import (
+from core.api import (
     ApiViewMixin,
     BlankAsNullCharField,
     BlankAsNullChoiceField,

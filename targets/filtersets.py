@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import django_filters
 
-from districts.filtersets import FilterSet, StableOrderingFilter
+from core.filtersets import FilterSet, StableOrderingFilter
 
 from .models import DataElement, Indicator, Plan
 

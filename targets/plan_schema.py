@@ -13,7 +13,7 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from districts.periods import Period, PeriodError
+from core.periods import Period, PeriodError
 
 COMPARATORS = (">=", ">", "<=", "<", "=")
 KINDS = ("value", "ratio", "coverage", "growth", "milestone")

@@ -75,7 +75,7 @@ def catalog(tree):
 def values(cast, catalog, tree):
     """population.resident 2015 in every unit, entered by the administrator; the Dongguan
     communities' values submitted, 东城社区A's approved."""
-    from districts.periods import Period
+    from core.periods import Period
     from districts.services import value_save, values_approve
 
     pop = catalog["elements"]["population.resident"]

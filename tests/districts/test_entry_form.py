@@ -9,9 +9,9 @@ import pytest
 from django.core.exceptions import PermissionDenied
 from django.urls import reverse
 
+from core.periods import Period
 from districts import services
 from districts.models import DataValue, DataValueChange, OrgUnit
-from districts.periods import Period
 from districts.selectors import tier_of, unit_reports
 from targets.models import DataElement
 

@@ -8,9 +8,9 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
+from core.periods import Period
 from districts import services
 from districts.models import DataValue, DataValueChange, OrgUnit
-from districts.periods import Period
 from districts.services import role_grant
 from targets.models import DataElement
 

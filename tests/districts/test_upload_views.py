@@ -12,9 +12,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from openpyxl import load_workbook
 
+from core.periods import Period
 from districts import services
 from districts.models import DataValue, DataValueChange, OrgUnit, UploadJob
-from districts.periods import Period
 from districts.services import role_grant
 from targets.models import DataElement
 

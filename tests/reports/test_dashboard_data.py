@@ -115,7 +115,7 @@ def make_catalog() -> dict:
 
 
 def put_row(indicator, unit, period, value, status, **extra):
-    from districts.periods import Period
+    from core.periods import Period
     from reports.models import ProgressRow
     from reports.progress import percent_of_target
 

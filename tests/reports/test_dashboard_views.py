@@ -271,7 +271,7 @@ def test_indicator_page_shows_shares_not_status_for_totals_below_the_city(client
 
 
 def test_indicator_page_shows_who_reported_what_and_when(client, data, cast):
-    from districts.periods import Period
+    from core.periods import Period
     from districts.services import value_save, values_approve
 
     value = value_save(

@@ -12,8 +12,8 @@ from decimal import Decimal
 import pytest
 from django.core.management import call_command
 
+from core.periods import Period
 from districts.models import DataValue, OrgUnit
-from districts.periods import Period
 from districts.services import value_save, values_approve, values_reopen
 from reports import services
 from reports.models import ProgressRow, ProgressRun

@@ -6,8 +6,8 @@ from decimal import Decimal
 
 
 def report(actor, element, unit_code: str, period: str = "2024", value=1, submit=True):
+    from core.periods import Period
     from districts.models import OrgUnit
-    from districts.periods import Period
     from districts.services import value_save
 
     return value_save(

@@ -10,8 +10,8 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 
+from core.periods import Period
 from districts.models import DataValue, DataValueChange, OrgUnit
-from districts.periods import Period
 from districts.services import value_save, values_approve
 from supervision import rules, selectors
 from supervision.models import Notification, PeriodReopen

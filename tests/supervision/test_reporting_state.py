@@ -7,7 +7,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from districts.periods import Period
+from core.periods import Period
 from supervision import rules
 from supervision.rules import (
     APPROVED,

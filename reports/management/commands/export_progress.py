@@ -2,8 +2,8 @@ import io
 
 from django.core.management.base import BaseCommand, CommandError
 
-from config.exporting import write_csv, write_json
-from districts.periods import Period, PeriodError
+from core.exporting import write_csv, write_json
+from core.periods import Period, PeriodError
 from reports.exports import PROGRESS_EXPORT_COLUMNS, progress_export_rows
 from targets.models import Plan
 

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from districts.periods import Period, PeriodError
+from core.periods import Period, PeriodError
 from reports.services import Scope, progress_recompute
 from targets.models import Plan
 

@@ -2,7 +2,7 @@ import io
 
 from django.core.management.base import BaseCommand
 
-from config.exporting import write_csv, write_json
+from core.exporting import write_csv, write_json
 from targets.selectors import CATALOG_COLUMNS, catalog_rows
 
 

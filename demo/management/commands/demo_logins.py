@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from districts.demo import PASSWORD, demo_logins
+from demo.services import PASSWORD, demo_logins
 
 
 class Command(BaseCommand):

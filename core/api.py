@@ -44,7 +44,7 @@ from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.throttling import BaseThrottle
 
-from config.exporting import safe_cell
+from core.exporting import safe_cell
 
 logger = logging.getLogger("tracker.api")
 

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from districts.demo import DemoError, demo_seed
+from demo.services import DemoError, demo_seed
 
 
 class Command(BaseCommand):

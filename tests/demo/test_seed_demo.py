@@ -62,7 +62,7 @@ def _snapshot() -> dict:
 
 @pytest.fixture(scope="module")
 def seeded(django_db_setup, django_db_blocker):
-    from districts.demo import demo_seed
+    from demo.services import demo_seed
     from reports.services import progress_recompute
 
     with django_db_blocker.unblock(), transaction.atomic():
@@ -95,7 +95,7 @@ def _units():
 
 
 def _city_of(unit, units) -> str:
-    from districts.demo import CITY_CODES, LANGXIA
+    from demo.generate import CITY_CODES, LANGXIA
 
     for code in unit.path.strip("/").split("/"):
         if code in (*CITY_CODES, LANGXIA):
@@ -128,7 +128,7 @@ def test_generated_units_are_marked_and_sit_under_the_real_towns(seeded, db):
 
 
 def test_community_populations_sum_to_each_real_units_population(seeded, db):
-    from districts.demo import unit_population
+    from demo.generate import unit_population
     from districts.models import DataValue
 
     units = _units()

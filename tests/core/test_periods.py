@@ -4,7 +4,7 @@ from datetime import date
 
 import pytest
 
-from districts.periods import MONTH, QUARTER, YEAR, Period, PeriodError, period_for_date
+from core.periods import MONTH, QUARTER, YEAR, Period, PeriodError, period_for_date
 
 
 @pytest.mark.parametrize(

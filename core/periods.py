@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import calendar
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import date
+
+from core.text import bilingual
 
 YEAR = "year"
 QUARTER = "quarter"
@@ -141,3 +144,32 @@ def period_for_date(day: date, period_type: str) -> Period:
     if period_type == MONTH:
         return Period.month_of(day.year, day.month)
     raise PeriodError(f"unknown period type {period_type!r}")
+
+
+_EXCEL_DATE = re.compile(r"([0-9]{4})[-/.]([0-9]{1,2})[-/.]([0-9]{1,2})(?: 00:00(?::00)?)?")
+
+
+def parse_period(text: str) -> Period:
+    """A period as typed in a values file; ``PeriodError`` with a bilingual reason otherwise.
+
+    Besides what :meth:`Period.parse` reads, the first day of a month written as a date
+    (``2015-07-01``, ``2015/7/1``) is that month: Excel turns a typed ``2015-07`` into one.
+    """
+    s = text.strip()
+    if not s.isascii():
+        s = unicodedata.normalize("NFKC", s)
+    if not s:
+        raise PeriodError(bilingual("期间为空", "period is empty"))
+    try:
+        return Period.parse(s)
+    except PeriodError as exc:
+        if m := _EXCEL_DATE.fullmatch(s):
+            year, month, day = (int(g) for g in m.groups())
+            if day == 1:
+                try:
+                    return Period.parse(f"{year}-{month:02d}")
+                except PeriodError:
+                    pass
+        raise PeriodError(
+            bilingual("期间格式不对，应为 2015、2015Q3 或 2015-07", str(exc))
+        ) from None
