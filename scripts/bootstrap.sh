@@ -11,12 +11,15 @@ if [ ! -x .venv/bin/python ]; then
   echo "== creating .venv"
   "$PY" -m venv .venv
 fi
+# BOOTSTRAP_DEV=1 (set by scripts/test.sh) adds the test, lint and bench tools.
+reqs=requirements.txt
+[ "${BOOTSTRAP_DEV:-0}" = 1 ] && reqs=requirements-dev.txt
 stamp=.venv/.requirements.sha256
-want=$(sha256sum requirements.txt | cut -d' ' -f1)
+want=$(cat requirements.txt "$reqs" | sha256sum | cut -d' ' -f1)
 if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
-  echo "== installing Python packages (requirements.txt)"
+  echo "== installing Python packages ($reqs)"
   .venv/bin/python -m pip install -q --upgrade pip
-  .venv/bin/python -m pip install -q -r requirements.txt
+  .venv/bin/python -m pip install -q -r "$reqs"
   echo "$want" > "$stamp"
 fi
 

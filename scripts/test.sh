@@ -21,7 +21,7 @@ if [ ${#need[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}" >/dev/null
 fi
 
-scripts/bootstrap.sh
+BOOTSTRAP_DEV=1 scripts/bootstrap.sh
 PY=$ROOT/.venv/bin/python
 
 free_port() { "$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
