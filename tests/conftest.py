@@ -165,3 +165,22 @@ def wait_for(predicate, timeout: float = 30.0, interval: float = 0.2):
             return result
         time.sleep(interval)
     pytest.fail(f"timed out after {timeout}s waiting for {predicate}")
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """pytest-django's test database, whose teardown first ends the sessions that threads of
+    this run left open on it (the live server's request threads, an upload's heartbeat), so
+    that dropping it does not warn "being accessed by other users" (pytest-django#429)."""
+    yield
+    with django_db_blocker.unblock():
+        from django.db import connection, connections
+
+        if connection.vendor != "postgresql":
+            return
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        connections.close_all()
