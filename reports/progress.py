@@ -49,8 +49,8 @@ An org unit carries groups (DHIS2-style: ``urban_community``, ``rural_village``,
 restricted to a group counts only the units of the group: a coverage's units at the level must
 be members; a ratio sums its parts only over members (and what lies below them), and units with
 no member at or below them get no row. A unit exists in a year when it opened by 31 December and
-had not closed before 1 January; in other years it is neither expected to report (completeness,
-coverage denominators) nor given a row.
+had not closed before 1 January (and the unit above it existed); in other years its figures do
+not count, it is not expected to report (completeness, coverage denominators) and it gets no row.
 
 Rows are emitted for the plan's city and every unit below it (units below a coverage's level
 excepted, see :class:`IndicatorSpec`).
@@ -745,6 +745,16 @@ class _Engine:
         n = len(frame.codes)
         self.empty: Column = [None] * n  # shared, never written to
         own = self.own = _read_own(values, elements, order, data_years, as_of, frame.pos)
+        self._exists_cache: dict[int, list[bool]] = {}
+        if tree.dated:
+            # Figures of a unit for a year it did not exist in do not count anywhere.
+            for per_year_own in own.values():
+                for year, column in per_year_own.items():
+                    exists = self.exists(year)
+                    if not all(exists):
+                        per_year_own[year] = [
+                            v if e else None for v, e in zip(column, exists, strict=True)
+                        ]
         # agg[element][year] — weight elements come first in `order`, so they are ready when a
         # weighted average needs them.
         self.agg: dict[str, dict[int, Column]] = {}
@@ -766,7 +776,6 @@ class _Engine:
             self.agg[code] = per_year
         self._ratio_cache: dict[tuple[str, str, float, int, str | None], _IndicatorYear] = {}
         self._count_cache: dict[tuple[tuple[str, ...], int], _Reporters] = {}
-        self._exists_cache: dict[int, list[bool]] = {}
         self._expected_cache: dict[int, list[int]] = {}
         self._group_cache: dict[str, tuple[list[bool], list[bool], list[bool]]] = {}
         self._coverage_cache: dict[str, tuple[list[bool], list[int], list[bool]]] = {}
@@ -814,9 +823,14 @@ class _Engine:
         cached = self._exists_cache.get(year)
         if cached is None:
             nodes = self.frame.nodes
-            cached = (
-                [node.exists_in(year) for node in nodes] if self.tree.dated else [True] * len(nodes)
-            )
+            if not self.tree.dated:
+                cached = [True] * len(nodes)
+            else:
+                # A unit below one that did not exist did not exist either (parents come first).
+                cached = [node.exists_in(year) for node in nodes]
+                for i, p in enumerate(self.frame.parent):
+                    if p >= 0 and not cached[p]:
+                        cached[i] = False
             self._exists_cache[year] = cached
         return cached
 

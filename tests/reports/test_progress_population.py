@@ -196,3 +196,40 @@ def test_a_unit_does_not_count_before_it_opened_nor_after_it_closed():
     assert rows[("share", "C", "2017")].expected_units == 3  # NEW opened in 2017
     assert rows[("share", "NEW", "2017")].status == NO_DATA
     assert rows[("towns", "C", "2017")].denominator == 3.0
+
+
+def test_figures_of_a_unit_for_a_year_before_it_existed_do_not_count():
+    # A district set up in 2017 (and the communities under it) cannot have reported for 2015:
+    # such figures are left out of every sum, ratio and coverage.
+    units = [
+        OrgUnitNode("C", None, "city"),
+        OrgUnitNode("A", "C", "district"),
+        OrgUnitNode("NEW", "C", "district", opened=date(2017, 1, 7)),
+        OrgUnitNode("NEWK", "NEW", "community"),
+    ]
+    values = {("pop", "A", "2015"): 100.0, ("vol", "A", "2015"): 10.0,
+              ("pop", "NEWK", "2015"): 100.0, ("vol", "NEWK", "2015"): 90.0,
+              ("pop", "NEWK", "2017"): 100.0, ("vol", "NEWK", "2017"): 90.0,
+              ("pop", "A", "2017"): 100.0, ("vol", "A", "2017"): 10.0}  # fmt: skip
+    common = dict(city="C", comparator=">=", deadline=date(2020, 12, 31))
+    rows = run(
+        [
+            IndicatorSpec(code="pop", kind="value", element="pop", target=1.0, **common),
+            IndicatorSpec(
+                code="share",
+                kind="ratio",
+                target=10.0,
+                ratio=RatioSpec("vol", "pop", 100),
+                **common,
+            ),
+        ],
+        values,
+        units,
+        years=(2015, 2017),
+        as_of=date(2018, 6, 30),
+    )
+    assert rows[("pop", "C", "2015")].value == 100.0
+    assert rows[("share", "C", "2015")].value == pytest.approx(10.0)
+    assert ("pop", "NEWK", "2015") not in rows
+    assert rows[("pop", "C", "2017")].value == 200.0
+    assert rows[("share", "C", "2017")].value == pytest.approx(50.0)
