@@ -916,7 +916,8 @@ class _Engine:
             k = expected[i]
             r = rep[i]
             a, b = own_n[i], own_d[i]
-            if counted and a is not None and b is not None:
+            itself = counted and a is not None and b is not None
+            if itself:
                 x, y = a, b
             elif r:
                 x, y = acc_n[i], acc_d[i]
@@ -936,8 +937,9 @@ class _Engine:
                 completeness[i] = 1.0 if has else 0.0
             else:
                 completeness[i] = r / k
-                reporting[i] = r
-                expecting[i] = k
+                if not itself:  # (a figure the unit reported itself does not rest on them)
+                    reporting[i] = r
+                    expecting[i] = k
             if has and exists[i]:
                 p = parent[i]
                 acc_n[p] += x  # type: ignore[operator]
@@ -983,8 +985,15 @@ class _Engine:
                 (1.0 if h else 0.0) if o else c / k
                 for h, c, k, o in zip(have, counts, expected, own, strict=False)
             ]
-            reporting = [None if o else c for c, o in zip(counts, own, strict=False)]
-            expecting = [None if o else k for k, o in zip(expected, own, strict=False)]
+            # A figure the unit reported itself does not rest on its children either.
+            own_columns = [self.own[e].get(year, self.empty) for e in inputs]
+            itself = [all(col[i] is not None for col in own_columns) for i in range(len(have))]
+            reporting = [
+                None if o or me else c for c, o, me in zip(counts, own, itself, strict=False)
+            ]
+            expecting = [
+                None if o or me else k for k, o, me in zip(expected, own, itself, strict=False)
+            ]
             cached = (have, completeness, reporting, expecting)
             self._count_cache[key] = cached
         return cached

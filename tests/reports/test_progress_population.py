@@ -75,6 +75,8 @@ def test_a_unit_reporting_both_parts_itself_keeps_them():
     )  # fmt: skip
     city = run([ind], values, units)[("share", "C", "2015")]
     assert city.value == pytest.approx(50.0)
+    # Its own figure does not rest on its children: no "n of m" for it.
+    assert (city.reporting_units, city.expected_units) == (None, None)
 
 
 # C ─ T1 (town) ─ U1, U2 (urban communities), V1 (village)
