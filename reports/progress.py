@@ -987,7 +987,10 @@ class _Engine:
             ]
             # A figure the unit reported itself does not rest on its children either.
             own_columns = [self.own[e].get(year, self.empty) for e in inputs]
-            itself = [all(col[i] is not None for col in own_columns) for i in range(len(have))]
+            if len(own_columns) == 1:
+                itself = [v is not None for v in own_columns[0]]
+            else:
+                itself = [all(v is not None for v in vs) for vs in zip(*own_columns, strict=True)]
             reporting = [
                 None if o or me else c for c, o, me in zip(counts, own, itself, strict=False)
             ]
