@@ -16,7 +16,9 @@ How the figures come about
   divisions file gives one); below each district (Shenzhen, Xiamen) a few subdistricts and
   communities under them; below Langxia town a few villages. Codes are the parent's code plus
   ``9nn``, names end in “（演示）” / “(demo)”, ``is_generated`` is set. A real unit's population
-  is split over its new children so that they sum to it exactly.
+  is split over its new children so that they sum to it exactly. Each generated unit carries
+  its org-unit groups: a community (社区) is urban, a village (村) rural, so targets set for
+  urban communities or for villages only have their own units to count.
 - **Population.** ``population.resident`` is reported by the communities: the unit's real
   population in its reference year, grown or shrunk by :data:`POPULATION_GROWTH` a year and
   split over its communities (each growing a little differently), so the communities of a unit
@@ -51,6 +53,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+
+from districts.groups import default_groups
 
 SEED = "policy-target-tracker-demo-v1"
 PASSWORD = "demo"
@@ -145,6 +149,11 @@ class UnitIn:
     population_year: int | None = None
     population_source: str = ""
     is_generated: bool = False
+    groups: tuple[str, ...] = ()
+    """Org-unit groups (districts.groups): a generated 社区 is an urban community, a 村 a rural
+    village (行政村), a generated 街道 a subdistrict."""
+    opened: date | None = None
+    """When a real unit came into being (no demo figures for the years before it)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -370,6 +379,7 @@ def _children_of(tree: Tree, parent: UnitIn, count: int, kind: str, rng: random.
                 parent=parent.code, population=pop,
                 population_year=parent.population_year if pop is not None else None,
                 population_source=source, is_generated=True,
+                groups=tuple(sorted(default_groups(level, zh))),
             )
         )  # fmt: skip
     return out
@@ -395,6 +405,9 @@ def generate_units(tree: Tree, communities: dict[str, int] | None = None) -> lis
             first = tree.units[code]
             if first.is_generated:
                 continue
+            last_year = (XIAMEN_YEARS if city == "350200" else YEARS)[-1]
+            if first.opened is not None and first.opened.year > last_year:
+                continue  # set up after the demo years (光明区 2018): nothing to report then
             stem = (stem_zh(first.name_zh), stem_en(first.name_en))
             if first.level == "district":
                 if not first.population:
@@ -1303,6 +1316,7 @@ BASE_RULES: dict[str, Rule] = {
     "residents.opinions_submitted": _share_of("residents.reps", 1.2, 2.6, 0.05),
     "community_workers.count": _workers,
     "services.total_items": _fixed(45, 85, per_year=1.0),
+    "services.approval_trading_procurement_items": _fixed(30, 60, per_year=0.5),
     "rentals.houses": _per_capita(0.045),
     "rentals.key_houses": _share_of("rentals.houses", 0.06, 0.12),
     "migrants.permit_eligible": _share_of("population.floating", 0.85, 0.95),
@@ -1513,8 +1527,29 @@ def build(*, units: Sequence[UnitIn], elements: dict[str, ElementIn],
         lx_values, lx_scenarios = _langxia_values(by_city[LANGXIA])
         values.extend(lx_values)
         scenarios.update(lx_scenarios)
+    values = _while_open(values, tree)
     return DemoData(units=generated, values=values, scenarios=scenarios, pinned=pinned,
                     dependencies=dependencies)  # fmt: skip
+
+
+def _while_open(values: list[DemoValue], tree: Tree) -> list[DemoValue]:
+    """Drop the figures of units (and of the generated units under them) for years before they
+    came into being: Shenzhen's 龙华区 did not report for 2014."""
+    opened: dict[str, int] = {}
+    for code in tree.units:
+        years = [u.opened.year for u in _ancestry(tree, code) if u.opened is not None]
+        if years:
+            opened[code] = max(years)
+    if not opened:
+        return values
+    return [v for v in values if int(v.period[:4]) >= opened.get(v.unit, 0)]
+
+
+def _ancestry(tree: Tree, code: str) -> Iterable[UnitIn]:
+    u = tree.units.get(code)
+    while u is not None:
+        yield u
+        u = tree.units.get(u.parent) if u.parent else None
 
 
 def _city_of(tree: Tree, code: str) -> str | None:

@@ -18,8 +18,10 @@ from django.db import connection, transaction
 from django.db.models import Count, F, Q
 
 from core.periods import Period
-from districts.models import DataValue, DataValueChange, OrgUnit, RoleAssignment
+from districts.groups import STANDARD_GROUP_CODES
+from districts.models import DataValue, DataValueChange, OrgUnit, OrgUnitGroup, RoleAssignment
 from districts.services import role_grant
+from districts.unit_facts import orgunit_groups_assign_defaults, orgunit_groups_ensure
 from reports.models import ProgressRow
 from reports.services import progress_recompute
 from targets.models import DataElement, Indicator
@@ -107,6 +109,7 @@ def read_inputs() -> dict:
             code=u.code, name_zh=u.name_zh, name_en=u.name_en, level=u.level,
             parent=parent, population=u.population, population_year=u.population_year,
             population_source=u.population_source, is_generated=u.is_generated,
+            opened=u.opened_on,
         )
         for u, parent in (
             (u, u.parent.code if u.parent_id else None)
@@ -185,6 +188,7 @@ def demo_seed(*, recompute: bool = True) -> SeedSummary:
     summary = SeedSummary()
     with transaction.atomic():
         unit_ids = _write_units(data.units, summary)
+        _write_groups(data.units, unit_ids)
         user_ids = _write_users(users, summary)
         _write_values(data, all_units, users, unit_ids, user_ids, summary)
     city_of = {}
@@ -277,6 +281,31 @@ def _write_units(generated: list[UnitIn], summary: SeedSummary) -> dict[str, int
         summary.units_removed = len(doomed)
     summary.units = len(generated)
     return {code: pk for code, (pk, _p, _d) in known.items()}
+
+
+def _write_groups(generated: list[UnitIn], unit_ids: dict[str, int]) -> None:
+    """The generated units' memberships of the standard groups are exactly their ``groups``;
+    real units get the groups their level and name imply (added, never taken away)."""
+    groups = orgunit_groups_ensure()
+    standard = {g.id for g in groups.values() if g.code in STANDARD_GROUP_CODES}
+    Membership = OrgUnitGroup.units.through
+    generated_ids = {unit_ids[u.code] for u in generated}
+    wanted = {(groups[g].id, unit_ids[u.code]) for u in generated for g in u.groups}
+    held = set(
+        Membership.objects.filter(
+            orgunitgroup_id__in=standard, orgunit__is_generated=True
+        ).values_list("orgunitgroup_id", "orgunit_id")
+    )
+    stale = [pair for pair in held - wanted if pair[1] in generated_ids]
+    for group_id in {g for g, _u in stale}:
+        Membership.objects.filter(
+            orgunitgroup_id=group_id, orgunit_id__in=[u for g, u in stale if g == group_id]
+        ).delete()
+    Membership.objects.bulk_create(
+        [Membership(orgunitgroup_id=g, orgunit_id=u) for g, u in sorted(wanted - held)],
+        batch_size=5000,
+    )
+    orgunit_groups_assign_defaults(units=OrgUnit.objects.filter(is_generated=False))
 
 
 def _write_users(users: list[DemoUser], summary: SeedSummary) -> dict[str, int]:

@@ -4,7 +4,7 @@ inside their scope: the admin obeys the same rule as the portal (districts.scope
 from django.contrib import admin
 
 from . import scopes
-from .models import DataValue, DataValueChange, OrgUnit, RoleAssignment, UploadJob
+from .models import DataValue, DataValueChange, OrgUnit, OrgUnitGroup, RoleAssignment, UploadJob
 
 
 class ScopedAdmin(admin.ModelAdmin):
@@ -26,7 +26,7 @@ class OrgUnitAdmin(ScopedAdmin):
     list_filter = ("level", "is_generated")
     search_fields = ("code", "name_zh", "name_en")
     readonly_fields = ("path", "depth")
-    raw_id_fields = ("parent",)
+    raw_id_fields = ("parent", "predecessors")
     list_per_page = 200
 
     @admin.display(description="名称 / name", ordering="path")
@@ -37,6 +37,21 @@ class OrgUnitAdmin(ScopedAdmin):
         from .services import orgunit_save
 
         orgunit_save(unit=obj)
+
+
+@admin.register(OrgUnitGroup)
+class OrgUnitGroupAdmin(admin.ModelAdmin):
+    """Groups are catalog data (readable by all); members are picked by id, as the tree holds
+    thousands of units."""
+
+    list_display = ("code", "name_zh", "name_en", "group_set", "member_count")
+    list_filter = ("group_set",)
+    search_fields = ("code", "name_zh", "name_en")
+    raw_id_fields = ("units",)
+
+    @admin.display(description="单位数 / units")
+    def member_count(self, obj):
+        return obj.units.count()
 
 
 @admin.register(RoleAssignment)

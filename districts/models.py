@@ -32,6 +32,19 @@ class OrgUnit(models.Model):
     is_generated = models.BooleanField(
         _("演示生成"), default=False, help_text=_("由 seed_demo 生成的演示单位，不是真实区划")
     )
+    # When the unit existed: it is expected to report, and counts in coverage denominators and
+    # completeness, only for periods it existed in (empty = always, as far as the portal knows).
+    opened_on = models.DateField(_("设立日期"), null=True, blank=True)
+    closed_on = models.DateField(_("撤销日期"), null=True, blank=True)
+    dates_source = models.TextField(_("设立/撤销依据"), blank=True)
+    predecessors = models.ManyToManyField(
+        "self",
+        symmetrical=False,
+        blank=True,
+        related_name="successors",
+        verbose_name=_("前身单位"),
+        help_text=_("由其拆分或合并而来的单位（the units it was split from or merged from）"),
+    )
 
     class Meta:
         ordering = ["path"]
@@ -40,6 +53,12 @@ class OrgUnit(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=~Q(parent=models.F("id")), name="orgunit_not_own_parent"
+            ),
+            models.CheckConstraint(
+                condition=Q(opened_on__isnull=True)
+                | Q(closed_on__isnull=True)
+                | Q(closed_on__gte=models.F("opened_on")),
+                name="orgunit_closed_after_opened",
             ),
         ]
         indexes = [
@@ -54,6 +73,30 @@ class OrgUnit(models.Model):
     def is_within(self, other: OrgUnit) -> bool:
         """Whether this unit is ``other`` or lies in its subtree."""
         return self.path.startswith(other.path)
+
+
+class OrgUnitGroup(models.Model):
+    """A set of org units cutting across the tree, as DHIS2's organisation unit groups: urban
+    communities (城市社区) and villages (行政村), towns (镇), subdistricts (街道), zones (园区).
+    A coverage or ratio indicator may be restricted to one group. ``group_set`` names the
+    exclusive family a group belongs to (``urban_rural``, ``township_kind``)."""
+
+    code = models.SlugField(_("代码"), max_length=40, unique=True)
+    name_zh = models.CharField(_("名称"), max_length=100)
+    name_en = models.CharField(_("英文名称"), max_length=150, blank=True)
+    group_set = models.CharField(_("分组集"), max_length=40, blank=True)
+    description = models.TextField(_("说明"), blank=True)
+    units = models.ManyToManyField(
+        OrgUnit, blank=True, related_name="groups", verbose_name=_("单位")
+    )
+
+    class Meta:
+        ordering = ["group_set", "code"]
+        verbose_name = _("单位分组")
+        verbose_name_plural = _("单位分组")
+
+    def __str__(self) -> str:
+        return f"{self.name_zh} ({self.code})"
 
 
 class RoleAssignment(models.Model):

@@ -93,6 +93,11 @@ class ProgressRow(models.Model):
     share_of_total = models.DecimalField(max_digits=10, decimal_places=4, null=True)
     ratio = models.FloatField(null=True)
     score = models.FloatField(null=True)
+    # What the figure rests on: the direct children (for a coverage, the units at its level)
+    # that reported, of those expected ("28 of 36 towns"); null when the unit reported the
+    # figure itself.
+    reporting_units = models.PositiveIntegerField(null=True)
+    expected_units = models.PositiveIntegerField(null=True)
     run = models.ForeignKey(
         ProgressRun,
         on_delete=models.SET_NULL,

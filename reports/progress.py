@@ -22,10 +22,35 @@ How a row comes about
    value; ``weighted_average`` by the weight element's value at each child; ``none`` = not
    aggregated). Every element is aggregated once per year, bottom-up over the whole tree, so the
    cost grows with the number of values, not with indicators × units × depth.
-4. **Indicator value** by kind — ``value``, ``ratio`` (numerator and denominator aggregated
-   separately, then divided), ``coverage``, ``growth``, ``milestone``; see :class:`IndicatorSpec`.
+4. **Indicator value** by kind — ``value``, ``ratio``, ``coverage``, ``growth``, ``milestone``;
+   see :class:`IndicatorSpec`.
 5. **Status** by the SPEC §3 straight-line rule (:func:`classify`) or, for ``method='cagr'``, the
-   Statistics Canada / Open SDG measure (:mod:`reports.cagr`).
+   Statistics Canada / Open SDG measure (:mod:`reports.cagr`). A milestone is a task, not a
+   quantity on a line: done is ``achieved``, not done before its deadline ``on_track``, not done
+   from the deadline on ``missed``.
+
+Ratios with missing children (the rule, so a parent's figure is explainable from its children)
+-----------------------------------------------------------------------------------------------
+A ratio is a ratio of sums, never an average of ratios. A unit that reported both parts itself
+uses them. Otherwise its numerator and denominator are summed **only over the children that
+have both parts** (themselves by this same rule): a child with a denominator but no numerator
+(a town that reported its leading cadres but not how many were trained) is left out of both
+sums, instead of adding to the denominator alone and dragging the parent down. So a parent's
+ratio always lies between its reporting children's smallest and largest ratios. Failing any
+child with both parts, the parts as aggregated separately are used (a town that reports a count
+itself over the population its communities report). Each row says what the figure rests on:
+``reporting_units`` of ``expected_units`` (direct children that exist that year; for a coverage,
+the units at the level). Completeness is their quotient.
+
+Groups and dates
+----------------
+An org unit carries groups (DHIS2-style: ``urban_community``, ``rural_village``, ``town``,
+``subdistrict``, ``zone``…) and may carry opening and closing dates. A coverage or ratio
+restricted to a group counts only the units of the group: a coverage's units at the level must
+be members; a ratio sums its parts only over members (and what lies below them), and units with
+no member at or below them get no row. A unit exists in a year when it opened by 31 December and
+had not closed before 1 January (and the unit above it existed); in other years its figures do
+not count, it is not expected to report (completeness, coverage denominators) and it gets no row.
 
 Rows are emitted for the plan's city and every unit below it (units below a coverage's level
 excepted, see :class:`IndicatorSpec`).
@@ -115,6 +140,15 @@ class OrgUnitNode:
     code: str
     parent: str | None
     level: str
+    groups: frozenset[str] = frozenset()
+    opened: date | None = None
+    closed: date | None = None
+
+    def exists_in(self, year: int) -> bool:
+        """Whether the unit existed at some time in ``year``."""
+        return (self.opened is None or self.opened <= date(year, 12, 31)) and (
+            self.closed is None or self.closed >= date(year, 1, 1)
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,7 +178,8 @@ class IndicatorSpec:
     Kinds:
 
     - ``value`` — ``element``'s aggregated value.
-    - ``ratio`` — ``ratio``: numerator and denominator aggregated separately, then divided.
+    - ``ratio`` — ``ratio``: a ratio of sums over the children that report both parts (see the
+      module's "Ratios with missing children").
     - ``coverage`` — percent of the units at ``level`` under the unit that satisfy
       ``condition``. Units that reported nothing for the condition count as not satisfying it
       (and lower completeness); a unit with no unit at ``level`` below it that reported anything
@@ -154,6 +189,8 @@ class IndicatorSpec:
       ``growth_from_year``: compound percent (``growth_mode='percent'``) or points a year
       (``'points'``). Rows start the year after ``growth_from_year``.
     - ``milestone`` — a boolean ``element``; done when its value is 1.
+
+    ``group`` restricts a ``coverage`` or ``ratio`` to the units of one org-unit group.
 
     ``city`` is the plan's city: the declared baseline applies there, and so does the target of
     a total. ``baseline_period`` is a period string (``"2011"``); its end date is the baseline
@@ -180,6 +217,7 @@ class IndicatorSpec:
     method: str = "linear"
     limit: float | None = None
     at_risk_fraction: float = 0.5
+    group: str | None = None
 
 
 @dataclass(slots=True)
@@ -198,7 +236,11 @@ class ProgressResult:
     coverage the share of the units at the level that reported). ``share_of_total`` is a total's
     share of the city total in percent. ``ratio`` and ``score`` are the cagr method's ``R``
     (or ``v``) and score. ``baseline``/``baseline_period`` say which baseline was used (under
-    the cagr method, the base the growth was measured from).
+    the cagr method, the base the growth was measured from). ``reporting_units`` of
+    ``expected_units`` is what the figure rests on: the direct children (existing that year, in
+    the indicator's group if it has one) that have the inputs, of all of them; for a coverage,
+    the units at the level that reported, of all of them; ``None`` for a unit that reported the
+    figure itself with no child reporting.
     """
 
     indicator: str
@@ -220,6 +262,8 @@ class ProgressResult:
     score: float | None = None
     baseline: float | None = None
     baseline_period: str | None = None
+    reporting_units: int | None = None
+    expected_units: int | None = None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -317,6 +361,18 @@ def percent_of_target(value: float | None, target: float | None, comparator: str
     return _finite(value / target * 100)
 
 
+def milestone_status(
+    value: float | None, t: date, target: float, comparator: str, deadline: date
+) -> str:
+    """A dated task: ``achieved`` when done, ``missed`` when not done by the deadline, and
+    ``on_track`` (in progress) before it — never judged against a straight line from 0 to 1."""
+    if value is None:
+        return NO_DATA
+    if satisfies(value, comparator, target):
+        return ACHIEVED
+    return MISSED if t >= deadline else ON_TRACK
+
+
 def growth_value(x: float, x_from: float, years: int, mode: str) -> float | None:
     """Yearly growth over ``years`` years: ``percent`` = compound annual growth in percent,
     ``points`` = change per year in the value's own unit (percentage points for a share)."""
@@ -371,9 +427,13 @@ class OrgTree:
     def __init__(self, units: Iterable[OrgUnitNode]) -> None:
         self.level: dict[str, str] = {}
         raw_parent: dict[str, str | None] = {}
+        self.node: dict[str, OrgUnitNode] = {}
         for unit in units:
             self.level[unit.code] = unit.level
             raw_parent[unit.code] = unit.parent
+            self.node[unit.code] = unit
+        # Whether any unit has opening or closing dates: without, every unit exists every year.
+        self.dated = any(u.opened is not None or u.closed is not None for u in self.node.values())
         # A parent that is not among the units makes the unit a root: callers may pass a
         # city's subtree without the province above it.
         self.parent: dict[str, str | None] = {
@@ -448,163 +508,10 @@ class OrgTree:
 
 
 # ---------------------------------------------------------------------------------------------
-# Values: into years, then up the tree
-# ---------------------------------------------------------------------------------------------
-
-YearValues = dict[str, float]  # org unit → value, for one element (or indicator) and year
-
-
-def roll_into_years(
-    values: Mapping[tuple[str, str, str], float],
-    elements: Mapping[str, ElementSpec],
-    needed: Iterable[str],
-    data_years: Iterable[int],
-    as_of: date,
-) -> dict[str, dict[int, YearValues]]:
-    """Each needed element's own (reported) value per unit and year, sub-periods rolled into
-    the year by the element's temporal rule. Values of periods that begin after ``as_of`` or
-    fall outside ``data_years`` are ignored."""
-    wanted_years = set(data_years)
-    needed = set(needed)
-    # routes[element][period string] → (mode, target dict): the period is parsed once per
-    # element, so the loop over millions of values does two dict look-ups and one store.
-    _SKIP, _SET, _ADD = 0, 1, 2
-    routes: dict[str, dict[str, tuple[int, dict[str, float] | None]]] = {e: {} for e in needed}
-    own_year: dict[str, dict[int, YearValues]] = {e: {} for e in needed}
-    flows: dict[tuple[str, int, int], YearValues] = {}
-    stocks: dict[tuple[str, int, int], list[tuple[Period, YearValues]]] = {}
-
-    def route(element: str, text: str) -> tuple[int, dict[str, float] | None]:
-        period = Period.parse(text)
-        if period.year not in wanted_years or period.start > as_of:
-            return _SKIP, None
-        rank = period.type_rank
-        if rank == _YEAR_RANK:
-            return _SET, own_year[element].setdefault(period.year, {})
-        if elements[element].temporal == "sum":
-            return _ADD, flows.setdefault((element, period.year, rank), {})
-        target: YearValues = {}
-        stocks.setdefault((element, period.year, rank), []).append((period, target))
-        return _SET, target
-
-    for (element, unit, text), value in values.items():
-        element_routes = routes.get(element)
-        if element_routes is None:
-            continue
-        r = element_routes.get(text)
-        if r is None:
-            r = element_routes[text] = route(element, text)
-        mode, target = r
-        if mode == _SET:
-            target[unit] = value  # type: ignore[index]
-        elif mode == _ADD:
-            target[unit] = target.get(unit, 0.0) + value  # type: ignore[union-attr]
-
-    # Stocks: the latest sub-period's value wins, so merge the sub-periods in date order.
-    sub: dict[tuple[str, int, int], YearValues] = dict(flows)
-    for key, parts in stocks.items():
-        merged: YearValues = {}
-        for _period, part in sorted(parts, key=lambda pp: pp[0].end):
-            merged.update(part)
-        sub[key] = merged
-
-    out: dict[str, dict[int, YearValues]] = {}
-    for element in needed:
-        declared = _RANK_OF_TYPE.get(elements[element].period_type, _YEAR_RANK)
-        # Lowest priority first: the other sub-period type, then the declared one, then the
-        # value entered for the whole year. For a yearly element months beat quarters (the
-        # finer figure), as in the SQL roll-up of reports.services.
-        order = sorted((_MONTH_RANK, _QUARTER_RANK), key=lambda r: (r == declared, -r))
-        by_year: dict[int, YearValues] = {}
-        years_seen = set(own_year[element]) | {y for (e, y, _r) in sub if e == element}
-        for year in years_seen:
-            parts = [sub.get((element, year, rank)) for rank in order]
-            parts.append(own_year[element].get(year))
-            present = [p for p in parts if p]
-            if len(present) == 1:
-                by_year[year] = present[0]
-            elif present:
-                merged = {}
-                for p in present:
-                    merged.update(p)
-                by_year[year] = merged
-        out[element] = by_year
-    return out
-
-
-def aggregate(
-    own: YearValues,
-    rule: str,
-    tree: OrgTree,
-    weights: YearValues | None = None,
-) -> YearValues:
-    """Every unit's value for one element and year: its own value if it reported one, else its
-    children's values combined by ``rule`` (recursively up the tree). Units outside the tree are
-    dropped.
-
-    ``average`` averages the children that have a value; ``weighted_average`` weighs each child
-    by ``weights`` (the weight element's value there), skipping children without a weight, and
-    gives no value when the weights sum to zero; ``none`` does not aggregate.
-    """
-    depth = tree.depth
-    if rule == "none":
-        return {u: v for u, v in own.items() if u in depth}
-    parent = tree.parent
-    layers: list[YearValues] = [{} for _ in range(tree.max_depth + 1)]
-    for u, v in own.items():
-        d = depth.get(u)
-        if d is not None:
-            layers[d][u] = v
-    out: YearValues = {}
-    # Deepest layer first: a layer is complete (own values + aggregates of the layer below)
-    # before it is pushed up, so each unit is visited once per element and year.
-    for d in range(tree.max_depth, 0, -1):
-        layer = layers[d]
-        if not layer:
-            continue
-        out.update(layer)
-        up = layers[d - 1]
-        if rule == "sum":
-            acc: dict[str, float] = {}
-            for u, v in layer.items():
-                p = parent[u]
-                acc[p] = acc.get(p, 0.0) + v  # type: ignore[index]
-            for p, s in acc.items():
-                if p not in up:
-                    up[p] = s
-        elif rule == "average":
-            sums: dict[str, float] = {}
-            counts: dict[str, int] = {}
-            for u, v in layer.items():
-                p = parent[u]
-                sums[p] = sums.get(p, 0.0) + v  # type: ignore[index]
-                counts[p] = counts.get(p, 0) + 1  # type: ignore[index]
-            for p, s in sums.items():
-                if p not in up:
-                    up[p] = s / counts[p]
-        elif rule == "weighted_average":
-            w = weights or {}
-            wsum: dict[str, float] = {}
-            wtot: dict[str, float] = {}
-            for u, v in layer.items():
-                weight = w.get(u)
-                if weight is None:
-                    continue
-                p = parent[u]
-                wsum[p] = wsum.get(p, 0.0) + weight * v  # type: ignore[index]
-                wtot[p] = wtot.get(p, 0.0) + weight  # type: ignore[index]
-            for p, s in wsum.items():
-                if p not in up and wtot[p] != 0:
-                    up[p] = s / wtot[p]
-        else:
-            raise ValueError(f"unknown aggregation {rule!r}")
-    out.update(layers[0])
-    return out
-
-
-# ---------------------------------------------------------------------------------------------
 # The engine
 # ---------------------------------------------------------------------------------------------
+
+YearValues = dict[str, float]  # org unit → value, for one element and sub-period
 
 Column = list  # one entry per unit of a _Frame, by position: a float, or None for no value
 
@@ -615,7 +522,7 @@ class _Frame:
     one backwards sweep over the positions aggregates a whole column bottom-up, and a city's
     subtree is one slice. Units elsewhere in the tree cannot change any row and are left out."""
 
-    __slots__ = ("codes", "level", "n_children", "parent", "pos", "size")
+    __slots__ = ("codes", "groups", "level", "n_children", "nodes", "parent", "pos", "size")
 
     def __init__(self, tree: OrgTree, cities: Iterable[str]) -> None:
         order, gpos, gparent, gsize = tree._index()
@@ -647,6 +554,8 @@ class _Frame:
                 size[p] += size[i]
         self.size = size
         self.level = [tree.level[u] for u in codes]
+        self.nodes = [tree.node[u] for u in codes]
+        self.groups = [node.groups for node in self.nodes]
 
 
 def _read_own(
@@ -657,10 +566,13 @@ def _read_own(
     as_of: date,
     pos: Mapping[str, int],
 ) -> dict[str, dict[int, Column]]:
-    """:func:`roll_into_years` into columns of a frame: each needed element's own value per
-    year at every position (``None`` where the unit reported nothing); units outside the frame
-    are dropped. A value entered for the year goes straight into its column; sub-periods roll
-    up as in :func:`roll_into_years` and fill the positions the year's own values left empty."""
+    """The roll-up of months and quarters into years (the one in the engine; the SQL of
+    ``reports.services`` pre-applies the same rule on PostgreSQL): each needed element's own
+    value per year at every position of the frame (``None`` where the unit reported nothing);
+    units outside the frame and periods outside ``data_years`` or beginning after ``as_of`` are
+    dropped. A value entered for the year itself wins; failing that, sub-periods of the
+    element's declared period type, then those of the other sub-period type (months before
+    quarters for a yearly element); ``sum`` for flows, the latest sub-period for stocks."""
     n = len(pos)
     _SKIP, _COLUMN, _SET, _ADD = 0, 1, 2, 3
     routes: dict[str, dict[str, tuple[int, Column | dict[str, float] | None]]] = {
@@ -719,7 +631,7 @@ def _read_own(
         out[element][year] = column
     for element, year in {(e, y) for (e, y, _rank) in sub}:
         declared = _RANK_OF_TYPE.get(elements[element].period_type, _YEAR_RANK)
-        # Lowest priority first, as in roll_into_years; filled here highest first, each part
+        # Lowest priority first; filled here highest first, each part
         # only where nothing of higher priority (the year's own value first) is there yet.
         order = sorted((_MONTH_RANK, _QUARTER_RANK), key=lambda r: (r == declared, -r))
         by_year = out[element]
@@ -740,8 +652,11 @@ def _read_own(
 def _aggregate_column(
     own: Column, rule: str, parent: list[int], weights: Column | None = None
 ) -> Column:
-    """:func:`aggregate` on a frame's column: one backwards sweep over the positions, each
-    unit's value complete (own, else from its children) before it is passed to its parent."""
+    """A column up the tree: each unit's own value, else its children's values combined by
+    ``rule`` (``sum``; ``average`` of the children with a value; ``weighted_average`` by
+    ``weights``, skipping children without a weight, no value when the weights sum to zero;
+    ``none``: own values only). One backwards sweep over the positions, each unit's value
+    complete before it is passed to its parent."""
     n = len(own)
     if rule == "none":
         return own
@@ -796,8 +711,11 @@ def _aggregate_column(
 
 
 # An indicator in one year at every position of the frame: values, numerators, denominators
-# (None for kinds without parts) and completeness.
-_IndicatorYear = tuple[Column, Column | None, Column | None, Column]
+# (None for kinds without parts), completeness, and the units reporting and expected (None
+# where the unit's figure does not rest on units below it).
+_IndicatorYear = tuple[Column, Column | None, Column | None, Column, Column, Column]
+# Per unit: has the inputs, completeness, children reporting, children expected.
+_Reporters = tuple[list[bool], Column, Column, Column]
 
 
 class _Engine:
@@ -826,7 +744,17 @@ class _Engine:
         frame = self.frame = _Frame(tree, {ind.city for ind in indicators})
         n = len(frame.codes)
         self.empty: Column = [None] * n  # shared, never written to
-        own = _read_own(values, elements, order, data_years, as_of, frame.pos)
+        own = self.own = _read_own(values, elements, order, data_years, as_of, frame.pos)
+        self._exists_cache: dict[int, list[bool]] = {}
+        if tree.dated:
+            # Figures of a unit for a year it did not exist in do not count anywhere.
+            for per_year_own in own.values():
+                for year, column in per_year_own.items():
+                    exists = self.exists(year)
+                    if not all(exists):
+                        per_year_own[year] = [
+                            v if e else None for v, e in zip(column, exists, strict=True)
+                        ]
         # agg[element][year] — weight elements come first in `order`, so they are ready when a
         # weighted average needs them.
         self.agg: dict[str, dict[int, Column]] = {}
@@ -846,8 +774,10 @@ class _Engine:
                 )
                 per_year[year] = _aggregate_column(column, spec.aggregation, frame.parent, weights)
             self.agg[code] = per_year
-        self._ratio_cache: dict[tuple[str, str, float, int], Column] = {}
-        self._count_cache: dict[tuple[tuple[str, ...], int], tuple[list[bool], Column]] = {}
+        self._ratio_cache: dict[tuple[str, str, float, int, str | None], _IndicatorYear] = {}
+        self._count_cache: dict[tuple[tuple[str, ...], int], _Reporters] = {}
+        self._expected_cache: dict[int, list[int]] = {}
+        self._group_cache: dict[str, tuple[list[bool], list[bool], list[bool]]] = {}
         self._coverage_cache: dict[str, tuple[list[bool], list[int], list[bool]]] = {}
         self._indicator_cache: dict[tuple[object, ...], _IndicatorYear] = {}
 
@@ -888,26 +818,142 @@ class _Engine:
     def element_values(self, code: str, year: int) -> Column:
         return self.agg[code].get(year, self.empty)
 
-    def ratio_values(self, spec: RatioSpec, year: int) -> Column:
-        """numerator / denominator × factor at every unit with both (and a non-zero
-        denominator) — the parts aggregated separately, never an average of ratios."""
-        key = (spec.numerator, spec.denominator, spec.factor, year)
-        cached = self._ratio_cache.get(key)
+    def exists(self, year: int) -> list[bool]:
+        """Whether each unit existed in ``year`` (opened by its end, not closed before it)."""
+        cached = self._exists_cache.get(year)
         if cached is None:
-            num = self.element_values(spec.numerator, year)
-            den = self.element_values(spec.denominator, year)
-            factor = spec.factor
-            cached = [
-                n / d * factor if d and n is not None else None  # d None or zero: no ratio
-                for n, d in zip(num, den, strict=True)
-            ]
-            self._ratio_cache[key] = cached
+            nodes = self.frame.nodes
+            if not self.tree.dated:
+                cached = [True] * len(nodes)
+            else:
+                # A unit below one that did not exist did not exist either (parents come first).
+                cached = [node.exists_in(year) for node in nodes]
+                for i, p in enumerate(self.frame.parent):
+                    if p >= 0 and not cached[p]:
+                        cached[i] = False
+            self._exists_cache[year] = cached
         return cached
 
-    def reporters(self, inputs: tuple[str, ...], year: int) -> tuple[list[bool], Column]:
-        """Whether each unit has every input (own or aggregated) in ``year``, and each unit's
-        completeness: for a leaf 1 or 0, else the share of its direct children that have them
-        (1 when the unit has them and none of its children do: it reported them itself)."""
+    def expected_children(self, year: int) -> list[int]:
+        """How many direct children of each unit existed in ``year`` (one extra slot, -1)."""
+        cached = self._expected_cache.get(year)
+        if cached is None:
+            if not self.tree.dated:
+                cached = self.frame.n_children
+            else:
+                cached = [0] * (len(self.frame.parent) + 1)
+                for p in compress(self.frame.parent, self.exists(year)):
+                    cached[p] += 1
+            self._expected_cache[year] = cached
+        return cached
+
+    def group_scope(self, group: str) -> tuple[list[bool], list[bool], list[bool]]:
+        """For a group: whether each unit is a member, whether it is a member or lies below
+        one (its figures belong to the group), and whether it is that or has a member below it
+        (it gets a row)."""
+        cached = self._group_cache.get(group)
+        if cached is None:
+            frame = self.frame
+            parent = frame.parent
+            n = len(parent)
+            member = [group in g for g in frame.groups]
+            in_scope = member[:]
+            for i in range(n):
+                p = parent[i]
+                if p >= 0 and in_scope[p]:
+                    in_scope[i] = True
+            relevant = in_scope[:]
+            for i in range(n - 1, -1, -1):
+                p = parent[i]
+                if p >= 0 and relevant[i]:
+                    relevant[p] = True
+            cached = (member, in_scope, relevant)
+            self._group_cache[group] = cached
+        return cached
+
+    def ratio_values(self, spec: RatioSpec, year: int) -> Column:
+        """numerator / denominator × factor at every unit (see :meth:`ratio_year`)."""
+        return self.ratio_year(spec, year)[0]
+
+    def ratio_year(self, spec: RatioSpec, year: int, group: str | None = None) -> _IndicatorYear:
+        """A ratio of sums at every unit, by the rule of missing children (module docstring):
+        a unit's own two parts; else the sums over its children that have both parts (and a
+        non-zero denominator); else the parts as aggregated separately. With a ``group``, only
+        members and the units below them count, and the units above them sum their children."""
+        key = (spec.numerator, spec.denominator, spec.factor, year, group)
+        cached = self._ratio_cache.get(key)
+        if cached is not None:
+            return cached
+        own_n = self.own[spec.numerator].get(year, self.empty)
+        own_d = self.own[spec.denominator].get(year, self.empty)
+        agg_n = self.element_values(spec.numerator, year)
+        agg_d = self.element_values(spec.denominator, year)
+        frame = self.frame
+        parent = frame.parent
+        n = len(parent)
+        exists = self.exists(year)
+        if group is None:
+            in_scope: list[bool] | None = None
+            expected = self.expected_children(year)
+        else:
+            _member, in_scope, relevant = self.group_scope(group)
+            expected = [0] * (n + 1)
+            for i in range(n):
+                if exists[i] and relevant[i]:
+                    expected[parent[i]] += 1
+        factor = spec.factor
+        acc_n = [0.0] * (n + 1)
+        acc_d = [0.0] * (n + 1)
+        rep = [0] * (n + 1)
+        nums: Column = [None] * n
+        dens: Column = [None] * n
+        vals: Column = [None] * n
+        completeness: Column = [None] * n
+        reporting: Column = [None] * n
+        expecting: Column = [None] * n
+        for i in range(n - 1, -1, -1):
+            counted = in_scope is None or in_scope[i]
+            k = expected[i]
+            r = rep[i]
+            a, b = own_n[i], own_d[i]
+            itself = counted and a is not None and b is not None
+            if itself:
+                x, y = a, b
+            elif r:
+                x, y = acc_n[i], acc_d[i]
+            elif counted and (a := agg_n[i]) is not None and (b := agg_d[i]) is not None:
+                x, y = a, b
+            else:
+                x = y = None
+            has = y is not None and y != 0
+            if x is not None:
+                nums[i] = x
+                dens[i] = y
+                if has:
+                    vals[i] = x / y * factor  # type: ignore[operator]
+            # Completeness: the share of the expected children that report both parts; a unit
+            # that has the figure while none of its children do reported it itself.
+            if k == 0 or (has and r == 0):
+                completeness[i] = 1.0 if has else 0.0
+            else:
+                completeness[i] = r / k
+                if not itself:  # (a figure the unit reported itself does not rest on them)
+                    reporting[i] = r
+                    expecting[i] = k
+            if has and exists[i]:
+                p = parent[i]
+                acc_n[p] += x  # type: ignore[operator]
+                acc_d[p] += y  # type: ignore[operator]
+                rep[p] += 1
+        cached = (vals, nums, dens, completeness, reporting, expecting)
+        self._ratio_cache[key] = cached
+        return cached
+
+    def reporters(self, inputs: tuple[str, ...], year: int) -> _Reporters:
+        """Whether each unit has every input (own or aggregated) in ``year``; each unit's
+        completeness: for a leaf 1 or 0, else the share of its direct children (existing that
+        year) that have them (1 when the unit has them and none of its children do: it reported
+        them itself); and the children reporting and expected behind that share."""
         key = (inputs, year)
         cached = self._count_cache.get(key)
         if cached is None:
@@ -922,17 +968,36 @@ class _Engine:
             else:
                 have = [all(v is not None for v in vs) for vs in zip(*columns, strict=True)]
             frame = self.frame
+            counted = have
+            if self.tree.dated:
+                counted = [h and e for h, e in zip(have, self.exists(year), strict=True)]
             counts = [0] * (len(have) + 1)
-            for p in compress(frame.parent, have):
+            for p in compress(frame.parent, counted):
                 counts[p] += 1
-            # (n_children has one more entry, the slot of position -1)
+            expected = self.expected_children(year)
+            # (expected has one more entry, the slot of position -1)
             # A unit that has the inputs while none of its children do reported them itself
             # (a town-level figure): its children were never expected to, so it is complete.
-            completeness = [
-                (1.0 if h else 0.0) if k == 0 or (h and c == 0) else c / k
-                for h, c, k in zip(have, counts, frame.n_children, strict=False)
+            own = [
+                k == 0 or (h and c == 0) for h, c, k in zip(have, counts, expected, strict=False)
             ]
-            cached = (have, completeness)
+            completeness = [
+                (1.0 if h else 0.0) if o else c / k
+                for h, c, k, o in zip(have, counts, expected, own, strict=False)
+            ]
+            # A figure the unit reported itself does not rest on its children either.
+            own_columns = [self.own[e].get(year, self.empty) for e in inputs]
+            if len(own_columns) == 1:
+                itself = [v is not None for v in own_columns[0]]
+            else:
+                itself = [all(v is not None for v in vs) for vs in zip(*own_columns, strict=True)]
+            reporting = [
+                None if o or me else c for c, o, me in zip(counts, own, itself, strict=False)
+            ]
+            expecting = [
+                None if o or me else k for k, o, me in zip(expected, own, itself, strict=False)
+            ]
+            cached = (have, completeness, reporting, expecting)
             self._count_cache[key] = cached
         return cached
 
@@ -966,20 +1031,15 @@ class _Engine:
     # -- indicator values --------------------------------------------------------------------
 
     def indicator_year(self, ind: IndicatorSpec, year: int) -> _IndicatorYear:
-        """The indicator's values (and parts, and completeness) at every unit in ``year``."""
+        """The indicator's values (and parts, completeness, units reporting and expected) at
+        every unit in ``year``."""
         kind = ind.kind
         if kind in ("value", "milestone"):
-            _have, completeness = self.reporters((ind.element,), year)  # type: ignore[arg-type]
-            return self.element_values(ind.element, year), None, None, completeness  # type: ignore[arg-type]
+            _have, completeness, reporting, expected = self.reporters((ind.element,), year)  # type: ignore[arg-type]
+            values = self.element_values(ind.element, year)  # type: ignore[arg-type]
+            return values, None, None, completeness, reporting, expected
         if kind == "ratio":
-            r: RatioSpec = ind.ratio  # type: ignore[assignment]
-            _have, completeness = self.reporters((r.numerator, r.denominator), year)
-            return (
-                self.ratio_values(r, year),
-                self.element_values(r.numerator, year),
-                self.element_values(r.denominator, year),
-                completeness,
-            )
+            return self.ratio_year(ind.ratio, year, ind.group)  # type: ignore[arg-type]
         if kind == "growth":
             key: tuple[object, ...] = (
                 "growth",
@@ -994,7 +1054,7 @@ class _Engine:
                 cached = self._indicator_cache[key] = self._growth_year(ind, year)
             return cached
         if kind == "coverage":
-            key = ("coverage", ind.level, ind.condition, year)
+            key = ("coverage", ind.level, ind.condition, ind.group, year)
             cached = self._indicator_cache.get(key)
             if cached is None:
                 cached = self._indicator_cache[key] = self._coverage_year(ind, year)
@@ -1019,19 +1079,30 @@ class _Engine:
             None if x is None or x0 is None else growth_value(x, x0, span, mode)
             for x, x0 in zip(x_now, x_from, strict=True)
         ]
-        _have, completeness = self.reporters(inputs, year)
-        return vals, None, None, completeness
+        _have, completeness, reporting, expected = self.reporters(inputs, year)
+        return vals, None, None, completeness, reporting, expected
 
     def _coverage_year(self, ind: IndicatorSpec, year: int) -> _IndicatorYear:
         cond: ConditionSpec = ind.condition  # type: ignore[assignment]
         at_level, totals, _below = self.coverage_frame(ind.level)  # type: ignore[arg-type]
+        parent = self.frame.parent
+        n = len(parent)
+        if ind.group is not None or self.tree.dated:
+            # Only the units of the group that existed that year are counted, and only they
+            # make the denominators.
+            exists = self.exists(year)
+            member = self.group_scope(ind.group)[0] if ind.group is not None else exists
+            at_level = [a and e and m for a, e, m in zip(at_level, exists, member, strict=True)]
+            totals = [0] * (n + 1)
+            for i in range(n - 1, -1, -1):
+                totals[parent[i]] += totals[i] + at_level[i]
         if cond.ratio is not None:
             cvals = self.ratio_values(cond.ratio, year)
             inputs: tuple[str, ...] = (cond.ratio.numerator, cond.ratio.denominator)
         else:
             cvals = self.element_values(cond.element, year)  # type: ignore[arg-type]
             inputs = (cond.element,)  # type: ignore[assignment]
-        have, _completeness = self.reporters(inputs, year)
+        have = self.reporters(inputs, year)[0]
         met = _meets(cvals, cond.comparator, cond.value)
         # A unit at the level that reported is covered (100) or not (0) by itself, and keeps
         # its own 100/0 even when other units at the level lie under it.
@@ -1046,8 +1117,8 @@ class _Engine:
         completeness: Column = [
             (1.0 if h else 0.0) if lv else None for lv, h in zip(at_level, have, strict=True)
         ]
-        parent = self.frame.parent
-        n = len(parent)
+        reporting: Column = [None] * n
+        expected: Column = [None] * n
         reported = [0] * (n + 1)  # units at the level under each unit that reported
         satisfied = [0] * (n + 1)  # … and satisfy the condition
         for i in range(n - 1, -1, -1):
@@ -1063,10 +1134,12 @@ class _Engine:
                     den[i] = float(total)
                 if total:
                     completeness[i] = r / total
+                    reporting[i] = r
+                    expected[i] = total
             p = parent[i]
             reported[p] += r
             satisfied[p] += s
-        return vals, num, den, completeness
+        return vals, num, den, completeness, reporting, expected
 
 
 def _inputs(ind: IndicatorSpec) -> list[str]:
@@ -1092,6 +1165,10 @@ def _validate(ind: IndicatorSpec) -> None:
     need(ind.kind in KINDS, f"kind must be one of {', '.join(KINDS)}")
     need(ind.comparator in COMPARATORS, f"unknown comparator {ind.comparator!r}")
     need(ind.method in METHODS, f"unknown method {ind.method!r}")
+    need(
+        ind.group is None or ind.kind in ("coverage", "ratio"),
+        "only a coverage or a ratio has a group",
+    )
     if ind.kind in ("value", "milestone"):
         need(ind.element, "needs an element")
     elif ind.kind == "ratio":
@@ -1183,6 +1260,10 @@ def _indicator_rows(
     if ind.kind == "coverage":
         _at, _totals, below = engine.coverage_frame(ind.level)  # type: ignore[arg-type]
         positions = [i for i in positions if not below[i]]
+    if ind.group is not None and ind.kind in ("coverage", "ratio"):
+        # Units with no member of the group at or below them have nothing to show.
+        relevant = engine.group_scope(ind.group)[2]
+        positions = [i for i in positions if relevant[i]]
     if only_units is not None:
         codes = frame.codes
         positions = [i for i in positions if codes[i] in only_units]
@@ -1250,6 +1331,8 @@ def _unit_rows(
     codes = frame.codes
     year_range = range(len(years))
 
+    exists = [engine.exists(y) for y in years]
+    milestone = ind.kind == "milestone"
     for p in positions:
         u = codes[p]
         at_city = p == city
@@ -1282,9 +1365,9 @@ def _unit_rows(
                 sxy += x * v
                 if use_cagr and not (declared is not None and at_city and years[i] == b_year):
                     cagr_series[years[i]] = v
-            if v is None and not include_no_data:
-                continue
-            _vals, nums, dens, completeness = per_year[i]
+            if (v is None and not include_no_data) or not exists[i][p]:
+                continue  # (a unit gets no row for a year before it opened or after it closed)
+            _vals, nums, dens, completeness, reporting, expecting = per_year[i]
             forecast = _fit_at_zero(n, sx, sy, sxx, sxy) if n >= 2 else None
             ratio = score = share = expected = pct = None
             row_target = None
@@ -1301,9 +1384,12 @@ def _unit_rows(
                     status, ratio, score, base = _cagr_row(ind, cagr_series, years[i], v, b, b_year)
             else:
                 row_target = target
-                status, expected = classify(
-                    v, t, target, comparator, deadline, b, b_date, at_risk_fraction
-                )
+                if milestone:
+                    status = milestone_status(v, t, target, comparator, deadline)
+                else:
+                    status, expected = classify(
+                        v, t, target, comparator, deadline, b, b_date, at_risk_fraction
+                    )
                 pct = percent_of_target(v, target, comparator)
                 if use_cagr and v is not None:
                     status, ratio, score, base = _cagr_row(ind, cagr_series, years[i], v, b, b_year)
@@ -1328,6 +1414,8 @@ def _unit_rows(
                     score,
                     b if base is None else base[1],
                     b_label if base is None else str(base[0]),
+                    reporting[p],
+                    expecting[p],
                 )
             )
     return rows
@@ -1347,9 +1435,12 @@ def _rows_below_city_one_year(
     of that very year, never dated before it, so no row is on the line: a value is ``achieved``,
     ``missed`` (from the deadline on) or ``not_assessable``, with no expected value and no
     forecast; a total below the city has no target and its share of the city total."""
+    if engine.tree.dated:
+        exists = engine.exists(year)
+        positions = [i for i in positions if exists[i]]
     if not positions:
         return []
-    values, nums, dens, completeness = iy
+    values, nums, dens, completeness, reporting, expecting = iy
     pick = _picker(positions)
     column = pick(values)
     if not include_no_data and None in column:
@@ -1382,7 +1473,10 @@ def _rows_below_city_one_year(
             ]
     else:
         row_target = target
-        short = MISSED if engine.t_of[year] >= ind.deadline else NOT_ASSESSABLE
+        if engine.t_of[year] >= ind.deadline:
+            short = MISSED
+        else:
+            short = ON_TRACK if ind.kind == "milestone" else NOT_ASSESSABLE
         status = _statuses(column, comparator, target, short)
         if target != 0:
             if comparator in ("<=", "<"):
@@ -1419,6 +1513,8 @@ def _rows_below_city_one_year(
             nones,  # score
             column,  # baseline: the value itself
             repeat(label, count) if complete else [None if v is None else label for v in column],
+            pick(reporting),
+            pick(expecting),
         )
     )
 

@@ -22,7 +22,7 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from districts.models import DataValue, OrgUnit
+from districts.models import DataValue, OrgUnit, OrgUnitGroup
 from targets.models import DataElement, Indicator
 from targets.selectors import indicator_element_codes
 
@@ -48,6 +48,7 @@ class Scope:
 def _indicators(scope: Scope) -> list[Indicator]:
     qs = Indicator.objects.select_related(
         "plan__city",
+        "group",
         *Indicator.ELEMENT_FIELDS,
     ).order_by("plan__code", "goal__position", "position")
     if scope.plan_code:
@@ -81,6 +82,7 @@ def indicator_spec(ind: Indicator) -> engine.IndicatorSpec:
         method=ind.effective_method,
         limit=_f(ind.limit),
         at_risk_fraction=float(ind.plan.at_risk_fraction),
+        group=ind.group.code if ind.group_id else None,
     )
     fields: dict = {}
     if ind.kind in ("value", "milestone"):
@@ -121,6 +123,23 @@ def _units_under(city_paths: Iterable[str]) -> list[tuple[int, str, int | None, 
     for path in set(city_paths):
         q |= Q(path__startswith=path)
     return list(OrgUnit.objects.filter(q).values_list("id", "code", "parent_id", "level", "path"))
+
+
+def _unit_facts():
+    """Each unit's groups (codes) and its opening and closing dates, by unit id; units without
+    any are absent. Read whole (there are a handful of groups and few dated units): no list of
+    ids in the query, which would exceed SQLite's parameter limit on a big tree."""
+    groups: dict[int, set[str]] = defaultdict(set)
+    membership = OrgUnitGroup.units.through.objects.values_list("orgunit_id", "orgunitgroup__code")
+    for unit_id, code in membership.iterator(chunk_size=20000):
+        groups[unit_id].add(code)
+    dated = {
+        uid: (opened, closed)
+        for uid, opened, closed in OrgUnit.objects.exclude(
+            opened_on__isnull=True, closed_on__isnull=True
+        ).values_list("id", "opened_on", "closed_on")
+    }
+    return groups, dated
 
 
 def _load_values(element_ids, unit_ids, as_of: date, states) -> dict[tuple[str, str, str], float]:
@@ -260,9 +279,17 @@ def progress_compute(
     units = _units_under(i.plan.city.path for i in indicators)
     unit_ids = {code: uid for uid, code, _p, _l, _path in units}
     codes_by_id = {uid: code for uid, code, _p, _l, _path in units}
+    groups, dated = _unit_facts()
+    no_dates = (None, None)
     nodes = [
-        engine.OrgUnitNode(code=code, parent=codes_by_id.get(parent_id), level=level)
-        for _uid, code, parent_id, level, _path in units
+        engine.OrgUnitNode(
+            code,
+            codes_by_id.get(parent_id),
+            level,
+            frozenset(groups.get(uid, ())),
+            *dated.get(uid, no_dates),
+        )
+        for uid, code, parent_id, level, _path in units
     ]
     element_ids = _element_ids(indicators)
     elements = {
@@ -380,6 +407,8 @@ _COLUMNS = (
     "share_of_total",
     "ratio",
     "score",
+    "reporting_units",
+    "expected_units",
     "run_id",
     "computed_at",
 )
@@ -412,6 +441,8 @@ def _row_tuple(r: engine.ProgressResult, indicator_ids, unit_ids, run_id, now) -
         _num(r.share_of_total, 4),
         r.ratio if r.ratio is None or math.isfinite(r.ratio) else None,
         r.score if r.score is None or math.isfinite(r.score) else None,
+        r.reporting_units,
+        r.expected_units,
         run_id,
         now,
     )
@@ -469,6 +500,10 @@ def _copy_number(x: float | None) -> str:
     return repr(x)
 
 
+def _copy_int(x: int | None) -> str:
+    return "\\N" if x is None else str(x)
+
+
 def _copy_rows(rows, indicator_ids, unit_ids, run_id: int, now) -> None:
     """PostgreSQL COPY: an order of magnitude faster than INSERTs for a full recompute."""
     n = _copy_number
@@ -483,7 +518,8 @@ def _copy_rows(rows, indicator_ids, unit_ids, run_id: int, now) -> None:
             f"{n(r.value)}\t{n(r.numerator)}\t{n(r.denominator)}\t{n(r.target)}\t"
             f"{r.comparator}\t{r.deadline}\t{n(r.percent_of_target)}\t{n(r.expected)}\t"
             f"{r.status}\t{n(r.forecast)}\t{n(r.completeness)}\t{n(r.share_of_total)}\t"
-            f"{n(r.ratio)}\t{n(r.score)}{tail}"
+            f"{n(r.ratio)}\t{n(r.score)}\t{_copy_int(r.reporting_units)}\t"
+            f"{_copy_int(r.expected_units)}{tail}"
         )
     buffer.seek(0)
     with connection.cursor() as cursor:

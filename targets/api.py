@@ -112,7 +112,7 @@ class PlanOut(serializers.ModelSerializer):
         model = Plan
         fields = [
             "code", "city", "city_name_zh", "title_zh", "title_en", "document_number",
-            "issuer_zh", "issuer_en", "issued_on", "source", "horizon", "method",
+            "issuer_zh", "issuer_en", "issued_on", "source", "kind", "horizon", "method",
             "at_risk_fraction", "is_public", "goal_count", "indicator_count",
         ]  # fmt: skip
         read_only_fields = fields

@@ -70,6 +70,18 @@ class Plan(models.Model):
     """One policy document of one city (or district/town) and the targets it sets."""
 
     METHODS = [("linear", _("线性轨迹")), ("cagr", _("复合增长率（SDG）"))]
+    # What kind of document it is (SPEC §7): only adopted policy sets binding targets; the
+    # figures of a research report or a proposal are labelled as such and kept out of scores.
+    POLICY = "policy"
+    KINDS = [
+        (POLICY, _("政策文件")),
+        ("implementation", _("实施方案")),
+        ("work_plan", _("工作计划")),
+        ("report", _("研究报告")),
+        ("proposal", _("建议")),
+    ]
+    KIND_CODES = [code for code, _label in KINDS]
+    BINDING_KINDS = (POLICY, "implementation", "work_plan")
 
     code = models.SlugField(_("代码"), max_length=80, unique=True)
     city = models.ForeignKey("districts.OrgUnit", on_delete=models.PROTECT, related_name="plans")
@@ -80,6 +92,7 @@ class Plan(models.Model):
     issuer_en = models.CharField(_("英文发文机关"), max_length=200, blank=True)
     issued_on = models.DateField(_("发文日期"), null=True, blank=True)
     source = models.CharField(_("原文文件"), max_length=200, blank=True)
+    kind = models.CharField(_("文件类型"), max_length=16, choices=KINDS, default=POLICY)
     horizon = models.DateField(_("规划期末"), null=True, blank=True)
     method = models.CharField(_("进度方法"), max_length=8, choices=METHODS, default="linear")
     at_risk_fraction = models.DecimalField(
@@ -102,10 +115,21 @@ class Plan(models.Model):
                 condition=Q(at_risk_fraction__gte=0) & Q(at_risk_fraction__lte=1),
                 name="plan_at_risk_fraction_0_1",
             ),
+            models.CheckConstraint(
+                condition=Q(
+                    kind__in=["policy", "implementation", "work_plan", "report", "proposal"]
+                ),
+                name="plan_kind_known",
+            ),
         ]
 
     def __str__(self) -> str:
         return self.title_zh
+
+    @property
+    def is_binding(self) -> bool:
+        """Whether its targets are adopted policy (scored), not a report's or proposal's."""
+        return self.kind in self.BINDING_KINDS
 
 
 class Goal(models.Model):
@@ -173,6 +197,15 @@ class Indicator(models.Model):
     factor = models.DecimalField(max_digits=12, decimal_places=4, null=True, blank=True)
     # coverage
     level = models.CharField(_("覆盖层级"), max_length=16, blank=True)
+    # coverage or ratio: only the units of this group count (e.g. urban communities only)
+    group = models.ForeignKey(
+        "districts.OrgUnitGroup",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("单位分组"),
+    )
     condition_element = models.ForeignKey(
         DataElement, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )

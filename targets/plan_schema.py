@@ -14,6 +14,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from core.periods import Period, PeriodError
+from districts.groups import STANDARD_GROUP_CODES
 
 COMPARATORS = (">=", ">", "<=", "<", "=")
 KINDS = ("value", "ratio", "coverage", "growth", "milestone")
@@ -24,6 +25,8 @@ TEMPORALS = ("sum", "last")
 REPORTING_LEVELS = ("city", "district", "town", "subdistrict", "community", "village", "grid")
 COVERAGE_LEVELS = ("district", "town", "community", "grid")
 METHODS = ("linear", "cagr")
+PLAN_KINDS = ("policy", "implementation", "work_plan", "report", "proposal")  # SPEC §7
+GROUPED_KINDS = ("coverage", "ratio")  # the indicator kinds an org-unit group may restrict
 GROWTH_MODES = ("percent", "points")
 _CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
 
@@ -73,6 +76,7 @@ class IndicatorDef:
     limit: Decimal | None = None
     note: str = ""
     same_as: str | None = None
+    group: str | None = None
 
 
 @dataclass
@@ -94,6 +98,7 @@ class PlanDef:
     issuer_en: str = ""
     issued_on: date | None = None
     source: str = ""
+    kind: str = "policy"
     horizon: date | None = None
     method: str = "linear"
     at_risk_fraction: Decimal = Decimal("0.5")
@@ -118,6 +123,8 @@ class Known:
     org_unit_codes: frozenset[str] = frozenset()
     # indicator code -> plan code, for indicators already loaded
     indicator_plans: dict[str, str] = field(default_factory=dict)
+    # org-unit groups defined in the portal (the standard ones are always known)
+    group_codes: frozenset[str] = frozenset()
 
 
 class PlanFileError(ValueError):
@@ -255,6 +262,7 @@ _PLAN_KEYS = {
     "issuer_en",
     "issued_on",
     "source",
+    "kind",
     "horizon",
     "method",
     "at_risk_fraction",
@@ -285,6 +293,7 @@ _INDICATOR_KEYS = {
     "method",
     "limit",
     "same_as",
+    "group",
 }
 
 
@@ -373,6 +382,7 @@ def _check_plan(c: _Checker, root: dict, element_codes: set[str], element_types)
         issuer_en=c.text(obj, "issuer_en", "plan", required=False),
         issued_on=c.day(obj, "issued_on", "plan", required=False),
         source=c.text(obj, "source", "plan", required=False),
+        kind=c.choice(obj, "kind", "plan", PLAN_KINDS, required=False) or "policy",
         horizon=c.day(obj, "horizon", "plan", required=False),
         method=c.choice(obj, "method", "plan", METHODS, required=False) or "linear",
         at_risk_fraction=fraction if fraction is not None else Decimal("0.5"),
@@ -518,6 +528,18 @@ def _check_indicator(c: _Checker, obj: dict, path: str, plan: PlanDef, element_c
             ind.element = element_ref(obj, "of", path)
         else:
             c.problem(f"{path}.of", "must be an element code or {numerator, denominator, factor}")
+    if "group" in obj:
+        group = c.code(obj, "group", path, required=False)
+        if group and kind and kind not in GROUPED_KINDS:
+            c.problem(
+                f"{path}.group",
+                f"only a {' or '.join(GROUPED_KINDS)} indicator can be restricted to a group",
+            )
+        elif group and group not in STANDARD_GROUP_CODES | c.known.group_codes:
+            known = ", ".join(sorted(STANDARD_GROUP_CODES | c.known.group_codes))
+            c.problem(f"{path}.group", f"unknown org-unit group “{group}” (known: {known})")
+        else:
+            ind.group = group or None
     if "baseline" in obj:
         base = c.mapping(obj["baseline"], f"{path}.baseline")
         if base is not None:

@@ -9,7 +9,8 @@ from pathlib import Path
 import yaml
 from django.db import transaction
 
-from districts.models import OrgUnit
+from districts.models import OrgUnit, OrgUnitGroup
+from districts.unit_facts import orgunit_groups_ensure
 
 from .models import DataElement, Goal, Indicator, Plan
 from .plan_schema import (
@@ -39,6 +40,7 @@ def _known() -> Known:
         element_types=elements,
         org_unit_codes=frozenset(OrgUnit.objects.values_list("code", flat=True)),
         indicator_plans=dict(Indicator.objects.values_list("code", "plan__code")),
+        group_codes=frozenset(OrgUnitGroup.objects.values_list("code", flat=True)),
     )
 
 
@@ -153,6 +155,7 @@ def _upsert_plan(p: PlanDef, digest: str) -> tuple[bool, int, int]:
             "issuer_en": p.issuer_en,
             "issued_on": p.issued_on,
             "source": p.source,
+            "kind": p.kind,
             "horizon": p.horizon,
             "method": p.method,
             "at_risk_fraction": p.at_risk_fraction,
@@ -161,6 +164,12 @@ def _upsert_plan(p: PlanDef, digest: str) -> tuple[bool, int, int]:
         },
     )
     element_ids = dict(DataElement.objects.values_list("code", "id"))
+    group_ids = {
+        code: group.id
+        for code, group in orgunit_groups_ensure(
+            codes=[i.group for g in p.goals for i in g.indicators if i.group]
+        ).items()
+    }
     existing_goals = {g.code: g for g in plan.goals.all()}
     existing_indicators = {i.code: i for i in plan.indicators.all()}
     kept_goals: set[str] = set()
@@ -175,7 +184,9 @@ def _upsert_plan(p: PlanDef, digest: str) -> tuple[bool, int, int]:
         kept_goals.add(g.code)
         for ipos, i in enumerate(g.indicators):
             indicator = existing_indicators.get(i.code) or Indicator(plan=plan, code=i.code)
-            changed |= _save_if_changed(indicator, _indicator_fields(i, goal.id, ipos, element_ids))
+            fields = _indicator_fields(i, goal.id, ipos, element_ids)
+            fields["group_id"] = group_ids[i.group] if i.group else None
+            changed |= _save_if_changed(indicator, fields)
             kept_indicators.add(i.code)
             same_as.append((i.code, i.same_as))
             indicator_count += 1
@@ -239,6 +250,7 @@ CATALOG_DIR = Path(__file__).resolve().parent / "catalog"
 DIVISIONS_FILE = (
     Path(__file__).resolve().parent.parent / "districts/fixtures/four-cities-divisions.json"
 )
+HISTORY_FILE = Path(__file__).resolve().parent.parent / "districts/fixtures/orgunit-history.json"
 
 
 def catalog_seed() -> str:
@@ -246,11 +258,16 @@ def catalog_seed() -> str:
     import json
 
     from districts.services import orgunits_import, reference_orgunits_load
+    from districts.unit_facts import orgunit_groups_assign_defaults, orgunit_history_load
 
     units = reference_orgunits_load(divisions=json.loads(DIVISIONS_FILE.read_text("utf-8")))
     extra = CATALOG_DIR / "orgunits-extra.csv"
     if extra.exists():
         orgunits_import(data=extra.read_bytes(), filename=str(extra))
+    # When units came into being (so they are not expected to report before), and the
+    # standard groups (城市社区/农村社区, 镇/街道/园区) their levels and names imply.
+    orgunit_history_load(history=json.loads(HISTORY_FILE.read_text("utf-8")))
+    orgunit_groups_assign_defaults()
     files = sorted(CATALOG_DIR.glob("*.yaml"))
     results = plan_files_load(paths=files)
     plans = [r for r in results if r.plan_code]

@@ -332,3 +332,54 @@ def test_demo_logins_lists_every_demo_user(seeded, db):
     for username in ("leader_all", "leader_dongguan", "reviewer_zhongshan", "official_siming"):
         assert username in text
     assert "demo" in text
+
+
+def test_units_carry_their_groups_and_dates(seeded, db):
+    # Generated communities are urban (社区) or rural (村); real towns, subdistricts and zones
+    # are told apart by their names (镇 / 街道 / anything else at that tier).
+    from districts.models import OrgUnit, OrgUnitGroup
+
+    members = {
+        g.code: set(g.units.values_list("code", flat=True)) for g in OrgUnitGroup.objects.all()
+    }
+    for u in OrgUnit.objects.filter(is_generated=True, level__in=["community", "village"]):
+        expected = "urban_community" if u.level == "community" else "rural_village"
+        assert u.code in members[expected], u.code
+    assert members["urban_community"] and members["rural_village"]
+    assert members["urban_community"].isdisjoint(members["rural_village"])
+    assert {"441900101", "442000101"} <= members["town"]  # 石碣镇, 黄圃镇
+    assert {"441900003", "442000001"} <= members["subdistrict"]  # 东城街道, 石岐街道
+    assert {"441900401", "441900402", "441900403", "441900404", "440300-dapeng"} <= members["zone"]
+    units = _units()
+    assert units["441900402"].opened_on == date(2023, 1, 1) and units["441900402"].dates_source
+    assert units["440309"].opened_on == date(2017, 1, 7)
+    assert [p.code for p in units["440311"].predecessors.all()] == ["440306"]
+    # No demo figures for a unit in years before it existed.
+    from districts.models import DataValue
+
+    assert not DataValue.objects.filter(
+        org_unit__path__startswith=units["440311"].path, period__startswith="2015"
+    ).exists()
+
+
+def test_the_engine_counts_the_right_population_on_the_demo(seeded, db):
+    # Issue 13's figures: the three Dongguan zones with 2023 codes no longer hold the
+    # volunteer share's 2015 completeness down, and a ratio rests on the towns reporting both
+    # parts ("n of m").
+    from reports.models import ProgressRow
+
+    share = ProgressRow.objects.get(
+        indicator__code="dg.volunteers.registered_share", org_unit__code="441900", period="2015"
+    )
+    assert share.expected_units == 33  # 36 first-level units less the three opened in 2017/2023
+    assert share.reporting_units <= share.expected_units
+    rows = ProgressRow.objects.filter(
+        indicator__code="dg.officials.leaders_sw_trained_share", org_unit__code="441900"
+    )
+    for row in rows:
+        if row.reporting_units:
+            towns = ProgressRow.objects.filter(
+                indicator_id=row.indicator_id, period=row.period,
+                org_unit__parent__code="441900", value__isnull=False,
+            ).values_list("value", flat=True)  # fmt: skip
+            assert min(towns) - Decimal("0.0001") <= row.value <= max(towns) + Decimal("0.0001")

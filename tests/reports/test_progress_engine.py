@@ -661,20 +661,33 @@ def test_milestone_done_and_not_done():
     assert row(rows, "T1", 2012).percent_of_target == 100.0
 
 
-def test_milestone_pending_before_deadline():
-    units = tree(("C", None, "city"))
+def test_milestone_is_on_track_until_its_deadline_then_missed_or_achieved():
+    # A task is done or not: before its deadline an unfinished milestone is in progress
+    # (on track), never "off track" against a straight line from 0 to 1; from the deadline on
+    # it is missed; done is achieved, whenever it happens. Below the city too.
+    units = tree(("C", None, "city"), ("T1", "C", "town"), ("T2", "C", "town"))
     elements = {"done": ElementSpec("done", "none")}
-    values = {("done", "C", "2013"): 0.0, ("done", "C", "2014"): 0.0}
+    values = {
+        ("done", "C", "2013"): 0.0, ("done", "C", "2014"): 0.0, ("done", "C", "2015"): 0.0,
+        ("done", "T1", "2013"): 0.0, ("done", "T1", "2014"): 1.0,
+        ("done", "T2", "2014"): 0.0,
+    }  # fmt: skip
     ind = IndicatorSpec(
         code="m", kind="milestone", city="C", comparator="=", target=1, deadline=D2015,
         element="done",
     )  # fmt: skip
-    rows = run([ind], elements, values, [2013, 2014], units=units)
-    # First year: no earlier baseline. Second: still 0 while the line from 0 (2013) to 1
-    # (2015) expects 0.5 → off track by the straight-line rule.
-    assert row(rows, "C", 2013).status == NOT_ASSESSABLE
-    assert row(rows, "C", 2014).expected == pytest.approx(0.5)
-    assert row(rows, "C", 2014).status == OFF_TRACK
+    rows = run([ind], elements, values, [2013, 2014, 2015], units=units)
+    assert row(rows, "C", 2013).status == ON_TRACK
+    assert row(rows, "C", 2014).status == ON_TRACK
+    assert row(rows, "C", 2014).expected is None
+    assert row(rows, "C", 2015).status == MISSED
+    assert row(rows, "T1", 2013).status == ON_TRACK
+    assert row(rows, "T1", 2014).status == ACHIEVED
+    assert row(rows, "T2", 2014).status == ON_TRACK
+    # The one-year path (rows below the city built column-wise) follows the same rule.
+    one = run([ind], elements, values, [2014], units=units)
+    assert row(one, "T2", 2014).status == ON_TRACK
+    assert row(one, "T1", 2014).status == ACHIEVED
 
 
 # ---------------------------------------------------------------------------------------------

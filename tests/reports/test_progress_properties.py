@@ -6,6 +6,7 @@ from datetime import date
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from progress_oracle import aggregate, roll_into_years
 
 from reports.progress import (
     ConditionSpec,
@@ -14,10 +15,8 @@ from reports.progress import (
     OrgTree,
     OrgUnitNode,
     RatioSpec,
-    aggregate,
     classify,
     compute_progress,
-    roll_into_years,
 )
 
 LEVELS_BY_DEPTH = ["city", "district", "town", "community", "grid", "grid", "grid", "grid"]
@@ -98,29 +97,45 @@ def naive(code: str, element: str, year: int, units, values) -> float | None:
     return sum(v * w for v, w in pairs) / total if total else None
 
 
+def _engine_values(units, values, years=YEARS) -> dict[tuple[str, str, int], float | None]:
+    """The engine's value of each element at every unit and year, read off `value` indicators."""
+    common = dict(city="U0", comparator=">=", target=1.0, deadline=date(2030, 12, 31))
+    indicators = [
+        IndicatorSpec(code=e, kind="value", element=e, **common) for e in ("a", "b", "w", "c")
+    ]
+    rows = compute_progress(
+        indicators=indicators, elements=ELEMENTS, units=units, values=values, years=years,
+        as_of=date(2030, 1, 1),
+    )  # fmt: skip
+    return {(r.indicator, r.org_unit, int(r.period)): r.value for r in rows}
+
+
 @PROFILE
 @given(tree_and_values())
 def test_aggregation_matches_recursive_oracle(case):
+    # The engine against two oracles: the obvious recursion, and the dict-based roll-up and
+    # aggregation of progress_oracle (which must agree with each other too).
     units, values = case
     tree = OrgTree(units)
+    engine = _engine_values(units, values)
     own = roll_into_years(values, ELEMENTS, ELEMENTS, YEARS, date(2030, 1, 1))
     for year in YEARS:
         w = aggregate(own["w"].get(year, {}), "sum", tree)
-        got = {
+        by_oracle = {
             "a": aggregate(own["a"].get(year, {}), "sum", tree),
             "b": aggregate(own["b"].get(year, {}), "average", tree),
             "w": w,
             "c": aggregate(own["c"].get(year, {}), "weighted_average", tree, w),
         }
-        for element, per_unit in got.items():
+        for element, per_unit in by_oracle.items():
             for u in units:
                 expected = naive(u.code, element, year, units, values)
-                actual = per_unit.get(u.code)
-                if expected is None:
-                    assert actual is None, (element, u.code, year)
-                else:
-                    assert actual is not None, (element, u.code, year)
-                    assert abs(actual - expected) <= 1e-9 * max(1.0, abs(expected))
+                for actual in (per_unit.get(u.code), engine.get((element, u.code, year))):
+                    if expected is None:
+                        assert actual is None, (element, u.code, year)
+                    else:
+                        assert actual is not None, (element, u.code, year)
+                        assert abs(actual - expected) <= 1e-9 * max(1.0, abs(expected))
 
 
 @PROFILE
@@ -215,6 +230,46 @@ def test_only_units_rows_equal_the_same_rows_of_a_full_run(case, data):
         assert r.completeness is None or 0.0 <= r.completeness <= 1.0
 
 
+periods = st.sampled_from(
+    ["2014", *(f"2014Q{q}" for q in range(1, 5)), *(f"2014-{m:02d}" for m in range(1, 13))]
+)
+
+
+@PROFILE
+@given(
+    st.dictionaries(
+        st.tuples(st.sampled_from(["f", "s"]), st.sampled_from(["U1", "U2"]), periods),
+        st.floats(min_value=0, max_value=100, allow_nan=False),
+        max_size=30,
+    ),
+    st.sampled_from(["year", "quarter", "month"]),
+)
+def test_the_engine_rolls_periods_into_years_as_the_oracle_does(values, period_type):
+    # Flows sum their sub-periods, stocks take the latest; the year's own value wins, then the
+    # declared sub-period type, then the other one — checked at the units and at their parent.
+    elements = {
+        "f": ElementSpec("f", "sum", temporal="sum", period_type=period_type),
+        "s": ElementSpec("s", "sum", temporal="last", period_type=period_type),
+    }
+    units = [OrgUnitNode("U0", None, "city"), OrgUnitNode("U1", "U0", "town"),
+             OrgUnitNode("U2", "U0", "town")]  # fmt: skip
+    tree = OrgTree(units)
+    own = roll_into_years(values, elements, elements, [2014], date(2030, 1, 1))
+    common = dict(city="U0", comparator=">=", target=1.0, deadline=date(2030, 12, 31))
+    rows = compute_progress(
+        indicators=[IndicatorSpec(code=e, kind="value", element=e, **common) for e in elements],
+        elements=elements, units=units, values=values, years=[2014], as_of=date(2030, 1, 1),
+    )  # fmt: skip
+    got = {(r.indicator, r.org_unit): r.value for r in rows}
+    for e in elements:
+        expected = aggregate(own[e].get(2014, {}), "sum", tree)
+        for u in ("U0", "U1", "U2"):
+            want, have = expected.get(u), got.get((e, u))
+            assert (want is None) == (have is None), (e, u)
+            if want is not None:
+                assert abs(have - want) <= 1e-9 * max(1.0, abs(want))
+
+
 @PROFILE
 @given(
     st.lists(st.floats(min_value=0, max_value=100, allow_nan=False), min_size=12, max_size=12),
@@ -227,9 +282,52 @@ def test_monthly_flows_sum_and_stocks_take_the_last_month(months, upto):
         "f": ElementSpec("f", "sum", temporal="sum", period_type="month"),
         "s": ElementSpec("s", "sum", temporal="last", period_type="month"),
     }
-    own = roll_into_years(values, elements, elements, [2014], date(2030, 1, 1))
-    assert abs(own["f"][2014]["U0"] - sum(months[:upto])) <= 1e-9 * max(1.0, sum(months))
-    assert own["s"][2014]["U0"] == months[upto - 1]
+    common = dict(city="U0", comparator=">=", target=1.0, deadline=date(2030, 12, 31))
+    rows = compute_progress(
+        indicators=[IndicatorSpec(code=e, kind="value", element=e, **common) for e in elements],
+        elements=elements, units=[OrgUnitNode("U0", None, "city")], values=values,
+        years=[2014], as_of=date(2030, 1, 1),
+    )  # fmt: skip
+    got = {r.indicator: r.value for r in rows}
+    assert abs(got["f"] - sum(months[:upto])) <= 1e-9 * max(1.0, sum(months))
+    assert got["s"] == months[upto - 1]
+
+
+@PROFILE
+@given(trees(), st.data())
+def test_a_parents_ratio_lies_between_its_reporting_childrens_ratios(units, data):
+    # Some leaves report only the denominator (a town that gave its cadres but not how many
+    # were trained): they are left out of both sums, so every parent's ratio of sums lies
+    # between the smallest and largest ratio of its children that report both parts.
+    leaf_codes = leaves(units)
+    values = {}
+    for leaf in leaf_codes:
+        values[("w", leaf, "2014")] = data.draw(amounts)
+        if data.draw(st.booleans()):
+            values[("a", leaf, "2014")] = data.draw(amounts)
+    ind = IndicatorSpec(
+        code="r", kind="ratio", city="U0", comparator=">=", target=50.0,
+        deadline=date(2015, 12, 31), ratio=RatioSpec("a", "w", 100),
+    )  # fmt: skip
+    rows = compute_progress(
+        indicators=[ind], elements=ELEMENTS, units=units, values=values, years=[2014],
+        as_of=date(2015, 1, 1),
+    )  # fmt: skip
+    by_unit = {r.org_unit: r for r in rows}
+    tree = OrgTree(units)
+    for u in units:
+        kids = [by_unit[k] for k in tree.children[u.code]]
+        reporting = [k.value for k in kids if k.value is not None]
+        row = by_unit[u.code]
+        if not kids:
+            continue
+        assert row.reporting_units == len(reporting) or (not reporting and row.value is None)
+        if not reporting:
+            assert row.value is None
+            continue
+        assert row.expected_units == len(kids)
+        assert min(reporting) - 1e-9 * max(reporting) <= row.value <= max(reporting) * (1 + 1e-9)
+        assert row.completeness == len(reporting) / len(kids)
 
 
 finite = st.floats(min_value=-1e6, max_value=1e6, allow_nan=False)

@@ -15,10 +15,12 @@ from reports.progress import (
     NOT_ASSESSABLE,
     OFF_TRACK,
     ON_TRACK,
+    ElementSpec,
+    IndicatorSpec,
     OrgTree,
     OrgUnitNode,
-    aggregate,
     classify,
+    compute_progress,
     expected_value,
     forecast_at,
     growth_value,
@@ -121,12 +123,25 @@ def test_tree_roots_subtrees_and_cycles():
         OrgTree([OrgUnitNode("X", "Y", "town"), OrgUnitNode("Y", "X", "town")])
 
 
-def test_aggregate_none_keeps_only_own_values():
-    tree = OrgTree([OrgUnitNode("C", None, "city"), OrgUnitNode("K", "C", "community")])
-    assert aggregate({"K": 1.0, "stranger": 2.0}, "none", tree) == {"K": 1.0}
-    assert aggregate({"K": 1.0}, "sum", tree) == {"K": 1.0, "C": 1.0}
+def test_aggregation_none_keeps_only_own_values():
+    units = [OrgUnitNode("C", None, "city"), OrgUnitNode("K", "C", "community")]
+    common = dict(city="C", comparator=">=", target=1.0, deadline=date(2030, 12, 31))
+
+    def values_of(rule: str) -> dict[str, float | None]:
+        rows = compute_progress(
+            indicators=[IndicatorSpec(code="x", kind="value", element="e", **common)],
+            elements={"e": ElementSpec("e", rule)},
+            units=units,
+            values={("e", "K", "2014"): 1.0, ("e", "stranger", "2014"): 2.0},
+            years=[2014],
+            as_of=date(2030, 1, 1),
+        )
+        return {r.org_unit: r.value for r in rows}
+
+    assert values_of("none") == {"C": None, "K": 1.0}
+    assert values_of("sum") == {"C": 1.0, "K": 1.0}
     with pytest.raises(ValueError):
-        aggregate({"K": 1.0}, "median", tree)
+        values_of("median")
 
 
 def test_coverage_tiers_agree_with_districts_levels():

@@ -102,12 +102,12 @@ ORG_LEVELS = {"province", "city", "district", "town", "subdistrict", "community"
 
 PLAN_KEYS = {
     "code", "city", "title_zh", "title_en", "document_number", "issuer_zh", "issuer_en",
-    "issued_on", "source", "horizon",
+    "issued_on", "source", "horizon", "kind",
 }  # fmt: skip
 INDICATOR_KEYS = {
     "code", "name_zh", "name_en", "kind", "element", "numerator", "denominator", "factor",
     "level", "condition", "of", "mode", "from", "unit", "comparator", "target", "deadline",
-    "baseline", "quote", "note", "method", "limit", "same_as",
+    "baseline", "quote", "note", "method", "limit", "same_as", "group",
 }  # fmt: skip
 ELEMENT_KEYS = {
     "code", "name_zh", "name_en", "unit", "value_type", "period_type", "aggregation", "weight",
@@ -115,8 +115,8 @@ ELEMENT_KEYS = {
 }  # fmt: skip
 # What makes two indicators compute the same figure against the same target.
 SAME_AS_KEYS = (
-    "kind", "element", "numerator", "denominator", "factor", "level", "condition", "of", "mode",
-    "from", "comparator", "target", "deadline",
+    "kind", "element", "numerator", "denominator", "factor", "level", "group", "condition", "of",
+    "mode", "from", "comparator", "target", "deadline",
 )  # fmt: skip
 INDICATOR_CODE_RE = re.compile(r"^(zs|dg|xm|yt|lx)(\.[a-z0-9_]+){2,}$")
 ELEMENT_CODE_RE = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$")
@@ -480,3 +480,81 @@ def test_extra_org_units_form_a_chain_to_langxia():
         chain.append(rows[code]["name_zh"])
         code = rows[code]["parent_code"]
     assert chain == ["廊下镇", "金山区", "上海市"]
+
+
+# --- the right population (issue 13) ---------------------------------------------------------
+
+GROUPS = {"urban_community", "rural_village", "town", "subdistrict", "zone"}
+# Targets the documents set for urban communities (社区居委会, 城市社区) or for villages
+# (行政村, 村委会, 农村社区) only: measured over the units of that group, not over both.
+URBAN_ONLY = {
+    "dg.community.service_centre_all", "dg.community.service_website",
+    "dg.community.purchased_service_project", "dg.community.service_day_event",
+    "dg.community.annual_appraisal", "dg.communities.urban_min3_registered_sw",
+    "dg.volunteers.urban_registered_share_2013", "dg.volunteers.urban_active_share_2013",
+    "dg.community_workers.trained_share", "dg.csjwh.service_centre_share",
+    "dg.csjwh.openness_model_share", "dg.community.monthly_publication",
+    "dg.community.platform_sync",
+}  # fmt: skip
+RURAL_ONLY = {
+    "dg.villages.public_service_station", "dg.villages.outdoor_square_or_park",
+    "dg.communities.rural_min1_registered_sw", "dg.volunteers.rural_registered_share",
+    "dg.volunteers.rural_active_share", "dg.cwh.rural_workers_trained_share",
+    "dg.cwh.service_centre_share", "dg.cwh.openness_model_share", "dg.cwh.platform_sync",
+    "dg.cwh.monthly_publication",
+}  # fmt: skip
+
+
+def _indicator(code: str) -> dict:
+    return next(ind for _name, _plan, ind in ALL_INDICATORS if ind["code"] == code)
+
+
+def test_urban_and_rural_targets_are_restricted_to_their_group():
+    for code in URBAN_ONLY:
+        assert _indicator(code).get("group") == "urban_community", code
+    for code in RURAL_ONLY:
+        assert _indicator(code).get("group") == "rural_village", code
+    # Rural centres are built by the towns, which hold the villages.
+    assert _indicator("dg.towns.rural_centre_buildout").get("group") == "town"
+    # A share of urban communities (or of villages) is not the combined target restated.
+    for code in ("dg.csjwh.service_centre_share", "dg.cwh.service_centre_share",
+                 "dg.csjwh.openness_model_share", "dg.cwh.openness_model_share",
+                 "dg.cwh.rural_workers_trained_share"):  # fmt: skip
+        assert "same_as" not in _indicator(code), code
+
+
+def test_a_group_is_known_and_restricts_only_a_coverage_or_a_ratio():
+    for _name, _plan, ind in ALL_INDICATORS:
+        if "group" in ind:
+            assert ind["group"] in GROUPS, ind["code"]
+            assert ind["kind"] in ("coverage", "ratio"), ind["code"]
+
+
+def test_every_plan_says_what_kind_of_document_it_is():
+    kinds = {d["plan"]["code"]: d["plan"].get("kind", "policy") for d in PLANS.values()}
+    assert set(kinds.values()) <= {"policy", "implementation", "work_plan", "report", "proposal"}
+    # The seed README: the Yantian text is a research report of proposals.
+    assert kinds["yantian-2010-shjs"] in ("report", "proposal")
+    assert kinds["dongguan-2012-14"] == "policy"
+
+
+def test_zhongshan_clause_3_targets_run_to_the_far_end_of_5_to_10_years():
+    for code in ("zs.income.annual_growth", "zs.health.life_expectancy"):
+        ind = _indicator(code)
+        assert ind["deadline"] == date(2024, 6, 12), code
+        assert "5—10" in ind["note"] and "no date in the text" not in ind["note"].lower()
+
+
+def test_one_stop_share_counts_the_items_the_sentence_names():
+    ind = _indicator("zs.services.one_stop_share")
+    assert ind["denominator"] == "services.approval_trading_procurement_items"
+    assert ELEMENTS[ind["numerator"]]["not_above"] == ind["denominator"]
+    assert "行政审批、公共资源交易、政府采购等事项" in ELEMENTS[ind["denominator"]]["name_zh"]
+
+
+def test_the_supervisors_are_due_within_three_years_like_their_neighbours():
+    due = {_indicator(c)["deadline"] for c in (
+        "dg.social_workers.supervisors", "dg.social_work.admin_cadres_sent",
+        "dg.institutions.heads_trained_share",
+    )}  # fmt: skip
+    assert due == {date(2015, 6, 12)}

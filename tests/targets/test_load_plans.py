@@ -207,6 +207,12 @@ def _indicator(document, goal=0, index=0):
         (lambda d: _indicator(d).update(same_as="dg.nothing"),
          "goals[0].indicators[0].same_as: unknown indicator “dg.nothing”"),
         (lambda d: d.pop("goals"), "goals: a plan needs at least one goal"),
+        (lambda d: d["plan"].update(kind="memo"),
+         "plan.kind: “memo” is not one of policy, implementation, work_plan, report, proposal"),
+        (lambda d: _indicator(d).update(group="gated_estates"),
+         "goals[0].indicators[0].group: unknown org-unit group “gated_estates” (known: "),
+        (lambda d: _indicator(d, 1, 2).update(group="urban_community"),
+         "goals[1].indicators[2].group: only a coverage or ratio indicator can be restricted"),
     ],
 )  # fmt: skip
 def test_invalid_plan_is_rejected_whole_naming_path_and_problem(tree, tmp_path, mutate, expected):
@@ -292,3 +298,22 @@ def test_export_catalog_lists_targets_with_quotes(tree, tmp_path):
     lines = csv_out.getvalue().splitlines()
     assert lines[0].startswith("plan,plan_title_zh,city")
     assert len(lines) == 1 + 5
+
+
+def test_a_plan_records_its_kind_and_an_indicator_its_group(tree, tmp_path):
+    document = copy.deepcopy(PLAN)
+    document["plan"]["kind"] = "report"
+    _indicator(document).update(group="urban_community")
+    _indicator(document, 0, 1).update(group="rural_village")
+    load(write(tmp_path, document))
+    plan = Plan.objects.get(code="dongguan-2012-14")
+    assert plan.kind == "report" and not plan.is_binding
+    share = Indicator.objects.get(code="dg.volunteers.registered_share")
+    assert share.group.code == "urban_community" and share.group.name_zh == "城市社区"
+    assert Indicator.objects.get(code="dg.communities.with_social_org").group.code == (
+        "rural_village"
+    )
+    # Without `kind:` a plan is policy; without `group:` an indicator counts every unit.
+    load(write(tmp_path, PLAN))
+    assert Plan.objects.get(code="dongguan-2012-14").kind == "policy"
+    assert Indicator.objects.get(code="dg.volunteers.registered_share").group is None
