@@ -7,23 +7,12 @@ from datetime import date
 from django.db import connection
 from django.db.models import Case, Value, When
 
+from districts import scopes
+
+from . import selectors
 from .models import ProgressRow
 
-PROGRESS_EXPORT_COLUMNS = [
-    "indicator",
-    "org_unit",
-    "period",
-    "value",
-    "numerator",
-    "denominator",
-    "target",
-    "comparator",
-    "deadline",
-    "expected",
-    "status",
-    "forecast",
-    "completeness",
-]
+PROGRESS_EXPORT_COLUMNS = ["indicator", "org_unit", *selectors.PROGRESS_EXPORT_COLUMNS]
 
 
 def latest_progress_rows(*, plan_code: str = "", as_of: date | None = None, user=None):
@@ -38,8 +27,6 @@ def latest_progress_rows(*, plan_code: str = "", as_of: date | None = None, user
     if as_of:
         qs = qs.filter(period_end__lte=as_of)
     if user is not None:
-        from districts import scopes
-
         qs = scopes.filter_in_scope(qs, user)
     qs = qs.annotate(
         has_value=Case(When(value__isnull=True, then=Value(0)), default=Value(1))
@@ -56,27 +43,22 @@ def latest_progress_rows(*, plan_code: str = "", as_of: date | None = None, user
     return latest
 
 
+def _exported(value):
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, date):
+        return value.isoformat()
+    return float(value)
+
+
 def progress_export_rows(
     *, plan_code: str = "", as_of: date | None = None, user=None
 ) -> list[dict]:
-    def num(x):
-        return None if x is None else float(x)
-
     return [
         {
             "indicator": r.indicator.code,
             "org_unit": r.org_unit.code,
-            "period": r.period,
-            "value": num(r.value),
-            "numerator": num(r.numerator),
-            "denominator": num(r.denominator),
-            "target": num(r.target),
-            "comparator": r.comparator,
-            "deadline": r.deadline.isoformat(),
-            "expected": num(r.expected),
-            "status": r.status,
-            "forecast": num(r.forecast),
-            "completeness": num(r.completeness),
+            **{c: _exported(getattr(r, c)) for c in selectors.PROGRESS_EXPORT_COLUMNS},
         }
         for r in latest_progress_rows(plan_code=plan_code, as_of=as_of, user=user)
     ]

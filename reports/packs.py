@@ -2,7 +2,7 @@
 
 A pack is requested by :func:`report_pack_request` (a ``ReportPack`` row, then a background task
 after commit) and built by :func:`report_pack_build`, which reads the stored progress through the
-same selectors as the city dashboard, writes the workbook with openpyxl and the briefing with
+same view-model as the city dashboard (:mod:`reports.dashboards.packs`), writes the workbook with openpyxl and the briefing with
 WeasyPrint (Noto Sans CJK from the system's fonts; no web fonts), with charts drawn here as SVG
 (ECharts draws in the browser only). Text cells in the workbook go through
 :func:`core.exporting.safe_cell` so that a name starting with ``=`` cannot run as a formula.
@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import io
 import logging
-from collections import defaultdict
 from collections.abc import Sequence
 from datetime import timedelta
 from html import escape
@@ -30,8 +29,10 @@ from core.numbers import as_float, format_number
 from core.text import name_of
 from districts.models import OrgUnit
 
-from . import selectors
+from .dashboards.common import level_label, status_of
+from .dashboards.packs import pack_content
 from .models import ReportPack
+from .templatetags.dashboard import status_color
 
 logger = logging.getLogger(__name__)
 
@@ -122,30 +123,6 @@ def download_name(pack: ReportPack, kind: str, ascii_only: bool = False) -> str:
         label = _("简报") if kind == "pdf" else _("数据表")
         name = name_of(pack.city)
     return f"{name}-{pack.as_of or 'latest'}-{label}.{ext}"
-
-
-# ---------------------------------------------------------------------------------------------
-# What goes into a pack
-# ---------------------------------------------------------------------------------------------
-
-
-def pack_content(*, city: OrgUnit, as_of: str) -> dict:
-    """The dashboard of the city as of the period, with every child unit's row of every
-    indicator. Read in the active language."""
-    dashboard = selectors.city_dashboard(city=city, as_of=as_of)
-    children = selectors.city_children_rows(city=city, as_of=dashboard.as_of if dashboard else None)
-    by_indicator: dict[int, list[dict]] = defaultdict(list)
-    for row in children:
-        by_indicator[row["indicator_id"]].append(row)
-    return {
-        "city": city,
-        "city_name": name_of(city),
-        "dashboard": dashboard,
-        "children": children,
-        "children_by_indicator": by_indicator,
-        "indicators": selectors.city_indicators(city=city) if dashboard else [],
-        "generated_at": timezone.localtime(),
-    }
 
 
 # ---------------------------------------------------------------------------------------------
@@ -270,11 +247,11 @@ def workbook_bytes(content: dict) -> bytes:
             code_name.get(r["indicator__code"], ""),
             r["org_unit__code"],
             name_of({"name_zh": r["org_unit__name_zh"], "name_en": r["org_unit__name_en"]}),
-            selectors.level_label(r["org_unit__level"]),
+            level_label(r["org_unit__level"]),
             _num(r["value"]),
             _num(r["target"]),
             _num(r["percent_of_target"]),
-            selectors.status_of(r["status"]).label,
+            status_of(r["status"]).label,
             _num(r["share_of_total"]),
             round(float(r["completeness"]) * 100) if r["completeness"] is not None else None,
         ]
@@ -462,7 +439,7 @@ def briefing_html(content: dict) -> str:
                 {
                     "label": item["status"].label,
                     "value": item["n"],
-                    "color": item["status"].color,
+                    "color": status_color(item["status"].code),
                     "text": str(item["n"]),
                 }
                 for item in dashboard.counts
@@ -473,7 +450,7 @@ def briefing_html(content: dict) -> str:
             trends[line.indicator_id] = svg_trend(
                 [v for _p, v in line.series],
                 target=line.target if line.kind not in ("milestone",) else None,
-                color=line.status.color,
+                color=status_color(line.status.code),
             )
         for line in dashboard.attention[:BRIEFING_CHARTS]:
             rows = content["children_by_indicator"].get(line.indicator_id, [])
@@ -490,9 +467,8 @@ def briefing_html(content: dict) -> str:
                         {"name_zh": r["org_unit__name_zh"], "name_en": r["org_unit__name_en"]}
                     ),
                     "value": float(r["value"]),
-                    "color": selectors.status_of(r["status"]).color,
-                    "text": f"{format_number(r['value'])} · "
-                    f"{selectors.status_of(r['status']).label}",
+                    "color": status_color(r["status"]),
+                    "text": f"{format_number(r['value'])} · {status_of(r['status']).label}",
                 }
                 for r in ranked
             ]

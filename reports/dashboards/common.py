@@ -1,0 +1,300 @@
+"""What every leadership page builds the same way: a status as shown (code, label, rank), one
+indicator at one unit as a table line, status counts and shares, unit references and
+breadcrumbs."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from functools import lru_cache
+
+from django.utils import translation
+from django.utils.translation import gettext as _
+
+from core.numbers import as_float, format_number, with_unit
+from core.text import name_of
+from districts import scopes
+from districts.levels import LEVEL_CHOICES
+from districts.models import OrgUnit
+from reports.models import STATUS_CHOICES
+from reports.progress import percent_of_target
+from reports.selectors import ATTENTION, GOOD, STATUS_ORDER, UNASSESSED
+from targets.models import COMPARATORS, Indicator
+
+_STATUS_LABELS = dict(STATUS_CHOICES)
+COMPARATOR_SIGNS = dict(COMPARATORS)
+_LEVEL_LABELS = dict(LEVEL_CHOICES)
+KIND_LABELS = dict(Indicator.KINDS)
+
+
+@dataclass(frozen=True, slots=True)
+class Status:
+    """A status in the active language; how it looks is the template tag ``status_badge``."""
+
+    code: str
+    label: str
+    rank: int
+
+
+@lru_cache(maxsize=256)
+def _status(code: str, language: str | None) -> Status:
+    return Status(
+        code=code,
+        label=str(_STATUS_LABELS.get(code, code)),
+        rank=STATUS_ORDER.index(code) if code in STATUS_ORDER else len(STATUS_ORDER),
+    )
+
+
+def status_of(code: str | None) -> Status:
+    """How a status is named in the active language (cached: pages show hundreds of them)."""
+    return _status(code or "no_data", translation.get_language())
+
+
+def status_legend() -> list[Status]:
+    return [status_of(code) for code in STATUS_ORDER]
+
+
+def level_label(level: str) -> str:
+    return str(_LEVEL_LABELS.get(level, level))
+
+
+def ancestor_paths(path: str) -> list[str]:
+    """``"441900/441900003/"`` → ``["441900/", "441900/441900003/"]``."""
+    parts = [p for p in path.split("/") if p]
+    return ["/".join(parts[: i + 1]) + "/" for i in range(len(parts))]
+
+
+# ---------------------------------------------------------------------------------------------
+# One indicator at one unit, as a line of a dashboard table
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class Line:
+    """Where one unit stands on one indicator at the as-of period, ready to show."""
+
+    indicator_id: int
+    code: str
+    name: str
+    kind: str
+    kind_label: str
+    unit: str
+    plan_id: int
+    goal_id: int
+    target_display: str
+    deadline: date
+    comparator: str
+    status: Status
+    unit_code: str = ""
+    """The unit the line is about when the page is not the plan's city (for its links)."""
+    as_of: str | None = None
+    period: str | None = None
+    value: float | None = None
+    value_display: str = "—"
+    target: float | None = None
+    pct: float | None = None
+    pct_display: str = "—"
+    bar_pct: float = 0.0
+    expected_display: str = "—"
+    expected_pct: float | None = None
+    forecast_display: str = "—"
+    completeness_pct: int | None = None
+    share_display: str = ""
+    overdue: bool = False
+    bar_label: str = ""
+    deadline_display: str = ""
+    spark_target: float | None = None
+    spark_label: str = ""
+    series: list[tuple[str, float | None]] = field(default_factory=list)
+    draggers: list[dict] = field(default_factory=list)
+    draggers_more: int = 0
+    attention_rank: int = 99
+
+
+@lru_cache(maxsize=8)
+def _labels(language: str | None) -> dict:
+    """Words every table line needs, translated once per language (pages show hundreds)."""
+    return {
+        "complete": _("完成"),
+        "done": _("已完成"),
+        "not_done": _("未完成"),
+        "bar": _("完成目标的 %(pct)s"),
+        "bar_expected": _("轨迹期望值 %(value)s"),
+        "kinds": {code: str(label) for code, label in Indicator.KINDS},
+    }
+
+
+def target_display(indicator: Indicator, target=None) -> str:
+    target = indicator.target if target is None else target
+    if indicator.kind == "milestone":
+        return _labels(translation.get_language())["complete"]
+    sign = COMPARATOR_SIGNS.get(indicator.comparator, indicator.comparator)
+    return f"{sign} {with_unit(format_number(target), indicator.unit)}"
+
+
+def value_display(indicator: Indicator, value: float | None) -> str:
+    if value is None:
+        return "—"
+    if indicator.kind == "milestone":
+        words = _labels(translation.get_language())
+        return words["done"] if value >= 1 else words["not_done"]
+    return with_unit(format_number(value), indicator.unit)
+
+
+def build_line(
+    indicator: Indicator, rows: Sequence, as_of: str | None, unit_code: str | None = None
+) -> Line:
+    """``rows``: the indicator's progress rows at one unit, oldest first (any number of them)."""
+    current = next((r for r in rows if r.period == as_of), None) if as_of else None
+    line = Line(
+        indicator_id=indicator.id,
+        code=indicator.code,
+        name=name_of(indicator),
+        kind=indicator.kind,
+        kind_label=_labels(translation.get_language())["kinds"].get(indicator.kind, indicator.kind),
+        unit=indicator.unit,
+        plan_id=indicator.plan_id,
+        goal_id=indicator.goal_id,
+        target_display=target_display(indicator),
+        deadline=indicator.deadline,
+        comparator=indicator.comparator,
+        status=status_of(current.status if current else "no_data"),
+        unit_code=unit_code or "",
+        as_of=as_of,
+        deadline_display=indicator.deadline.isoformat(),
+    )
+    as_of_end = current.period_end if current else None
+    shown = [r for r in rows if as_of_end is None or r.period_end <= as_of_end]
+    values = [as_float(r.value) for r in shown]
+    line.series = [(r.period, v) for r, v in zip(shown, values, strict=True)]
+    # Totals below the city carry no target (SPEC §3): neither shown nor drawn for them.
+    reference = current or (shown[-1] if shown else None)
+    untargeted = reference is not None and reference.target is None
+    if untargeted:
+        line.target_display = "—"
+    line.spark_target = (
+        None if untargeted or indicator.kind == "milestone" else as_float(indicator.target)
+    )
+    line.spark_label = "; ".join(f"{r.period}: {format_number(r.value)}" for r in shown)
+    if current is None:
+        line.overdue = True
+        return line
+    line.period = current.period
+    line.value = as_float(current.value)
+    line.value_display = value_display(indicator, line.value)
+    line.target = as_float(current.target)
+    if current.target is not None:
+        line.target_display = target_display(indicator, current.target)
+    line.pct = as_float(current.percent_of_target)
+    if line.pct is not None:
+        line.pct_display = f"{format_number(line.pct)}%"
+        line.bar_pct = max(0.0, min(line.pct, 100.0))
+    expected = as_float(current.expected)
+    if expected is not None:
+        line.expected_display = value_display(indicator, expected)
+        exp_pct = percent_of_target(expected, line.target, current.comparator)
+        if exp_pct is not None:
+            line.expected_pct = round(max(0.0, min(exp_pct, 100.0)), 1)
+    words = _labels(translation.get_language())
+    line.bar_label = words["bar"] % {"pct": line.pct_display}
+    if line.expected_pct is not None:
+        line.bar_label += "；" + words["bar_expected"] % {"value": line.expected_display}
+    line.forecast_display = value_display(indicator, as_float(current.forecast))
+    if current.completeness is not None:
+        line.completeness_pct = round(float(current.completeness) * 100)
+    if current.share_of_total is not None:
+        line.share_display = f"{format_number(current.share_of_total)}%"
+    line.overdue = current.value is None
+    line.attention_rank = ATTENTION.get(line.status.code, 99)
+    return line
+
+
+def rows_by_indicator(rows: Iterable) -> dict[int, list]:
+    grouped: dict[int, list] = defaultdict(list)
+    for row in rows:
+        grouped[row.indicator_id].append(row)
+    for series in grouped.values():
+        series.sort(key=lambda r: r.period_end)
+    return grouped
+
+
+def periods_of(rows: Iterable) -> tuple[list[str], str | None]:
+    """The periods present (oldest first) and the latest one in which any row has a value."""
+    ends: dict[str, date] = {}
+    with_value: set[str] = set()
+    for row in rows:
+        ends[row.period] = row.period_end
+        if row.value is not None:
+            with_value.add(row.period)
+    periods = sorted(ends, key=lambda p: (ends[p], p))
+    latest = next((p for p in reversed(periods) if p in with_value), None)
+    return periods, latest or (periods[-1] if periods else None)
+
+
+def choose_as_of(requested: str | None, periods: list[str], default: str | None) -> str | None:
+    return requested if requested in periods else default
+
+
+def lines_status_counts(lines: Iterable[Line]) -> list[dict]:
+    return status_counts(Counter(line.status.code for line in lines))
+
+
+def status_counts(counter: Counter) -> list[dict]:
+    """Counts by status in display order, each with its share as a CSS width (``"12.50"``)."""
+    total = sum(counter.values()) or 1
+    return [
+        {"status": status_of(c), "n": counter[c], "width": f"{counter[c] / total * 100:.2f}"}
+        for c in STATUS_ORDER
+        if counter[c]
+    ]
+
+
+def share_good(codes: Iterable[str]) -> int | None:
+    assessed = [c for c in codes if c not in UNASSESSED]
+    if not assessed:
+        return None
+    return round(sum(1 for c in assessed if c in GOOD) / len(assessed) * 100)
+
+
+def unit_ref(code: str, name_zh: str, name_en: str, level: str = "") -> dict:
+    return {
+        "code": code,
+        "name": name_of({"name_zh": name_zh, "name_en": name_en}),
+        "level": level,
+        "level_label": level_label(level) if level else "",
+    }
+
+
+def breadcrumb(unit: OrgUnit, user) -> list[dict]:
+    """The unit's ancestors from the root, each linked when the user may read it. One query."""
+    paths = scopes.scope_paths(user, scopes.READ)
+    chain = OrgUnit.objects.filter(path__in=ancestor_paths(unit.path)).order_by("depth")
+    return [
+        {
+            **unit_ref(u.code, u.name_zh, u.name_en, u.level),
+            "readable": scopes.path_in_scope(u.path, paths),
+            "current": u.id == unit.id,
+        }
+        for u in chain
+    ]
+
+
+@dataclass(slots=True)
+class GoalBlock:
+    id: int
+    code: str
+    title: str
+    lines: list[Line]
+
+
+@dataclass(slots=True)
+class PlanBlock:
+    id: int
+    code: str
+    title: str
+    document_number: str
+    issuer: str
+    issued_on: date | None
+    goals: list[GoalBlock]

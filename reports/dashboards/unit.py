@@ -1,0 +1,131 @@
+"""The org-unit page: all indicators with progress at one unit, grouped by plan and goal, and
+its children with their status counts."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+
+from django.db.models import Count
+
+from core.text import name_of, title_of
+from districts.models import OrgUnit
+from reports.models import ProgressRow
+from reports.selectors import ATTENTION, PROGRESS_COLUMNS
+from targets.models import Indicator, Plan
+
+from .common import (
+    GoalBlock,
+    Line,
+    PlanBlock,
+    breadcrumb,
+    build_line,
+    choose_as_of,
+    level_label,
+    lines_status_counts,
+    periods_of,
+    rows_by_indicator,
+    share_good,
+    status_counts,
+    unit_ref,
+)
+
+
+@dataclass(slots=True)
+class UnitOverview:
+    unit: OrgUnit
+    name: str
+    level_label: str
+    breadcrumb: list[dict]
+    is_plan_city: bool
+    as_of: str | None
+    periods: list[str]
+    plans: list[PlanBlock]
+    counts: list[dict]
+    share_good: int | None
+    children: list[dict]
+    attention: list[Line]
+
+
+def unit_overview(*, unit: OrgUnit, user, as_of: str = "") -> UnitOverview:
+    """All indicators with progress at ``unit`` (grouped by plan and goal) and its children
+    with their status counts. Six queries whatever the unit's size."""
+    rows = list(
+        ProgressRow.objects.filter(org_unit=unit).values_list(
+            "indicator_id", "org_unit_id", *PROGRESS_COLUMNS, named=True
+        )
+    )
+    periods, default_as_of = periods_of(rows)
+    as_of = choose_as_of(as_of, periods, default_as_of)
+    rows_by_ind = rows_by_indicator(rows)
+    indicators = list(
+        Indicator.objects.filter(id__in=list(rows_by_ind))
+        .select_related("plan", "goal")
+        .order_by("plan__issued_on", "plan__code", "goal__position", "position", "id")
+    )
+    lines = [build_line(ind, rows_by_ind[ind.id], as_of, unit.code) for ind in indicators]
+    line_of = {line.indicator_id: line for line in lines}
+    plans: dict[int, PlanBlock] = {}
+    goals: dict[int, GoalBlock] = {}
+    for ind in indicators:
+        plan = plans.get(ind.plan_id)
+        if plan is None:
+            p = ind.plan
+            plan = plans[p.id] = PlanBlock(
+                id=p.id,
+                code=p.code,
+                title=title_of(p),
+                document_number=p.document_number,
+                issuer=name_of(p, "issuer_zh", "issuer_en"),
+                issued_on=p.issued_on,
+                goals=[],
+            )
+        goal = goals.get(ind.goal_id)
+        if goal is None:
+            goal = goals[ind.goal_id] = GoalBlock(
+                ind.goal_id, ind.goal.code, title_of(ind.goal), []
+            )
+            plan.goals.append(goal)
+        goal.lines.append(line_of[ind.id])
+
+    children_units = list(OrgUnit.objects.filter(parent=unit).order_by("path"))
+    counted: dict[int, Counter] = defaultdict(Counter)
+    if as_of and children_units:
+        for item in (
+            # Driven by the children's ids: the (org_unit, period) index, not a scan of every
+            # unit's rows of each indicator.
+            ProgressRow.objects.filter(org_unit_id__in=[c.id for c in children_units], period=as_of)
+            .values("org_unit_id", "status")
+            .annotate(n=Count("id"))
+        ):
+            counted[item["org_unit_id"]][item["status"]] += item["n"]
+    children = []
+    for child in children_units:
+        counter = counted.get(child.id, Counter())
+        ref = unit_ref(child.code, child.name_zh, child.name_en, child.level)
+        ref.update(
+            counts=status_counts(counter),
+            missing=counter["no_data"],
+            share_good=share_good(counter.elements()),
+            bad=sum(n for c, n in counter.items() if c in ATTENTION and c != "no_data"),
+            has_rows=bool(counter),
+        )
+        children.append(ref)
+    attention = sorted(
+        (line for line in lines if line.status.code in ATTENTION and line.status.code != "no_data"),
+        key=lambda line: (line.attention_rank, line.deadline, line.code),
+    )
+    return UnitOverview(
+        unit=unit,
+        name=name_of(unit),
+        level_label=level_label(unit.level),
+        breadcrumb=breadcrumb(unit, user),
+        is_plan_city=Plan.objects.filter(city=unit).exists(),
+        as_of=as_of,
+        periods=periods,
+        plans=list(plans.values()),
+        counts=lines_status_counts(lines),
+        share_good=share_good(line.status.code for line in lines),
+        children=children,
+        attention=attention,
+    )
