@@ -5,14 +5,30 @@ from __future__ import annotations
 from datetime import date
 
 from django.db import connection
-from django.db.models import Case, Value, When
+from django.db.models import Case, Q, Value, When
 
 from districts import scopes
+from targets.models import Plan
 
 from . import selectors
 from .models import ProgressRow
 
 PROGRESS_EXPORT_COLUMNS = ["indicator", "org_unit", *selectors.PROGRESS_EXPORT_COLUMNS]
+
+
+def _default_periods(plan_code: str) -> Q:
+    """Without ``--as-of``: each plan's rows up to its city's as-of period by the one rule
+    (:func:`reports.selectors.default_as_of`), as on the dashboards."""
+    plans = Plan.objects.select_related("city")
+    if plan_code:
+        plans = plans.filter(code=plan_code)
+    cities = {p.city_id: p.city for p in plans}
+    condition = Q(pk__in=[])
+    for city_id, city in cities.items():
+        period = selectors.parse_period(selectors.default_as_of(city))
+        if period is not None:
+            condition |= Q(indicator__plan__city_id=city_id, period_end__lte=period.end)
+    return condition
 
 
 def latest_progress_rows(*, plan_code: str = "", as_of: date | None = None, user=None):
@@ -26,6 +42,8 @@ def latest_progress_rows(*, plan_code: str = "", as_of: date | None = None, user
         qs = qs.filter(indicator__plan__code=plan_code)
     if as_of:
         qs = qs.filter(period_end__lte=as_of)
+    else:
+        qs = qs.filter(_default_periods(plan_code))
     if user is not None:
         qs = scopes.filter_in_scope(qs, user)
     qs = qs.annotate(

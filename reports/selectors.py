@@ -10,13 +10,20 @@ job stores it) or decides how anything looks (badges, colours, links and sparkli
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
 
+from django.conf import settings
 from django.db.models import QuerySet
 
 from core.periods import Period, PeriodError
 from core.text import name_of
 from districts import scopes
 from districts.models import OrgUnit
+from supervision import rules as supervision_rules
+from supervision.models import ReportingSchedule
+from supervision.selectors import today
 from targets.models import Indicator
 
 from .models import ProgressRow, ReportPack
@@ -95,6 +102,163 @@ def parse_period(text: str | None) -> Period | None:
         return None
 
 
+def needs_attention(status: str) -> bool:
+    """The one definition of "needs attention" every page, card and pack counts by."""
+    return status in ATTENTION
+
+
+# ---------------------------------------------------------------------------------------------
+# The as-of period: which period a page, a pack or an export shows when nobody chose one
+# ---------------------------------------------------------------------------------------------
+
+
+def asof_threshold() -> float:
+    """Percent of approved completeness from which a period counts as complete enough before
+    its reporting deadline (setting ``ASOF_COMPLETENESS_THRESHOLD``, default 80)."""
+    return float(getattr(settings, "ASOF_COMPLETENESS_THRESHOLD", 80))
+
+
+@dataclass(frozen=True, slots=True)
+class PeriodState:
+    period: str
+    end: date
+    completeness: int
+    """The period's approved completeness at the unit, in percent: the mean over the unit's
+    progress rows of that period of the share of children whose approved values are in."""
+    deadline: date | None
+    complete_enough: bool
+
+
+@dataclass(frozen=True, slots=True)
+class AsOf:
+    """The period a page shows, why, and the newer period it can offer."""
+
+    period: str | None
+    completeness: int | None
+    default: str | None
+    """What the rule chose (the period shown unless the reader picked another)."""
+    periods: list[str]
+    in_progress: PeriodState | None
+    """The newest period after the one shown that is not complete enough yet."""
+    chosen_by_reader: bool = False
+
+
+def active_schedules() -> list[ReportingSchedule]:
+    """The active reporting schedules with what places them. One query."""
+    return list(
+        ReportingSchedule.objects.filter(is_active=True).select_related("root", "plan__city")
+    )
+
+
+def reporting_deadlines(
+    unit: OrgUnit, schedules: list[ReportingSchedule] | None = None
+) -> dict[str, list[supervision_rules.ScheduleRule]]:
+    """The rules of the active schedules covering ``unit`` (or a unit below it), by period
+    type. One query unless ``schedules`` (:func:`active_schedules`) are given."""
+    found: dict[str, list[supervision_rules.ScheduleRule]] = defaultdict(list)
+    for schedule in active_schedules() if schedules is None else schedules:
+        root = schedule.root or (schedule.plan.city if schedule.plan_id else None)
+        if root is None or unit.path.startswith(root.path) or root.path.startswith(unit.path):
+            found[schedule.period_type].append(schedule.rule)
+    return found
+
+
+def _deadline(rules: dict, period: Period) -> date:
+    """When ``period``'s reports are all due: the latest deadline of the schedules a page reads
+    from (the default rule's when none covers the unit)."""
+    covering = rules.get(period.period_type) or [
+        supervision_rules.ScheduleRule(period_type=period.period_type)
+    ]
+    return max(supervision_rules.deadline_for(rule, period) for rule in covering)
+
+
+def period_states(
+    rows: Iterable,
+    rules: dict[str, list[supervision_rules.ScheduleRule]],
+    *,
+    on: date | None = None,
+) -> list[PeriodState]:
+    """The periods of a unit's progress ``rows`` (anything with ``period``, ``period_end`` and
+    ``completeness``), oldest first, each with its completeness and whether it is complete
+    enough on ``on`` (today):
+
+    - its approved completeness reaches the threshold, or
+    - its reporting deadline has passed and it reaches half the threshold: late reporters do
+      not hold the pages on last year for ever, but a handful of early values never make a
+      period (a year long past its deadline that got three values is still a handful).
+    """
+    on = on or today()
+    threshold = asof_threshold()
+    ends: dict[str, date] = {}
+    sums: dict[str, float] = defaultdict(float)
+    counts: dict[str, int] = defaultdict(int)
+    for row in rows:
+        ends[row.period] = row.period_end
+        sums[row.period] += float(row.completeness or 0)
+        counts[row.period] += 1
+    states = []
+    for period in sorted(ends, key=lambda p: (ends[p], p)):
+        pct = sums[period] / counts[period] * 100 if counts[period] else 0.0
+        parsed = parse_period(period)
+        deadline = _deadline(rules, parsed) if parsed else None
+        passed = deadline is not None and deadline < on
+        states.append(
+            PeriodState(
+                period=period,
+                end=ends[period],
+                completeness=round(pct),
+                deadline=deadline,
+                complete_enough=pct >= threshold or (passed and pct >= threshold / 2),
+            )
+        )
+    return states
+
+
+def as_of_from_rows(
+    rows: Iterable, rules: dict[str, list[supervision_rules.ScheduleRule]], requested: str = ""
+) -> AsOf:
+    """The as-of rule on rows already read: the latest complete-enough period (or, when none
+    is, the latest with any approved value), unless the reader asked for one of the periods
+    present."""
+    states = period_states(rows, rules)
+    if not states:
+        return AsOf(None, None, None, [], None)
+    ready = [s for s in states if s.complete_enough]
+    # Nothing complete enough yet (a new installation): the latest period with anything in.
+    started = [s for s in states if s.completeness > 0]
+    default = (ready or started or states)[-1]
+    later = [s for s in states if s.end > default.end and s.completeness > 0]
+    by_period = {s.period: s for s in states}
+    shown = by_period.get(requested) or default
+    return AsOf(
+        period=shown.period,
+        completeness=shown.completeness,
+        default=default.period,
+        periods=[s.period for s in states],
+        in_progress=later[-1] if later else None,
+        chosen_by_reader=shown is not default,
+    )
+
+
+def unit_as_of(unit: OrgUnit, requested: str = "", *, indicator_ids=None) -> AsOf:
+    """:func:`as_of_from_rows` reading the unit's rows (of ``indicator_ids`` when given). Two
+    queries."""
+    rows = ProgressRow.objects.filter(org_unit=unit)
+    if indicator_ids is not None:
+        rows = rows.filter(indicator_id__in=indicator_ids)
+    return as_of_from_rows(
+        rows.values_list("period", "period_end", "completeness", named=True),
+        reporting_deadlines(unit),
+        requested,
+    )
+
+
+def default_as_of(unit: OrgUnit) -> str | None:
+    """The period every page, pack, export and API shows for ``unit`` when none is asked for:
+    the latest period complete enough (see :func:`period_states`). Two queries."""
+    return unit_as_of(unit).default
+
+
 # ---------------------------------------------------------------------------------------------
 # Report packs
 # ---------------------------------------------------------------------------------------------
@@ -113,29 +277,34 @@ def pack_for(user, pack_id: int) -> ReportPack | None:
 
 def pack_cities_for(user) -> list[dict]:
     """The plan-owning units whose packs the user may build: those inside their scope, each with
-    the periods progress exists for. Two queries."""
+    the periods progress exists for and its as-of period by the one rule (the pack's default).
+    Three queries."""
     cities = list(
         scopes.filter_in_scope(
             OrgUnit.objects.filter(plans__isnull=False).distinct(), user, field=""
         ).order_by("path")
     )
-    periods: dict[int, set[str]] = defaultdict(set)
+    rows: dict[int, list] = defaultdict(list)
+    schedules = active_schedules() if cities else []
     if cities:
-        for unit_id, period in (
-            ProgressRow.objects.filter(org_unit_id__in=[c.id for c in cities])
-            .values_list("org_unit_id", "period")
-            .distinct()
+        for row in ProgressRow.objects.filter(org_unit_id__in=[c.id for c in cities]).values_list(
+            "org_unit_id", "period", "period_end", "completeness", named=True
         ):
-            periods[unit_id].add(period)
-    return [
-        {
-            "unit": c,
-            "code": c.code,
-            "name": name_of(c),
-            "periods": sorted(periods[c.id], key=period_sort_key, reverse=True),
-        }
-        for c in cities
-    ]
+            rows[row.org_unit_id].append(row)
+    found = []
+    for c in cities:
+        as_of = as_of_from_rows(rows[c.id], reporting_deadlines(c, schedules))
+        found.append(
+            {
+                "unit": c,
+                "code": c.code,
+                "name": name_of(c),
+                "periods": list(reversed(as_of.periods)),
+                "default": as_of.default or "",
+                "in_progress": as_of.in_progress,
+            }
+        )
+    return found
 
 
 def city_indicators(*, city: OrgUnit) -> list[Indicator]:

@@ -151,7 +151,7 @@ def pack_list(request):
             pack = packs.report_pack_request(
                 actor=request.user,
                 city=chosen["unit"],
-                as_of=as_of or (chosen["periods"][0] if chosen["periods"] else ""),
+                as_of=as_of or chosen["default"],
                 language=language,
             )
             return redirect("reports:pack", pack_id=pack.pk)

@@ -13,7 +13,15 @@ from core.numbers import format_number
 from core.text import name_of, title_of
 from districts.models import OrgUnit
 from reports.models import ProgressRow
-from reports.selectors import ATTENTION, PROGRESS_COLUMNS, STATUS_ORDER
+from reports.selectors import (
+    ATTENTION,
+    PROGRESS_COLUMNS,
+    STATUS_ORDER,
+    AsOf,
+    as_of_from_rows,
+    needs_attention,
+    reporting_deadlines,
+)
 from targets.models import Goal, Indicator, Plan
 
 from .common import (
@@ -21,10 +29,9 @@ from .common import (
     Line,
     PlanBlock,
     Status,
+    attention_lines,
     build_line,
-    choose_as_of,
     lines_status_counts,
-    periods_of,
     rows_by_indicator,
     share_good,
     status_counts,
@@ -39,6 +46,9 @@ class CityDashboard:
     name: str
     as_of: str | None
     periods: list[str]
+    period: AsOf
+    keep: list[tuple[str, str]]
+    """The filters the period links keep."""
     plans: list[PlanBlock]
     plan_options: list[dict]
     goal_options: list[dict]
@@ -82,8 +92,8 @@ def city_dashboard(
             "indicator_id", "org_unit_id", *PROGRESS_COLUMNS, named=True
         )
     )
-    periods, default_as_of = periods_of(rows)
-    as_of = choose_as_of(as_of, periods, default_as_of)
+    period = as_of_from_rows(rows, reporting_deadlines(city), as_of)
+    periods, as_of = period.periods, period.period
     rows_by_ind = rows_by_indicator(rows)
     lines = [build_line(ind, rows_by_ind.get(ind.id, []), as_of) for ind in indicators]
 
@@ -98,16 +108,13 @@ def city_dashboard(
         and (chosen_goal is None or line.goal_id == chosen_goal)
     ]
     if status == "attention":
-        shown = [line for line in scoped if line.status.code in ATTENTION]
+        shown = [line for line in scoped if needs_attention(line.status.code)]
     elif status:
         shown = [line for line in scoped if line.status.code == status]
     else:
         shown = scoped
 
-    attention = sorted(
-        (line for line in scoped if line.status.code in ATTENTION),
-        key=lambda line: (line.attention_rank, line.deadline, line.code),
-    )
+    attention = attention_lines(scoped)
     children, missing = _city_children(city, as_of, [ind.id for ind in indicators], attention)
 
     shown_ids = {line.indicator_id for line in shown}
@@ -140,6 +147,12 @@ def city_dashboard(
         name=name_of(city),
         as_of=as_of,
         periods=periods,
+        period=period,
+        keep=[
+            ("plan", chosen_plan.code if chosen_plan else ""),
+            ("goal", str(chosen_goal or "")),
+            ("status", status),
+        ],
         plans=plan_blocks,
         plan_options=[
             {"code": p.code, "label": f"{p.document_number or p.code} {title_of(p)}"} for p in plans

@@ -20,7 +20,7 @@ from districts.levels import LEVEL_CHOICES
 from districts.models import OrgUnit
 from reports.models import STATUS_CHOICES
 from reports.progress import percent_of_target
-from reports.selectors import ATTENTION, GOOD, STATUS_ORDER, UNASSESSED
+from reports.selectors import ATTENTION, GOOD, STATUS_ORDER, UNASSESSED, needs_attention
 from targets.models import COMPARATORS, Indicator
 
 _STATUS_LABELS = dict(STATUS_CHOICES)
@@ -209,6 +209,16 @@ def build_line(
     line.overdue = current.value is None
     line.attention_rank = ATTENTION.get(line.status.code, 99)
     return line
+
+
+def attention_lines(lines: Iterable[Line]) -> list[Line]:
+    """The lines that need attention (:func:`reports.selectors.needs_attention`, the one
+    definition the home cards, the city dashboard and the unit page count by), most urgent
+    first."""
+    return sorted(
+        (line for line in lines if needs_attention(line.status.code)),
+        key=lambda line: (line.attention_rank, line.deadline, line.code),
+    )
 
 
 def rows_by_indicator(rows: Iterable) -> dict[int, list]:

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from core.text import name_of, title_of
 from districts import scopes
 from districts.models import OrgUnit
+from reports import selectors
 from reports.models import ProgressRow
 from reports.selectors import PROGRESS_COLUMNS, period_sort_key
 from targets.models import Indicator
@@ -61,6 +62,25 @@ def _compare_names(cells: Sequence[dict]) -> list[str]:
     ]
 
 
+def _city_defaults(cities: list[OrgUnit]) -> dict[int, str | None]:
+    """Each city's as-of period by the one rule (:func:`reports.selectors.as_of_from_rows`).
+    Two queries."""
+    if not cities:
+        return {}
+    by_city: dict[int, list] = defaultdict(list)
+    for row in ProgressRow.objects.filter(org_unit_id__in=[c.id for c in cities]).values_list(
+        "org_unit_id", "period", "period_end", "completeness", named=True
+    ):
+        by_city[row.org_unit_id].append(row)
+    schedules = selectors.active_schedules()
+    return {
+        c.id: selectors.as_of_from_rows(
+            by_city.get(c.id, []), selectors.reporting_deadlines(c, schedules)
+        ).default
+        for c in cities
+    }
+
+
 @dataclass(slots=True)
 class CompareGroup:
     key: str
@@ -82,7 +102,8 @@ class Comparison:
 
 def comparison(*, user, as_of: str = "") -> Comparison:
     """Like indicators (the same data elements) side by side for the cities in the user's scope,
-    each city against its own target. Two queries after the scope."""
+    each city against its own target, at its own as-of period unless one is chosen. Four
+    queries after the scope."""
     indicators = list(
         scopes.filter_in_scope(
             Indicator.objects.select_related(
@@ -113,6 +134,7 @@ def comparison(*, user, as_of: str = "") -> Comparison:
     all_periods = sorted({r.period for r in rows}, key=period_sort_key)
     chosen = as_of if as_of in all_periods else ""
     rows_by_ind = rows_by_indicator(rows)
+    defaults = _city_defaults(list(cities.values())) if not chosen else {}
     result = []
     for key, members in alike.items():
         cells = []
@@ -121,7 +143,8 @@ def comparison(*, user, as_of: str = "") -> Comparison:
             if chosen:
                 pick = next((r for r in series if r.period == chosen), None)
             else:
-                pick = next((r for r in reversed(series) if r.value is not None), None)
+                default = defaults.get(ind.plan.city_id)
+                pick = next((r for r in series if r.period == default), None)
             line = build_line(ind, series, pick.period if pick else None, ind.plan.city.code)
             cells.append(
                 {

@@ -12,11 +12,12 @@ from django.db.models import Count
 from core.text import name_of, title_of
 from districts import scopes
 from districts.models import OrgUnit
+from reports import selectors
 from reports.models import ProgressRow
-from reports.selectors import ATTENTION
+from reports.selectors import AsOf, needs_attention
 from targets.models import Plan
 
-from .common import periods_of, share_good, status_counts
+from .common import share_good, status_counts
 
 
 @dataclass(slots=True)
@@ -28,6 +29,7 @@ class HomeCard:
     indicators: int
     children: int
     as_of: str | None = None
+    period: AsOf | None = None
     counts: list[dict] = field(default_factory=list)
     share_good: int | None = None
     completeness_pct: int | None = None
@@ -39,8 +41,9 @@ def cities_for_home(user) -> list[HomeCard]:
     """Cards for the plan-owning units (cities) inside the user's scope; a user whose scope lies
     below a city (a town official) gets a card for each of their own units instead.
 
-    Five queries: the plans, the scope, the sub-city units, the progress rows at the cards'
-    units (all periods; a few per indicator) and the child counts."""
+    Six queries: the plans, the scope, the sub-city units, the progress rows at the cards'
+    units (all periods; a few per indicator), the child counts and the reporting schedules
+    (the as-of rule)."""
     paths = scopes.scope_paths(user, scopes.READ)
     plans = list(
         Plan.objects.select_related("city")
@@ -91,12 +94,22 @@ def cities_for_home(user) -> list[HomeCard]:
         .annotate(n=Count("id"))
         .values_list("parent_id", "n")
     )
+    schedules = selectors.active_schedules()
     cards = []
     for unit, is_city, unit_plans in card_units:
         unit_rows = rows_by_unit.get(unit.id, [])
-        _periods, as_of = periods_of(unit_rows)
+        period = selectors.as_of_from_rows(
+            unit_rows, selectors.reporting_deadlines(unit, schedules)
+        )
+        as_of = period.period
         current = [r for r in unit_rows if r.period == as_of]
-        codes = [r.status for r in current]
+        # As on the dashboards: an indicator without a row at the as-of period has no data.
+        indicator_count = (
+            sum(p.indicator_count for p in unit_plans)
+            if is_city
+            else len({r.indicator_id for r in unit_rows})
+        )
+        codes = [r.status for r in current] + ["no_data"] * max(indicator_count - len(current), 0)
         counts = Counter(codes)
         completeness = [float(r.completeness) for r in current if r.completeness is not None]
         as_of_end = current[0].period_end if current else None
@@ -118,19 +131,16 @@ def cities_for_home(user) -> list[HomeCard]:
                 }
                 for p in unit_plans
             ],
-            indicators=(
-                sum(p.indicator_count for p in unit_plans)
-                if is_city
-                else len({r.indicator_id for r in unit_rows})
-            ),
+            indicators=indicator_count,
             children=child_counts.get(unit.id, 0),
             as_of=as_of,
+            period=period,
             counts=status_counts(counts),
             share_good=share_good(codes),
             completeness_pct=(
                 round(sum(completeness) / len(completeness) * 100) if completeness else None
             ),
-            attention=sum(1 for c in codes if c in ATTENTION),
+            attention=sum(1 for c in codes if needs_attention(c)),
             next_deadlines=[{"date": d, "n": n} for d, n in sorted(upcoming.items())[:3]],
         )
         cards.append(card)

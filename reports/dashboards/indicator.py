@@ -15,7 +15,7 @@ from core.text import name_of, title_of
 from districts import scopes
 from districts.models import DataValue, DataValueChange, OrgUnit
 from reports.models import ProgressRow
-from reports.selectors import PROGRESS_COLUMNS, parse_period
+from reports.selectors import PROGRESS_COLUMNS, AsOf, parse_period, unit_as_of
 from targets.models import Indicator
 
 from .common import (
@@ -24,8 +24,6 @@ from .common import (
     Line,
     breadcrumb,
     build_line,
-    choose_as_of,
-    periods_of,
     status_of,
     target_display,
     unit_ref,
@@ -72,6 +70,7 @@ class IndicatorDetail:
     breadcrumb: list[dict]
     as_of: str | None
     periods: list[str]
+    period: AsOf
     line: Line
     history: list[dict]
     league: list[dict]
@@ -126,8 +125,10 @@ def indicator_detail(
         .order_by("period_end")
         .values_list("indicator_id", "org_unit_id", *PROGRESS_COLUMNS, named=True)
     )
-    periods, default_as_of = periods_of(rows)
-    as_of = choose_as_of(as_of, periods, default_as_of)
+    # The unit's period, as on its dashboard: one indicator's rows alone would move the page to
+    # whichever year that indicator happens to have a value in.
+    period = unit_as_of(unit, as_of)
+    periods, as_of = period.periods, period.period
     line = build_line(indicator, rows, as_of, unit.code)
     # The page looks back from the as-of period: later rows are the future from there.
     as_of_end = next((r.period_end for r in rows if r.period == as_of), None)
@@ -235,6 +236,7 @@ def indicator_detail(
         breadcrumb=breadcrumb(unit, user),
         as_of=as_of,
         periods=periods,
+        period=period,
         line=line,
         history=history,
         league=league,

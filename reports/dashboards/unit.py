@@ -11,19 +11,24 @@ from django.db.models import Count
 from core.text import name_of, title_of
 from districts.models import OrgUnit
 from reports.models import ProgressRow
-from reports.selectors import ATTENTION, PROGRESS_COLUMNS
+from reports.selectors import (
+    ATTENTION,
+    PROGRESS_COLUMNS,
+    AsOf,
+    as_of_from_rows,
+    reporting_deadlines,
+)
 from targets.models import Indicator, Plan
 
 from .common import (
     GoalBlock,
     Line,
     PlanBlock,
+    attention_lines,
     breadcrumb,
     build_line,
-    choose_as_of,
     level_label,
     lines_status_counts,
-    periods_of,
     rows_by_indicator,
     share_good,
     status_counts,
@@ -40,6 +45,7 @@ class UnitOverview:
     is_plan_city: bool
     as_of: str | None
     periods: list[str]
+    period: AsOf
     plans: list[PlanBlock]
     counts: list[dict]
     share_good: int | None
@@ -55,8 +61,8 @@ def unit_overview(*, unit: OrgUnit, user, as_of: str = "") -> UnitOverview:
             "indicator_id", "org_unit_id", *PROGRESS_COLUMNS, named=True
         )
     )
-    periods, default_as_of = periods_of(rows)
-    as_of = choose_as_of(as_of, periods, default_as_of)
+    period = as_of_from_rows(rows, reporting_deadlines(unit), as_of)
+    periods, as_of = period.periods, period.period
     rows_by_ind = rows_by_indicator(rows)
     indicators = list(
         Indicator.objects.filter(id__in=list(rows_by_ind))
@@ -111,10 +117,7 @@ def unit_overview(*, unit: OrgUnit, user, as_of: str = "") -> UnitOverview:
             has_rows=bool(counter),
         )
         children.append(ref)
-    attention = sorted(
-        (line for line in lines if line.status.code in ATTENTION and line.status.code != "no_data"),
-        key=lambda line: (line.attention_rank, line.deadline, line.code),
-    )
+    attention = attention_lines(lines)
     return UnitOverview(
         unit=unit,
         name=name_of(unit),
@@ -123,6 +126,7 @@ def unit_overview(*, unit: OrgUnit, user, as_of: str = "") -> UnitOverview:
         is_plan_city=Plan.objects.filter(city=unit).exists(),
         as_of=as_of,
         periods=periods,
+        period=period,
         plans=list(plans.values()),
         counts=lines_status_counts(lines),
         share_good=share_good(line.status.code for line in lines),

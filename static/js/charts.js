@@ -89,7 +89,8 @@
         ]
       });
     },
-    league: function (d) {
+    league: function (d, el) {
+      el.style.height = (80 + d.names.length * 22) + "px";
       var series = {
         name: d.labels.value, type: "bar",
         data: d.values.map(function (v, i) { return { value: v, itemStyle: { color: colorOf(d.status_codes[i]) }, status: d.statuses[i] }; }),
