@@ -29,7 +29,7 @@ from core.numbers import as_float, format_number
 from core.text import name_of
 from districts.models import OrgUnit
 
-from .dashboards.common import level_label, status_of
+from .dashboards.common import level_label, status_of, value_display
 from .dashboards.packs import pack_content
 from .models import ReportPack
 from .templatetags.dashboard import status_color
@@ -227,7 +227,7 @@ def workbook_bytes(content: dict) -> bytes:
             _("目标"),
             _("期限"),
             _("当前值"),
-            _("完成目标（%）"),
+            _("目标完成度（%）"),
             _("状态"),
             _("轨迹期望值"),
             _("期限预测值"),
@@ -267,7 +267,7 @@ def workbook_bytes(content: dict) -> bytes:
             _("层级"),
             _("数值"),
             _("目标"),
-            _("完成目标（%）"),
+            _("目标完成度（%）"),
             _("状态"),
             _("占全市（%）"),
             _("数据完整度（%）"),
@@ -468,7 +468,7 @@ def briefing_html(content: dict) -> str:
                     ),
                     "value": float(r["value"]),
                     "color": status_color(r["status"]),
-                    "text": f"{format_number(r['value'])} · {status_of(r['status']).label}",
+                    "text": f"{value_display(line, as_float(r['value']))} · {status_of(r['status']).label}",
                 }
                 for r in ranked
             ]

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from django.utils.translation import gettext as _
 
-from core.numbers import format_number
+from core.numbers import as_float, format_number
 from core.text import name_of, title_of
 from districts.models import OrgUnit
 from reports.models import ProgressRow
@@ -31,12 +31,16 @@ from .common import (
     Status,
     attention_lines,
     build_line,
+    children_noun,
     lines_status_counts,
+    name_lines,
+    restatements,
     rows_by_indicator,
     share_good,
     status_counts,
     status_of,
     unit_ref,
+    value_display,
 )
 
 
@@ -77,8 +81,8 @@ def city_dashboard(
     """Every indicator of the city's plans at the city, as of one period, with what needs
     attention and which child units drag it down. ``None`` when the unit owns no plan.
 
-    Six queries: plans, goals, indicators, the city's progress rows (every period: sparklines),
-    the child units, and their rows at the as-of period (status counts, missing reports and
+    Seven queries: plans, goals, indicators, the child units, the city's progress rows (every
+    period: sparklines), the reporting schedules (the as-of rule), and their rows at the as-of period (status counts, missing reports and
     the units dragging each indicator that needs attention)."""
     plans = list(Plan.objects.filter(city=city).order_by("issued_on", "code"))
     if not plans:
@@ -87,6 +91,11 @@ def city_dashboard(
     indicators = list(
         Indicator.objects.filter(plan__city=city).order_by("plan_id", "goal_id", "position", "id")
     )
+    # A target restated in several of the city's documents is one line, naming the others.
+    hidden, restating = restatements(indicators)
+    indicators = [ind for ind in indicators if ind.id not in hidden]
+    units = list(OrgUnit.objects.filter(parent=city).order_by("path"))
+    noun = children_noun(u.level for u in units)
     rows = list(
         ProgressRow.objects.filter(org_unit=city, indicator__plan__city=city).values_list(
             "indicator_id", "org_unit_id", *PROGRESS_COLUMNS, named=True
@@ -95,7 +104,11 @@ def city_dashboard(
     period = as_of_from_rows(rows, reporting_deadlines(city), as_of)
     periods, as_of = period.periods, period.period
     rows_by_ind = rows_by_indicator(rows)
-    lines = [build_line(ind, rows_by_ind.get(ind.id, []), as_of) for ind in indicators]
+    lines = [
+        build_line(ind, rows_by_ind.get(ind.id, []), as_of, children=len(units), noun=noun)
+        for ind in indicators
+    ]
+    name_lines(lines, {p.id: p for p in plans}, restating)
 
     plan_by_code = {p.code: p for p in plans}
     chosen_plan = plan_by_code.get(plan_code)
@@ -115,7 +128,7 @@ def city_dashboard(
         shown = scoped
 
     attention = attention_lines(scoped)
-    children, missing = _city_children(city, as_of, [ind.id for ind in indicators], attention)
+    children, missing = _city_children(units, as_of, [ind.id for ind in indicators], attention)
 
     shown_ids = {line.indicator_id for line in shown}
     plan_blocks = []
@@ -155,13 +168,18 @@ def city_dashboard(
         ],
         plans=plan_blocks,
         plan_options=[
-            {"code": p.code, "label": f"{p.document_number or p.code} {title_of(p)}"} for p in plans
+            {
+                "code": p.code,
+                "label": title_of(p) + (f"（{p.document_number}）" if p.document_number else ""),
+            }
+            for p in plans
         ],
         goal_options=[
             {
                 "id": g.id,
                 "label": f"{g.code} {title_of(g)}",
                 "plan": plan_by_code_of(plans, g.plan_id),
+                "plan_title": next((title_of(p) for p in plans if p.id == g.plan_id), ""),
             }
             for g in goals
             if chosen_plan is None or g.plan_id == chosen_plan.id
@@ -190,29 +208,28 @@ def plan_by_code_of(plans: Sequence[Plan], plan_id: int) -> str:
     return next((p.code for p in plans if p.id == plan_id), "")
 
 
-def _city_children(city: OrgUnit, as_of: str | None, indicator_ids: list[int], attention):
+def _city_children(units: list[OrgUnit], as_of: str | None, indicator_ids: list[int], attention):
     """The city's child units with their status counts at ``as_of``; those with missing reports
     (indicators without a value there), most missing first; and, on each indicator needing
     attention, the child units behind it (their own status off track, at risk or missed;
-    lowest share of target first). Two queries: the children, then their rows at ``as_of`` —
-    read once for all three, since those rows lie scattered across the table."""
-    if not as_of:
+    lowest share of target first). One query: their rows at ``as_of``, read once for all
+    three, since those rows lie scattered across the table."""
+    if not as_of or not units:
         return [], []
-    units = list(OrgUnit.objects.filter(parent=city).order_by("path"))
     if not units:
         return [], []
     wanted = set(indicator_ids)
     counters: dict[int, Counter] = defaultdict(Counter)
     behind: dict[int, list[tuple]] = defaultdict(list)
     bad = {code for code in ATTENTION if code != "no_data"}
-    for unit_id, indicator_id, status, pct in ProgressRow.objects.filter(
+    for unit_id, indicator_id, status, pct, value in ProgressRow.objects.filter(
         org_unit_id__in=[u.id for u in units], period=as_of
-    ).values_list("org_unit_id", "indicator_id", "status", "percent_of_target"):
+    ).values_list("org_unit_id", "indicator_id", "status", "percent_of_target", "value"):
         if indicator_id not in wanted:
             continue  # a plan of the child unit itself, not one of the city's
         counters[unit_id][status] += 1
         if status in bad:
-            behind[indicator_id].append((pct is None, pct, unit_id, status))
+            behind[indicator_id].append((pct is None, pct, unit_id, status, value))
     children = []
     refs = {}
     for unit in units:
@@ -237,9 +254,17 @@ def _city_children(city: OrgUnit, as_of: str | None, indicator_ids: list[int], a
             behind.get(line.indicator_id, []),
             key=lambda t: (t[0], t[1] or 0, refs[t[2]]["code"]),
         )
+        # A town's own value, in the indicator's unit, beside its status: its percent of the
+        # target read as a value misled (a town at 71.74% showed "89.67%" against "≥ 80%").
         line.draggers = [
-            {**refs[unit_id], "status": status_of(status), "pct": format_number(pct)}
-            for _none, pct, unit_id, status in found[:3]
+            {
+                **refs[unit_id],
+                "status": status_of(status),
+                "value": as_float(value),
+                "value_display": value_display(line, as_float(value)),
+                "pct": format_number(pct) if pct is not None else "",
+            }
+            for _none, pct, unit_id, status, value in found[:3]
         ]
         line.draggers_more = max(len(found) - 3, 0)
     return children, missing
@@ -250,7 +275,8 @@ def _goal_chart(plans: Sequence[Plan], goals: Sequence[Goal], lines: Sequence[Li
     present = {line.goal_id for line in lines}
     shown_goals = [g for g in goals if g.id in present]
     multi_plan = len({g.plan_id for g in shown_goals}) > 1
-    plan_short = {p.id: p.document_number or p.code for p in plans}
+    # Named by the document, never by the plan's code (a slug such as dongguan-2012-csjwh).
+    plan_short = {p.id: p.document_number or title_of(p)[:16] for p in plans}
     categories = [
         (f"{plan_short[g.plan_id]} · " if multi_plan else "") + f"{g.code} {title_of(g)}"[:40]
         for g in shown_goals

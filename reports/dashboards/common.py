@@ -14,7 +14,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from core.numbers import as_float, format_number, with_unit
-from core.text import name_of
+from core.text import name_of, title_of
 from districts import scopes
 from districts.levels import LEVEL_CHOICES
 from districts.models import OrgUnit
@@ -111,6 +111,14 @@ class Line:
     draggers: list[dict] = field(default_factory=list)
     draggers_more: int = 0
     attention_rank: int = 99
+    plan_title: str = ""
+    """The plan's title, shown beside the name when another line on the page has the same name
+    (``homonym``)."""
+    homonym: bool = False
+    also_in: list[str] = field(default_factory=list)
+    """Other documents restating the same target (``same_as``): the line stands for them."""
+    basis: str = ""
+    """Which children the figure rests on ("28 of 36 towns"), from the row's completeness."""
 
 
 @lru_cache(maxsize=8)
@@ -120,7 +128,7 @@ def _labels(language: str | None) -> dict:
         "complete": _("完成"),
         "done": _("已完成"),
         "not_done": _("未完成"),
-        "bar": _("完成目标的 %(pct)s"),
+        "bar": _("目标完成度 %(pct)s"),
         "bar_expected": _("轨迹期望值 %(value)s"),
         "kinds": {code: str(label) for code, label in Indicator.KINDS},
     }
@@ -143,10 +151,41 @@ def value_display(indicator: Indicator, value: float | None) -> str:
     return with_unit(format_number(value), indicator.unit)
 
 
+def children_noun(levels: Iterable[str]) -> str:
+    """What a unit's children are called in "28 of 36 …": towns, communities, or units."""
+    found = set(levels)
+    if found and found <= {"town", "subdistrict", "district"}:
+        return "towns"
+    if found and found <= {"community", "village"}:
+        return "communities"
+    return "units"
+
+
+def basis_text(completeness, children: int | None, noun: str = "units") -> str:
+    """``"36个镇街中28个"`` / ``"28 of 36 towns"``: how many of the unit's children reported what
+    its figure is computed from (the row's completeness is their share)."""
+    if completeness is None or not children:
+        return ""
+    n = round(float(completeness) * children)
+    words = {
+        "towns": _("%(of)s个镇街中%(n)s个"),
+        "communities": _("%(of)s个村（社区）中%(n)s个"),
+        "units": _("%(of)s个下级单位中%(n)s个"),
+    }
+    return words.get(noun, words["units"]) % {"of": children, "n": n}
+
+
 def build_line(
-    indicator: Indicator, rows: Sequence, as_of: str | None, unit_code: str | None = None
+    indicator: Indicator,
+    rows: Sequence,
+    as_of: str | None,
+    unit_code: str | None = None,
+    *,
+    children: int | None = None,
+    noun: str = "units",
 ) -> Line:
-    """``rows``: the indicator's progress rows at one unit, oldest first (any number of them)."""
+    """``rows``: the indicator's progress rows at one unit, oldest first (any number of them);
+    ``children``: how many child units the unit has (for "28 of 36 towns")."""
     current = next((r for r in rows if r.period == as_of), None) if as_of else None
     line = Line(
         indicator_id=indicator.id,
@@ -204,6 +243,7 @@ def build_line(
     line.forecast_display = value_display(indicator, as_float(current.forecast))
     if current.completeness is not None:
         line.completeness_pct = round(float(current.completeness) * 100)
+        line.basis = basis_text(current.completeness, children, noun)
     if current.share_of_total is not None:
         line.share_display = f"{format_number(current.share_of_total)}%"
     line.overdue = current.value is None
@@ -219,6 +259,46 @@ def attention_lines(lines: Iterable[Line]) -> list[Line]:
         (line for line in lines if needs_attention(line.status.code)),
         key=lambda line: (line.attention_rank, line.deadline, line.code),
     )
+
+
+def restatements(indicators: Sequence[Indicator]) -> tuple[set[int], dict[int, list[Indicator]]]:
+    """A target restated in several documents (``same_as``) counts once: the ids of the
+    indicators that restate another one in ``indicators`` (left out of lists and counts), and
+    for each one kept, the indicators restating it."""
+    by_id = {ind.id: ind for ind in indicators}
+
+    def root(ind: Indicator) -> Indicator:
+        seen = {ind.id}
+        while ind.same_as_id in by_id and ind.same_as_id not in seen:
+            ind = by_id[ind.same_as_id]
+            seen.add(ind.id)
+        return ind
+
+    hidden: set[int] = set()
+    restating: dict[int, list[Indicator]] = defaultdict(list)
+    for ind in indicators:
+        kept = root(ind)
+        if kept.id != ind.id:
+            hidden.add(ind.id)
+            restating[kept.id].append(ind)
+    return hidden, restating
+
+
+def name_lines(lines: Sequence[Line], plans: dict[int, object], restating=None) -> None:
+    """Give each line its plan's title, mark the lines whose name another line of the page also
+    has (互联网普及率 in two plans), and name the documents restating each (亦见于)."""
+    names = Counter(line.name for line in lines)
+    for line in lines:
+        plan = plans.get(line.plan_id)
+        line.plan_title = title_of(plan) if plan is not None else ""
+        line.homonym = names[line.name] > 1
+        if restating:
+            line.also_in = list(
+                dict.fromkeys(
+                    title_of(plans[ind.plan_id]) if ind.plan_id in plans else title_of(ind.plan)
+                    for ind in restating.get(line.indicator_id, [])
+                )
+            )
 
 
 def rows_by_indicator(rows: Iterable) -> dict[int, list]:

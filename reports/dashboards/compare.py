@@ -175,7 +175,7 @@ def comparison(*, user, as_of: str = "") -> Comparison:
                     "details": [
                         f"{c['line'].value_display} / {c['line'].target_display}" for c in cells
                     ],
-                    "labels": {"pct": _("完成目标的百分比"), "target": _("目标")},
+                    "labels": {"pct": _("目标完成度（%）"), "target": _("目标")},
                 },
             )
         )

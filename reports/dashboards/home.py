@@ -15,7 +15,7 @@ from districts.models import OrgUnit
 from reports import selectors
 from reports.models import ProgressRow
 from reports.selectors import AsOf, needs_attention
-from targets.models import Plan
+from targets.models import Indicator, Plan
 
 from .common import share_good, status_counts
 
@@ -42,8 +42,8 @@ def cities_for_home(user) -> list[HomeCard]:
     below a city (a town official) gets a card for each of their own units instead.
 
     Six queries: the plans, the scope, the sub-city units, the progress rows at the cards'
-    units (all periods; a few per indicator), the child counts and the reporting schedules
-    (the as-of rule)."""
+    units (all periods; a few per indicator), the child counts, the reporting schedules
+    (the as-of rule) and the restated targets."""
     paths = scopes.scope_paths(user, scopes.READ)
     plans = list(
         Plan.objects.select_related("city")
@@ -95,9 +95,18 @@ def cities_for_home(user) -> list[HomeCard]:
         .values_list("parent_id", "n")
     )
     schedules = selectors.active_schedules()
+    # A target restated in another document of the same city counts once (as on its pages).
+    restated: set[int] = set()
+    restated_in_plan: Counter = Counter()
+    for ind_id, plan_id, city_id, other_city_id in Indicator.objects.filter(
+        same_as__isnull=False
+    ).values_list("id", "plan_id", "plan__city_id", "same_as__plan__city_id"):
+        if city_id == other_city_id:
+            restated.add(ind_id)
+            restated_in_plan[plan_id] += 1
     cards = []
     for unit, is_city, unit_plans in card_units:
-        unit_rows = rows_by_unit.get(unit.id, [])
+        unit_rows = [r for r in rows_by_unit.get(unit.id, []) if r.indicator_id not in restated]
         period = selectors.as_of_from_rows(
             unit_rows, selectors.reporting_deadlines(unit, schedules)
         )
@@ -106,6 +115,7 @@ def cities_for_home(user) -> list[HomeCard]:
         # As on the dashboards: an indicator without a row at the as-of period has no data.
         indicator_count = (
             sum(p.indicator_count for p in unit_plans)
+            - sum(restated_in_plan[p.id] for p in unit_plans)
             if is_city
             else len({r.indicator_id for r in unit_rows})
         )

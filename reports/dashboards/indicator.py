@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.utils.translation import gettext as _
 
 from core.numbers import as_float, format_number
@@ -22,8 +22,10 @@ from .common import (
     COMPARATOR_SIGNS,
     KIND_LABELS,
     Line,
+    basis_text,
     breadcrumb,
     build_line,
+    children_noun,
     status_of,
     target_display,
     unit_ref,
@@ -81,6 +83,18 @@ class IndicatorDetail:
     report_states: list[dict]
     changes: list[dict]
     keep: list[tuple[str, str]]
+    also_in: list[str]
+    """The other documents stating the same target (``same_as`` either way)."""
+
+
+def _also_in(indicator: Indicator) -> list[str]:
+    """The titles of the other documents restating the indicator's target. One query."""
+    others = Indicator.objects.filter(
+        Q(same_as=indicator) | Q(pk=indicator.same_as_id) | Q(same_as_id=indicator.same_as_id)
+        if indicator.same_as_id
+        else Q(same_as=indicator)
+    ).exclude(pk=indicator.pk)
+    return list(dict.fromkeys(title_of(o.plan) for o in others.select_related("plan")))
 
 
 def _elements_of(indicator: Indicator) -> list[tuple[str, object]]:
@@ -191,6 +205,11 @@ def indicator_detail(
             )
             league.append(item)
         league.sort(key=_rank_key(indicator.comparator))
+        current = next((r for r in rows if r.period == as_of), None)
+        if current is not None:
+            line.basis = basis_text(
+                current.completeness, len(league), children_noun(i["level"] for i in league)
+            )
         rank = 0
         for item in league:
             if item["value"] is not None:
@@ -247,6 +266,7 @@ def indicator_detail(
         report_states=states,
         changes=changes,
         keep=[("unit", unit.code)],
+        also_in=_also_in(indicator),
     )
 
 

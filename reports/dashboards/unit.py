@@ -27,8 +27,11 @@ from .common import (
     attention_lines,
     breadcrumb,
     build_line,
+    children_noun,
     level_label,
     lines_status_counts,
+    name_lines,
+    restatements,
     rows_by_indicator,
     share_good,
     status_counts,
@@ -55,7 +58,7 @@ class UnitOverview:
 
 def unit_overview(*, unit: OrgUnit, user, as_of: str = "") -> UnitOverview:
     """All indicators with progress at ``unit`` (grouped by plan and goal) and its children
-    with their status counts. Six queries whatever the unit's size."""
+    with their status counts. Seven queries whatever the unit's size."""
     rows = list(
         ProgressRow.objects.filter(org_unit=unit).values_list(
             "indicator_id", "org_unit_id", *PROGRESS_COLUMNS, named=True
@@ -69,7 +72,18 @@ def unit_overview(*, unit: OrgUnit, user, as_of: str = "") -> UnitOverview:
         .select_related("plan", "goal")
         .order_by("plan__issued_on", "plan__code", "goal__position", "position", "id")
     )
-    lines = [build_line(ind, rows_by_ind[ind.id], as_of, unit.code) for ind in indicators]
+    # As on the city dashboard: a target restated in several documents is one line.
+    hidden, restating = restatements(indicators)
+    indicators = [ind for ind in indicators if ind.id not in hidden]
+    children_units = list(OrgUnit.objects.filter(parent=unit).order_by("path"))
+    noun = children_noun(c.level for c in children_units)
+    lines = [
+        build_line(
+            ind, rows_by_ind[ind.id], as_of, unit.code, children=len(children_units), noun=noun
+        )
+        for ind in indicators
+    ]
+    name_lines(lines, {ind.plan_id: ind.plan for ind in indicators}, restating)
     line_of = {line.indicator_id: line for line in lines}
     plans: dict[int, PlanBlock] = {}
     goals: dict[int, GoalBlock] = {}
@@ -94,13 +108,13 @@ def unit_overview(*, unit: OrgUnit, user, as_of: str = "") -> UnitOverview:
             plan.goals.append(goal)
         goal.lines.append(line_of[ind.id])
 
-    children_units = list(OrgUnit.objects.filter(parent=unit).order_by("path"))
     counted: dict[int, Counter] = defaultdict(Counter)
     if as_of and children_units:
         for item in (
             # Driven by the children's ids: the (org_unit, period) index, not a scan of every
             # unit's rows of each indicator.
             ProgressRow.objects.filter(org_unit_id__in=[c.id for c in children_units], period=as_of)
+            .exclude(indicator_id__in=hidden)
             .values("org_unit_id", "status")
             .annotate(n=Count("id"))
         ):

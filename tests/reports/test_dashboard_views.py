@@ -257,7 +257,8 @@ def test_indicator_page_shows_trend_league_table_source_and_completeness(client,
         ("441900003", 2, "off_track"),
     ]
     assert "力争到2015年全市注册志愿者占常住人口的12%以上" in html
-    assert "东委发〔2012〕14号" in html and "001_6b5a303b382abbae.txt" in html
+    # The source is the document (number, title), never its file name (issue 13).
+    assert "东委发〔2012〕14号" in html and "001_6b5a303b382abbae.txt" not in html
     assert "6.5% (2011)" in html  # the declared baseline
     assert 'data-chart="trend"' in html and 'data-chart="league"' in html
 
@@ -353,7 +354,7 @@ def test_indicator_page_query_count_does_not_grow_with_towns_or_periods(
         "reports:indicator", args=["dg.extra.1" if size == "large" else "dg.online.share"]
     )
     # session, user, indicator, scope, rows, children, breadcrumb, 3 × reports
-    with django_assert_num_queries(12):  # + the unit's periods and schedules (the as-of rule)
+    with django_assert_num_queries(13):  # + as-of (unit periods, schedules) and same_as
         response = client.get(url)
     assert response.status_code == 200
     if size == "large":
