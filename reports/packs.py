@@ -29,7 +29,7 @@ from core.numbers import as_float, format_number
 from core.text import name_of
 from districts.models import OrgUnit
 
-from .dashboards.common import level_label, status_of, value_display
+from .dashboards.common import level_label, rounded, status_of, value_display
 from .dashboards.packs import pack_content
 from .models import ReportPack
 from .templatetags.dashboard import status_color
@@ -206,8 +206,8 @@ def workbook_bytes(content: dict) -> bytes:
                 line.unit,
                 line.target_display,
                 line.deadline,
-                line.value,
-                line.pct,
+                rounded(line.value, line.precision),
+                rounded(line.pct, 2),
                 line.status.label,
                 line.expected_display if line.expected_display != "—" else "",
                 line.forecast_display if line.forecast_display != "—" else "",
@@ -241,6 +241,8 @@ def workbook_bytes(content: dict) -> bytes:
             cell.number_format = "yyyy-mm-dd"
 
     code_name = {line.code: line.name for line in lines}
+    # Each figure to its indicator's precision (97.649146 read as a finding, not a figure).
+    places = {line.code: line.precision for line in lines}
     unit_rows = [
         [
             r["indicator__code"],
@@ -248,11 +250,11 @@ def workbook_bytes(content: dict) -> bytes:
             r["org_unit__code"],
             name_of({"name_zh": r["org_unit__name_zh"], "name_en": r["org_unit__name_en"]}),
             level_label(r["org_unit__level"]),
-            _num(r["value"]),
-            _num(r["target"]),
-            _num(r["percent_of_target"]),
+            rounded(_num(r["value"]), places.get(r["indicator__code"], 2)),
+            rounded(_num(r["target"]), places.get(r["indicator__code"], 2)),
+            rounded(_num(r["percent_of_target"]), 2),
             status_of(r["status"]).label,
-            _num(r["share_of_total"]),
+            rounded(_num(r["share_of_total"]), 2),
             round(float(r["completeness"]) * 100) if r["completeness"] is not None else None,
         ]
         for r in content["children"]
@@ -280,7 +282,9 @@ def workbook_bytes(content: dict) -> bytes:
     trend_rows = []
     for line in lines:
         values = dict(line.series)
-        trend_rows.append([line.code, line.name, *[values.get(p) for p in periods]])
+        trend_rows.append(
+            [line.code, line.name, *[rounded(values.get(p), line.precision) for p in periods]]
+        )
     sheet(
         wb.create_sheet(_("历年数值")[:31]),
         [_("指标代码"), _("指标"), *periods],
@@ -323,7 +327,7 @@ def svg_hbars(
     *,
     width: int = 640,
     bar_height: int = 16,
-    label_width: int = 150,
+    label_width: int | None = None,
     target: float | None = None,
     target_label: str = "",
     title: str = "",
@@ -332,10 +336,13 @@ def svg_hbars(
     dashed target line. Values at or below zero draw no bar."""
     gap = 6
     top = 22 if title else 6
+    # Room for the longest label (English names are long: never cut them at 14 characters).
+    widest = max((_text_width(i["label"]) for i in items), default=60)
+    label_width = label_width or int(min(max(widest + 10, 80), 280))
     height = top + len(items) * (bar_height + gap) + 18
     values = [i["value"] for i in items if i["value"] is not None]
     high = max([*values, target or 0, 0]) or 1.0
-    plot = width - label_width - 90
+    plot = width - label_width - 150  # room for the value and status after the longest bar
 
     def x_of(v: float) -> float:
         return label_width + max(v, 0) / high * plot
@@ -351,7 +358,7 @@ def svg_hbars(
         )
     for n, item in enumerate(items):
         y = top + n * (bar_height + gap)
-        label = item["label"] if len(item["label"]) <= 14 else item["label"][:13] + "…"
+        label = _fit(item["label"], label_width - 10)
         parts.append(
             f'<text font-family="{FONT}" x="{label_width - 6}" y="{y + bar_height - 4}" text-anchor="end">'
             f"{escape(label)}</text>"
@@ -375,6 +382,20 @@ def svg_hbars(
         )
     parts.append("</svg>")
     return "".join(parts)
+
+
+def _text_width(text: str, size: float = 11) -> float:
+    """About how wide ``text`` is drawn at ``size`` points: CJK glyphs are square, Latin ones
+    a little over half as wide."""
+    return sum(size if ord(ch) > 0x2E80 else size * 0.58 for ch in text)
+
+
+def _fit(text: str, width: float) -> str:
+    if _text_width(text) <= width:
+        return text
+    while text and _text_width(text + "…") > width:
+        text = text[:-1]
+    return text + "…"
 
 
 def svg_trend(
@@ -484,11 +505,20 @@ def briefing_html(content: dict) -> str:
                     ),
                 }
             )
+    off_track = (
+        sorted(
+            (line for line in dashboard.attention if line.status.code != "no_data"),
+            key=lambda line: (line.attention_rank, line.pct if line.pct is not None else 0),
+        )[:10]
+        if dashboard
+        else []
+    )
     return render_to_string(
         "reports/pack/briefing.html",
         {
             **content,
             "d": dashboard,
+            "off_track": off_track,
             "status_chart": status_chart,
             "attention_charts": attention_charts,
             "sections": [

@@ -118,6 +118,11 @@ class Line:
     also_in: list[str] = field(default_factory=list)
     """Other documents restating the same target (``same_as``): the line stands for them."""
     basis: str = ""
+    precision: int = 2
+    """Decimals the indicator's figures are shown and exported with (:func:`precision_of`)."""
+    change: float | None = None
+    """The value's change since the period before the as-of one."""
+    change_display: str = ""
     """Which children the figure rests on ("28 of 36 towns"), from the row's completeness."""
 
 
@@ -149,6 +154,40 @@ def value_display(indicator: Indicator, value: float | None) -> str:
         words = _labels(translation.get_language())
         return words["done"] if value >= 1 else words["not_done"]
     return with_unit(format_number(value), indicator.unit)
+
+
+def precision_of(indicator) -> int:
+    """Decimals an indicator's figures carry: none for milestones and for counts (a
+    whole-number target in a unit that is not a percentage), two for shares and ratios."""
+    if indicator.kind == "milestone":
+        return 0
+    target = indicator.target
+    if (
+        indicator.kind == "value"
+        and indicator.unit not in ("%", "‰", "‱")
+        and target is not None
+        and float(target) == int(float(target))
+    ):
+        return 0
+    return 2
+
+
+def rounded(value: float | None, precision: int) -> float | int | None:
+    """``value`` to ``precision`` decimals (an int at 0), for spreadsheets and the briefing."""
+    if value is None:
+        return None
+    return round(value) if precision == 0 else round(value, precision)
+
+
+def change_text(change: float | None, indicator) -> str:
+    """``+1.2 个百分点`` / ``+1.2 pp`` for shares, ``+3,400 人`` for counts."""
+    if change is None:
+        return ""
+    sign = "+" if change > 0 else ("−" if change < 0 else "±")
+    number = format_number(abs(change))
+    if indicator.unit == "%":
+        return _("%(n)s 个百分点") % {"n": sign + number}
+    return with_unit(sign + number, indicator.unit)
 
 
 def children_noun(levels: Iterable[str]) -> str:
@@ -241,6 +280,11 @@ def build_line(
     if line.expected_pct is not None:
         line.bar_label += "；" + words["bar_expected"] % {"value": line.expected_display}
     line.forecast_display = value_display(indicator, as_float(current.forecast))
+    line.precision = precision_of(indicator)
+    earlier = [v for (p, v) in line.series if p != current.period and v is not None]
+    if line.value is not None and earlier and indicator.kind != "milestone":
+        line.change = line.value - earlier[-1]
+        line.change_display = change_text(line.change, indicator)
     if current.completeness is not None:
         line.completeness_pct = round(float(current.completeness) * 100)
         line.basis = basis_text(current.completeness, children, noun)

@@ -11,8 +11,11 @@ from urllib.parse import quote, urlencode
 
 from django import template
 from django.urls import get_script_prefix, reverse
+from django.utils import translation
 from django.utils.html import format_html, json_script
 from django.utils.safestring import mark_safe
+
+from core.text import title_of
 
 register = template.Library()
 
@@ -91,6 +94,42 @@ def status_css():
     return mark_safe(
         "".join(f".st-{code} {{ color: {color}; }}\n" for code, color in STATUS_COLORS.items())
     )
+
+
+@register.filter(name="title_of")
+def title_filter(obj) -> str:
+    """A plan's or goal's title in the active language."""
+    return title_of(obj) if obj is not None else ""
+
+
+@register.filter
+def paren(text) -> str:
+    """``（东委发〔2012〕14号）`` in Chinese, `` (…)`` in English: no full-width brackets in an
+    English text."""
+    if not text:
+        return ""
+    if translation.get_language() == "en":
+        return f" ({text})"
+    return f"（{text}）"
+
+
+_PUNCTUATION = {
+    "colon": ("：", ": "),
+    "comma": ("、", ", "),
+    "semicolon": ("；", "; "),
+}
+
+
+@register.simple_tag
+def punct(name: str) -> str:
+    """Full-width punctuation in Chinese, half-width in English (``{% punct "comma" %}``)."""
+    zh, en = _PUNCTUATION[name]
+    return en if translation.get_language() == "en" else zh
+
+
+@register.filter
+def join_list(items, name: str = "semicolon") -> str:
+    return punct(name).join(str(i) for i in items)
 
 
 # --- links to the code-keyed pages -----------------------------------------------------------
