@@ -5,25 +5,30 @@ from __future__ import annotations
 from datetime import date
 
 from django.db import connection
-from django.db.models import Case, Value, When
+from django.db.models import Case, Q, Value, When
 
+from districts import scopes
+from targets.models import Plan
+
+from . import selectors
 from .models import ProgressRow
 
-PROGRESS_EXPORT_COLUMNS = [
-    "indicator",
-    "org_unit",
-    "period",
-    "value",
-    "numerator",
-    "denominator",
-    "target",
-    "comparator",
-    "deadline",
-    "expected",
-    "status",
-    "forecast",
-    "completeness",
-]
+PROGRESS_EXPORT_COLUMNS = ["indicator", "org_unit", *selectors.PROGRESS_EXPORT_COLUMNS]
+
+
+def _default_periods(plan_code: str) -> Q:
+    """Without ``--as-of``: each plan's rows up to its city's as-of period by the one rule
+    (:func:`reports.selectors.default_as_of`), as on the dashboards."""
+    plans = Plan.objects.select_related("city")
+    if plan_code:
+        plans = plans.filter(code=plan_code)
+    cities = {p.city_id: p.city for p in plans}
+    condition = Q(pk__in=[])
+    for city_id, city in cities.items():
+        period = selectors.parse_period(selectors.default_as_of(city))
+        if period is not None:
+            condition |= Q(indicator__plan__city_id=city_id, period_end__lte=period.end)
+    return condition
 
 
 def latest_progress_rows(*, plan_code: str = "", as_of: date | None = None, user=None):
@@ -37,9 +42,9 @@ def latest_progress_rows(*, plan_code: str = "", as_of: date | None = None, user
         qs = qs.filter(indicator__plan__code=plan_code)
     if as_of:
         qs = qs.filter(period_end__lte=as_of)
+    else:
+        qs = qs.filter(_default_periods(plan_code))
     if user is not None:
-        from districts import scopes
-
         qs = scopes.filter_in_scope(qs, user)
     qs = qs.annotate(
         has_value=Case(When(value__isnull=True, then=Value(0)), default=Value(1))
@@ -56,27 +61,22 @@ def latest_progress_rows(*, plan_code: str = "", as_of: date | None = None, user
     return latest
 
 
+def _exported(value):
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, date):
+        return value.isoformat()
+    return float(value)
+
+
 def progress_export_rows(
     *, plan_code: str = "", as_of: date | None = None, user=None
 ) -> list[dict]:
-    def num(x):
-        return None if x is None else float(x)
-
     return [
         {
             "indicator": r.indicator.code,
             "org_unit": r.org_unit.code,
-            "period": r.period,
-            "value": num(r.value),
-            "numerator": num(r.numerator),
-            "denominator": num(r.denominator),
-            "target": num(r.target),
-            "comparator": r.comparator,
-            "deadline": r.deadline.isoformat(),
-            "expected": num(r.expected),
-            "status": r.status,
-            "forecast": num(r.forecast),
-            "completeness": num(r.completeness),
+            **{c: _exported(getattr(r, c)) for c in selectors.PROGRESS_EXPORT_COLUMNS},
         }
         for r in latest_progress_rows(plan_code=plan_code, as_of=as_of, user=user)
     ]

@@ -2,7 +2,7 @@
 
 A pack is requested by :func:`report_pack_request` (a ``ReportPack`` row, then a background task
 after commit) and built by :func:`report_pack_build`, which reads the stored progress through the
-same selectors as the city dashboard, writes the workbook with openpyxl and the briefing with
+same view-model as the city dashboard (:mod:`reports.dashboards.packs`), writes the workbook with openpyxl and the briefing with
 WeasyPrint (Noto Sans CJK from the system's fonts; no web fonts), with charts drawn here as SVG
 (ECharts draws in the browser only). Text cells in the workbook go through
 :func:`core.exporting.safe_cell` so that a name starting with ``=`` cannot run as a formula.
@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import io
 import logging
-from collections import defaultdict
 from collections.abc import Sequence
 from datetime import timedelta
 from html import escape
@@ -30,8 +29,10 @@ from core.numbers import as_float, format_number
 from core.text import name_of
 from districts.models import OrgUnit
 
-from . import selectors
+from .dashboards.common import level_label, rounded, status_of, value_display
+from .dashboards.packs import pack_content
 from .models import ReportPack
+from .templatetags.dashboard import status_color
 
 logger = logging.getLogger(__name__)
 
@@ -125,30 +126,6 @@ def download_name(pack: ReportPack, kind: str, ascii_only: bool = False) -> str:
 
 
 # ---------------------------------------------------------------------------------------------
-# What goes into a pack
-# ---------------------------------------------------------------------------------------------
-
-
-def pack_content(*, city: OrgUnit, as_of: str) -> dict:
-    """The dashboard of the city as of the period, with every child unit's row of every
-    indicator. Read in the active language."""
-    dashboard = selectors.city_dashboard(city=city, as_of=as_of)
-    children = selectors.city_children_rows(city=city, as_of=dashboard.as_of if dashboard else None)
-    by_indicator: dict[int, list[dict]] = defaultdict(list)
-    for row in children:
-        by_indicator[row["indicator_id"]].append(row)
-    return {
-        "city": city,
-        "city_name": name_of(city),
-        "dashboard": dashboard,
-        "children": children,
-        "children_by_indicator": by_indicator,
-        "indicators": selectors.city_indicators(city=city) if dashboard else [],
-        "generated_at": timezone.localtime(),
-    }
-
-
-# ---------------------------------------------------------------------------------------------
 # XLSX workbook
 # ---------------------------------------------------------------------------------------------
 
@@ -229,8 +206,8 @@ def workbook_bytes(content: dict) -> bytes:
                 line.unit,
                 line.target_display,
                 line.deadline,
-                line.value,
-                line.pct,
+                rounded(line.value, line.precision),
+                rounded(line.pct, 2),
                 line.status.label,
                 line.expected_display if line.expected_display != "—" else "",
                 line.forecast_display if line.forecast_display != "—" else "",
@@ -250,7 +227,7 @@ def workbook_bytes(content: dict) -> bytes:
             _("目标"),
             _("期限"),
             _("当前值"),
-            _("完成目标（%）"),
+            _("目标完成度（%）"),
             _("状态"),
             _("轨迹期望值"),
             _("期限预测值"),
@@ -264,18 +241,20 @@ def workbook_bytes(content: dict) -> bytes:
             cell.number_format = "yyyy-mm-dd"
 
     code_name = {line.code: line.name for line in lines}
+    # Each figure to its indicator's precision (97.649146 read as a finding, not a figure).
+    places = {line.code: line.precision for line in lines}
     unit_rows = [
         [
             r["indicator__code"],
             code_name.get(r["indicator__code"], ""),
             r["org_unit__code"],
             name_of({"name_zh": r["org_unit__name_zh"], "name_en": r["org_unit__name_en"]}),
-            selectors.level_label(r["org_unit__level"]),
-            _num(r["value"]),
-            _num(r["target"]),
-            _num(r["percent_of_target"]),
-            selectors.status_of(r["status"]).label,
-            _num(r["share_of_total"]),
+            level_label(r["org_unit__level"]),
+            rounded(_num(r["value"]), places.get(r["indicator__code"], 2)),
+            rounded(_num(r["target"]), places.get(r["indicator__code"], 2)),
+            rounded(_num(r["percent_of_target"]), 2),
+            status_of(r["status"]).label,
+            rounded(_num(r["share_of_total"]), 2),
             round(float(r["completeness"]) * 100) if r["completeness"] is not None else None,
         ]
         for r in content["children"]
@@ -290,7 +269,7 @@ def workbook_bytes(content: dict) -> bytes:
             _("层级"),
             _("数值"),
             _("目标"),
-            _("完成目标（%）"),
+            _("目标完成度（%）"),
             _("状态"),
             _("占全市（%）"),
             _("数据完整度（%）"),
@@ -303,7 +282,9 @@ def workbook_bytes(content: dict) -> bytes:
     trend_rows = []
     for line in lines:
         values = dict(line.series)
-        trend_rows.append([line.code, line.name, *[values.get(p) for p in periods]])
+        trend_rows.append(
+            [line.code, line.name, *[rounded(values.get(p), line.precision) for p in periods]]
+        )
     sheet(
         wb.create_sheet(_("历年数值")[:31]),
         [_("指标代码"), _("指标"), *periods],
@@ -346,7 +327,7 @@ def svg_hbars(
     *,
     width: int = 640,
     bar_height: int = 16,
-    label_width: int = 150,
+    label_width: int | None = None,
     target: float | None = None,
     target_label: str = "",
     title: str = "",
@@ -355,10 +336,13 @@ def svg_hbars(
     dashed target line. Values at or below zero draw no bar."""
     gap = 6
     top = 22 if title else 6
+    # Room for the longest label (English names are long: never cut them at 14 characters).
+    widest = max((_text_width(i["label"]) for i in items), default=60)
+    label_width = label_width or int(min(max(widest + 10, 80), 280))
     height = top + len(items) * (bar_height + gap) + 18
     values = [i["value"] for i in items if i["value"] is not None]
     high = max([*values, target or 0, 0]) or 1.0
-    plot = width - label_width - 90
+    plot = width - label_width - 150  # room for the value and status after the longest bar
 
     def x_of(v: float) -> float:
         return label_width + max(v, 0) / high * plot
@@ -374,7 +358,7 @@ def svg_hbars(
         )
     for n, item in enumerate(items):
         y = top + n * (bar_height + gap)
-        label = item["label"] if len(item["label"]) <= 14 else item["label"][:13] + "…"
+        label = _fit(item["label"], label_width - 10)
         parts.append(
             f'<text font-family="{FONT}" x="{label_width - 6}" y="{y + bar_height - 4}" text-anchor="end">'
             f"{escape(label)}</text>"
@@ -398,6 +382,20 @@ def svg_hbars(
         )
     parts.append("</svg>")
     return "".join(parts)
+
+
+def _text_width(text: str, size: float = 11) -> float:
+    """About how wide ``text`` is drawn at ``size`` points: CJK glyphs are square, Latin ones
+    a little over half as wide."""
+    return sum(size if ord(ch) > 0x2E80 else size * 0.58 for ch in text)
+
+
+def _fit(text: str, width: float) -> str:
+    if _text_width(text) <= width:
+        return text
+    while text and _text_width(text + "…") > width:
+        text = text[:-1]
+    return text + "…"
 
 
 def svg_trend(
@@ -462,7 +460,7 @@ def briefing_html(content: dict) -> str:
                 {
                     "label": item["status"].label,
                     "value": item["n"],
-                    "color": item["status"].color,
+                    "color": status_color(item["status"].code),
                     "text": str(item["n"]),
                 }
                 for item in dashboard.counts
@@ -473,7 +471,7 @@ def briefing_html(content: dict) -> str:
             trends[line.indicator_id] = svg_trend(
                 [v for _p, v in line.series],
                 target=line.target if line.kind not in ("milestone",) else None,
-                color=line.status.color,
+                color=status_color(line.status.code),
             )
         for line in dashboard.attention[:BRIEFING_CHARTS]:
             rows = content["children_by_indicator"].get(line.indicator_id, [])
@@ -490,9 +488,8 @@ def briefing_html(content: dict) -> str:
                         {"name_zh": r["org_unit__name_zh"], "name_en": r["org_unit__name_en"]}
                     ),
                     "value": float(r["value"]),
-                    "color": selectors.status_of(r["status"]).color,
-                    "text": f"{format_number(r['value'])} · "
-                    f"{selectors.status_of(r['status']).label}",
+                    "color": status_color(r["status"]),
+                    "text": f"{value_display(line, as_float(r['value']))} · {status_of(r['status']).label}",
                 }
                 for r in ranked
             ]
@@ -508,11 +505,20 @@ def briefing_html(content: dict) -> str:
                     ),
                 }
             )
+    off_track = (
+        sorted(
+            (line for line in dashboard.attention if line.status.code != "no_data"),
+            key=lambda line: (line.attention_rank, line.pct if line.pct is not None else 0),
+        )[:10]
+        if dashboard
+        else []
+    )
     return render_to_string(
         "reports/pack/briefing.html",
         {
             **content,
             "d": dashboard,
+            "off_track": off_track,
             "status_chart": status_chart,
             "attention_charts": attention_charts,
             "sections": [

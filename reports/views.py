@@ -1,6 +1,6 @@
 """Leadership pages: home, city dashboard, org-unit and indicator drill-downs, cross-city
 comparison and report packs. Each view checks access with :mod:`districts.scopes`, parses its
-input, calls one selector or service and renders; the reads live in :mod:`reports.selectors`."""
+input, calls one selector or service and renders; the view-models live in :mod:`reports.dashboards`, shared reads in :mod:`reports.selectors`."""
 
 from __future__ import annotations
 
@@ -20,6 +20,12 @@ from districts import scopes
 from districts.models import OrgUnit
 
 from . import packs, selectors
+from .dashboards import city as city_page
+from .dashboards import compare as compare_page
+from .dashboards import home as home_page
+from .dashboards import indicator as indicator_page
+from .dashboards import unit as unit_page
+from .dashboards.common import status_legend
 from .models import ReportPack
 
 
@@ -41,13 +47,13 @@ def _as_of(request) -> str:
 @login_required
 @require_GET
 def home(request):
-    cards = selectors.cities_for_home(request.user)
+    cards = home_page.cities_for_home(request.user)
     return render(
         request,
         "reports/home.html",
         {
             "cards": cards,
-            "legend": selectors.status_legend(),
+            "legend": status_legend(),
             "can_compare": sum(1 for c in cards if c.is_city) > 1,
         },
     )
@@ -66,7 +72,7 @@ def city(request, code: str):
     status = request.GET.get("status", "")
     if status and status != "attention" and status not in selectors.STATUS_ORDER:
         status = ""
-    dashboard = selectors.city_dashboard(
+    dashboard = city_page.city_dashboard(
         city=unit,
         plan_code=request.GET.get("plan", ""),
         goal_id=goal_id,
@@ -78,7 +84,7 @@ def city(request, code: str):
     return render(
         request,
         "reports/city.html",
-        {"d": dashboard, "legend": selectors.status_legend()},
+        {"d": dashboard, "legend": status_legend()},
     )
 
 
@@ -88,14 +94,14 @@ def unit(request, code: str):
     org_unit = get_object_or_404(OrgUnit, code=code)
     if not scopes.can(request.user, scopes.READ, org_unit):
         return _forbidden(request, org_unit)
-    overview = selectors.unit_overview(unit=org_unit, user=request.user, as_of=_as_of(request))
+    overview = unit_page.unit_overview(unit=org_unit, user=request.user, as_of=_as_of(request))
     return render(request, "reports/unit.html", {"o": overview})
 
 
 @login_required
 @require_GET
 def indicator(request, code: str):
-    found = selectors.indicator_for_page(code)
+    found = indicator_page.indicator_for_page(code)
     if found is None:
         raise Http404
     city_unit = found.plan.city
@@ -105,12 +111,12 @@ def indicator(request, code: str):
         if not org_unit.is_within(city_unit):
             raise Http404
     else:
-        org_unit = selectors.default_unit_for(request.user, city_unit)
+        org_unit = indicator_page.default_unit_for(request.user, city_unit)
         if org_unit is None:
             return _forbidden(request, city_unit)
     if not scopes.can(request.user, scopes.READ, org_unit):
         return _forbidden(request, org_unit)
-    detail = selectors.indicator_detail(
+    detail = indicator_page.indicator_detail(
         indicator=found, unit=org_unit, user=request.user, as_of=_as_of(request)
     )
     return render(request, "reports/indicator.html", {"i": detail})
@@ -122,7 +128,7 @@ def compare(request):
     return render(
         request,
         "reports/compare.html",
-        {"c": selectors.comparison(user=request.user, as_of=_as_of(request))},
+        {"c": compare_page.comparison(user=request.user, as_of=_as_of(request))},
     )
 
 
@@ -145,7 +151,7 @@ def pack_list(request):
             pack = packs.report_pack_request(
                 actor=request.user,
                 city=chosen["unit"],
-                as_of=as_of or (chosen["periods"][0] if chosen["periods"] else ""),
+                as_of=as_of or chosen["default"],
                 language=language,
             )
             return redirect("reports:pack", pack_id=pack.pk)

@@ -155,6 +155,11 @@ CELERY_BEAT_SCHEDULE = {
 UPLOAD_STALE_AFTER = int(os.environ.get("UPLOAD_STALE_AFTER", "300"))
 UPLOAD_MAX_ATTEMPTS = int(os.environ.get("UPLOAD_MAX_ATTEMPTS", "3"))
 
+# The period the leadership pages, packs and exports show when none is asked for
+# (reports.selectors.default_as_of): the latest whose approved completeness reaches this
+# percentage, or half of it once the period's reporting deadline has passed.
+ASOF_COMPLETENESS_THRESHOLD = float(os.environ.get("ASOF_COMPLETENESS_THRESHOLD", "80"))
+
 # Supervision reminders. Deadlines, reminder days and escalation delays are per schedule
 # (supervision.ReportingSchedule, seeded by `manage.py seed_schedules`); these are global.
 REMINDER_HORIZON_DAYS = int(os.environ.get("REMINDER_HORIZON_DAYS", "366"))

@@ -12,6 +12,11 @@
   // Meeting-room screens: larger type and bars (the page's CSS scales the rest).
   var big = window.matchMedia && window.matchMedia("(min-width: 2200px)").matches;
   var FONT_SIZE = big ? 18 : 12;
+  // Status colours come from the server once per page (the template tag status_palette): the
+  // chart data carries status codes only.
+  var paletteSource = document.getElementById("status-palette");
+  var PALETTE = paletteSource ? JSON.parse(paletteSource.textContent) : {};
+  function colorOf(code) { return PALETTE[code] || "#6b7280"; }
 
   function fmt(v) {
     if (v === null || v === undefined || isNaN(v)) { return "—"; }
@@ -36,7 +41,7 @@
         series: [{
           type: "pie", radius: ["42%", "70%"], center: ["50%", "45%"],
           label: { formatter: "{b}\n{c}" },
-          data: d.overall.map(function (s) { return { name: s.name, value: s.value, itemStyle: { color: s.color } }; })
+          data: d.overall.map(function (s) { return { name: s.name, value: s.value, itemStyle: { color: colorOf(s.code) } }; })
         }]
       });
     },
@@ -51,7 +56,7 @@
                  axisLabel: { width: 260, overflow: "truncate" } },
         series: d.series.map(function (s) {
           return { name: s.name, type: "bar", stack: "status", data: s.data,
-                   itemStyle: { color: s.color }, label: { show: true, formatter: function (p) { return p.value || ""; } } };
+                   itemStyle: { color: colorOf(s.code) }, label: { show: true, formatter: function (p) { return p.value || ""; } } };
         })
       });
     },
@@ -84,10 +89,11 @@
         ]
       });
     },
-    league: function (d) {
+    league: function (d, el) {
+      el.style.height = (80 + d.names.length * 22) + "px";
       var series = {
         name: d.labels.value, type: "bar",
-        data: d.values.map(function (v, i) { return { value: v, itemStyle: { color: d.colors[i] }, status: d.statuses[i] }; }),
+        data: d.values.map(function (v, i) { return { value: v, itemStyle: { color: colorOf(d.status_codes[i]) }, status: d.statuses[i] }; }),
         label: { show: true, position: "right", formatter: function (p) { return fmt(p.value) + " · " + d.statuses[p.dataIndex]; } }
       };
       if (d.target !== null && d.target !== undefined) {
@@ -112,7 +118,7 @@
         yAxis: { type: "value", name: d.labels.pct, axisLabel: { formatter: "{value}%" } },
         series: [{
           type: "bar", barMaxWidth: 48,
-          data: d.values.map(function (v, i) { return { value: v, itemStyle: { color: d.colors[i] } }; }),
+          data: d.values.map(function (v, i) { return { value: v, itemStyle: { color: colorOf(d.status_codes[i]) } }; }),
           label: { show: true, position: "top", formatter: function (p) { return fmt(p.value) + "%"; } },
           markLine: { symbol: "none", data: [{ yAxis: 100, label: { position: "insideEndTop", formatter: d.labels.target + " 100%" } }],
                       lineStyle: { color: "#111827", type: "dashed" } }

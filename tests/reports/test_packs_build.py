@@ -66,7 +66,7 @@ def test_leader_builds_a_pack_and_downloads_the_pdf_and_the_workbook(
     text = pdf_text(body)
     assert "东莞市" in text
     assert "注册志愿者占常住人口比例" in text
-    assert "滞后" in text and "需要关注" in text
+    assert "滞后" in text and "最偏离目标的指标" in text
     assert "东城街道" in text  # the towns behind an off-track indicator
     assert "力争到2015年全市注册志愿者占常住人口的12%以上" in text
 

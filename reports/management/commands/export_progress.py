@@ -14,7 +14,11 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--format", choices=["json", "csv"], default="json")
         parser.add_argument("--plan", default="")
-        parser.add_argument("--as-of", help="only rows of periods ending on or before this one")
+        parser.add_argument(
+            "--as-of",
+            help="only rows of periods ending on or before this one (default: each plan's "
+            "as-of period on the dashboards, the latest complete enough)",
+        )
 
     def handle(self, *args, format, plan, as_of, **options):
         try:
