@@ -1,0 +1,351 @@
+"""The extractor: a document's text in, target candidates with their spans out. Pure."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from . import rules
+from .dates import Deadline, find_deadlines, horizon_of
+from .elements import Vocabulary, default_vocabulary
+from .rules import Candidate
+from .structure import Clause, Sentence, innermost, split_clauses, split_sentences
+
+_SEGMENT_BREAK = re.compile(r"[,，:：]")
+
+
+@dataclass
+class Extraction:
+    text: str
+    clauses: list[Clause]
+    candidates: list[Candidate]
+    horizon: date | None
+    issued: date | None
+
+
+def _segment(text: str, sentence: Sentence, position: int) -> tuple[int, int]:
+    """The comma-delimited piece of ``sentence`` around ``position``."""
+    s = sentence.start
+    for m in _SEGMENT_BREAK.finditer(text, sentence.start, position):
+        s = m.end()
+    m = _SEGMENT_BREAK.search(text, position, sentence.end)
+    e = m.start() if m else sentence.end
+    while s < e and text[s] in " \t\u3000":
+        s += 1
+    return s, e
+
+
+def _span(text: str, sentence: Sentence, first: int, last: int, deadline: Deadline | None):
+    """From the start of the piece holding ``first`` (or the deadline just before it in the
+    same sentence) to the end of the piece holding ``last``."""
+    s, _ = _segment(text, sentence, first)
+    _, e = _segment(text, sentence, max(last - 1, first))
+    if deadline is not None and sentence.start <= deadline.start < s:
+        between = text[deadline.end : s]
+        if len(_SEGMENT_BREAK.findall(between)) <= 1:
+            s = deadline.start
+    while s < e and text[s] in " \t\u3000":
+        s += 1
+    while e > s and text[e - 1] in " \t\u3000":
+        e -= 1
+    return s, e
+
+
+def extract(
+    text: str,
+    *,
+    issued: date | None = None,
+    horizon: date | None = None,
+    vocabulary: Vocabulary | None = None,
+) -> Extraction:
+    """Every target candidate of ``text``, in reading order. ``horizon`` is the plan's end date
+    for targets the text leaves undated (else the deadline the text names most often)."""
+    vocabulary = vocabulary or default_vocabulary()
+    clauses = split_clauses(text)
+    found: list[tuple[Candidate, Sentence]] = []
+    year = issued.year if issued else (horizon.year if horizon else None)
+    for sentence in split_sentences(text):
+        found.extend((c, sentence) for c in _sentence_candidates(text, sentence, issued, year))
+    explicit = [c.deadline for c, _ in found if c.deadline and c.deadline_rule != "horizon"]
+    plan_horizon = horizon or horizon_of(explicit, issued)
+    candidates = []
+    for candidate, _sentence in found:
+        if candidate.deadline is None and plan_horizon is not None:
+            candidate.deadline = plan_horizon
+            candidate.deadline_rule = "horizon"
+            candidate.confidence = round(candidate.confidence - 0.15, 2)
+            candidate.notes.append("未写明期限，取规划期末（no date in the text: plan horizon）")
+        clause = innermost(clauses, candidate.start)
+        candidate.clause = clause
+        vocabulary.match(candidate, text)
+        candidates.append(candidate)
+    return Extraction(text, clauses, candidates, plan_horizon, issued)
+
+
+def _sentence_candidates(
+    text: str, sentence: Sentence, issued: date | None, year: int | None
+) -> list[Candidate]:
+    s, e = sentence.start, sentence.end
+    deadlines = find_deadlines(text, s, e, issued=issued, year=year)
+    out: list[Candidate] = []
+    taken: list[tuple[int, int]] = []
+
+    def add(candidate: Candidate, number_span: tuple[int, int]) -> None:
+        if any(number_span[0] < te and ts < number_span[1] for ts, te in taken):
+            return
+        taken.append(number_span)
+        out.append(candidate)
+
+    for m, number in rules.growth_atoms(text, s, e):
+        deadline = rules.deadline_for(deadlines, m.start())
+        start, end = _span(text, sentence, m.start(), m.end(), deadline)
+        points = m.group("unit") == "个百分点"
+        seg_start, _ = _segment(text, sentence, m.start())
+        candidate = Candidate(
+            kind="growth",
+            comparator=">=",
+            target=number.value,
+            unit="个百分点/年" if points else "%",
+            start=start,
+            end=end,
+            rule="growth.points" if points else "growth.percent",
+            confidence=0.85,
+            growth_mode="points" if points else "percent",
+            subject=rules._clean_subject(text[seg_start : m.start()]),
+            number_span=(number.start, number.end),
+            number_text=number.text,
+        )
+        _set_deadline(candidate, deadline, recurring=True)
+        add(candidate, (m.start(), m.end()))
+
+    for m, number, comparator in rules.find_atoms(text, s, e):
+        if rules.number_is_part_of_deadline(number, deadlines):
+            continue
+        candidate = _numeric(text, sentence, m, number, comparator, deadlines)
+        if candidate is not None:
+            add(candidate, (m.start(), m.end()))
+
+    for m in rules.HEADCOUNT.finditer(text, s, e):
+        number = rules.read_number(text, m.start("num"))
+        deadline = rules.deadline_for(deadlines, m.start())
+        candidate = Candidate(
+            kind="value",
+            comparator="=",
+            target=number.value,
+            unit="人",
+            start=m.start(),
+            end=m.end(),
+            rule="value.headcount",
+            confidence=0.6,
+            subject=m.group("subj"),
+            number_span=(number.start, number.end),
+            number_text=number.text,
+        )
+        _set_deadline(candidate, deadline)
+        add(candidate, (m.start("num"), m.end()))
+
+    for m in rules.FULL_COVERAGE.finditer(text, s, e):
+        if any(ts <= m.start() < te for ts, te in taken):
+            continue
+        deadline = rules.deadline_for(deadlines, m.start())
+        start, end = _span(text, sentence, m.start(), m.end(), deadline)
+        seg_start, seg_end = _segment(text, sentence, m.start())
+        subject = rules._clean_subject(text[seg_start:seg_end].replace(m.group(0), ""))
+        level, group = rules.level_of(text[seg_start:seg_end])
+        kind = "coverage" if level and level != "city" else "ratio"
+        candidate = Candidate(
+            kind=kind,
+            comparator=">=",
+            target=Decimal(100),
+            unit="%",
+            start=start,
+            end=end,
+            rule="coverage.full",
+            confidence=0.6,
+            subject=subject,
+            level=level if kind == "coverage" else "",
+            group=group,
+        )
+        candidate.notes.append("“全覆盖/应…尽…”读作100%（read as 100 %）")
+        _set_deadline(candidate, deadline)
+        add(candidate, m.span())
+
+    for m in rules.UNIVERSAL.finditer(text, s, e):
+        if any(ts <= m.start() <= te for ts, te in taken):
+            continue
+        seg_start, seg_end = _segment(text, sentence, m.start())
+        rest = text[m.end() : seg_end]
+        verb = (
+            (re.search(r"都|均", rest)
+            and rules.TASK_VERB.search(rest))
+            or re.search(r"(?:都|均)(?:要)?(?:建有|拥有|建立|设立|成为|配备|有)", rest)
+        )
+        if not verb:
+            continue
+        deadline = rules.deadline_for(deadlines, m.start())
+        start, end = _span(text, sentence, m.start(), m.end(), deadline)
+        level, group = rules.level_of(m.group(0))
+        candidate = Candidate(
+            kind="coverage",
+            comparator=">=",
+            target=Decimal(100),
+            unit="%",
+            start=start,
+            end=end,
+            rule="coverage.all",
+            confidence=0.6,
+            subject=rules._clean_subject(rest),
+            level=level or "community",
+            group=group,
+        )
+        candidate.notes.append("“所有/每个…都…”读作100%的单位（read as 100 % of the units）")
+        _set_deadline(candidate, deadline)
+        add(candidate, m.span())
+
+    # Dated tasks: a deadline the text writes, then a task verb, and no figure in between.
+    for deadline in deadlines:
+        if deadline.rule == "date.within_years" and out:
+            continue
+        seg_start, seg_end = _segment(text, sentence, deadline.end)
+        search_end = seg_end
+        if seg_end - deadline.end < 2:  # “到2015年,” — the task is in the next piece
+            search_end = _segment(text, sentence, min(seg_end + 1, e - 1))[1]
+        verb = rules.TASK_VERB.search(text, deadline.end, search_end)
+        if verb is None or any(deadline.start <= ts <= search_end for ts, _ in taken):
+            continue
+        if rules.CURRENT_STATE.search(text, deadline.start, verb.start()):
+            continue
+        end = search_end
+        while end > deadline.start and text[end - 1] in " \t\u3000":
+            end -= 1
+        candidate = Candidate(
+            kind="milestone",
+            comparator="=",
+            target=Decimal(1),
+            unit="",
+            start=deadline.start,
+            end=end,
+            rule="milestone.dated_task",
+            confidence=0.55,
+            subject=rules._clean_subject(text[verb.start() : end]),
+        )
+        _set_deadline(candidate, deadline)
+        add(candidate, (deadline.start, end))
+    out.sort(key=lambda c: c.start)
+    return out
+
+
+def _set_deadline(candidate: Candidate, deadline: Deadline | None, *, recurring=False) -> None:
+    if deadline is not None:
+        candidate.deadline = deadline.day
+        candidate.deadline_rule = deadline.rule
+        candidate.deadline_span = (deadline.start, deadline.end)
+    else:
+        candidate.confidence = round(candidate.confidence - 0.05, 2)
+    if recurring:
+        candidate.recurring = True
+
+
+def _numeric(text, sentence, m, number, comparator, deadlines) -> Candidate | None:
+    unit = m.group("unit") or ""
+    if unit == "％":
+        unit = "%"
+    if number.percent and not unit:
+        unit = "%"
+    seg_start, seg_end = _segment(text, sentence, m.start("num"))
+    before = text[seg_start : m.start()]
+    after = text[m.end() : seg_end]
+    if rules.CURRENT_STATE.search(before):
+        return None  # a figure already reached is the state of affairs, not a target
+    deadline = rules.deadline_for(deadlines, m.start())
+    start, end = _span(text, sentence, m.start(), m.end(), deadline)
+    # The subject may sit in the piece before when this one is only the figure.
+    subject = rules._clean_subject(before)
+    if deadline is not None and deadline.start >= seg_start:
+        subject = rules._clean_subject(text[deadline.end : m.start()])
+    recurring = rules.is_recurring(text, seg_start, m.start())
+    confidence = 0.85 if deadline is not None else 0.75
+    if number.written == "chinese":
+        confidence -= 0.1
+    candidate = Candidate(
+        kind="value",
+        comparator=comparator,
+        target=number.value,
+        unit=unit,
+        start=start,
+        end=end,
+        rule="",
+        confidence=confidence,
+        subject=subject,
+        number_span=(number.start, number.end),
+        number_text=number.text,
+    )
+    per_capita = rules.PER_CAPITA.search(text, seg_start, m.start())
+    universal = rules.UNIVERSAL.search(text, seg_start, m.start())
+    per_person = re.search(r"人均", before)
+    if per_capita is not None:
+        base = per_capita.group("base")
+        base_kind = "elderly" if "老" in base else "household" if base == "户" else "person"
+        scale = per_capita.group("scale")
+        label, factor, denominator = rules.PER_CAPITA_UNITS.get(
+            (scale, base_kind), (f"{scale}{base}", None, "")
+        )
+        candidate.unit = f"{unit}/{label}" if unit else label
+        candidate.kind = "ratio"
+        candidate.factor = factor
+        candidate.denominator_hint = denominator
+        candidate.rule = "ratio.per_capita"
+        candidate.subject = rules._clean_subject(
+            re.sub(r"^[中有拥]+", "", text[per_capita.end() : m.start()]) or subject
+        )
+    elif per_person is not None and unit and unit != "%":
+        candidate.unit = f"{unit}/人"
+        candidate.kind = "ratio"
+        candidate.factor = Decimal(1)
+        candidate.denominator_hint = "population.resident"
+        candidate.rule = "ratio.per_person"
+    elif unit == "%":
+        level, group = rules.level_of(after[:8])
+        if level and level != "city" and re.match(r"^\s*(?:以上)?的?\s*(?:城乡|城市|农村)?", after):
+            candidate.kind = "coverage"
+            candidate.level, candidate.group = level, group
+            candidate.rule = "coverage.share_of_units"
+            candidate.subject = rules._clean_subject(after)
+        else:
+            candidate.kind = "ratio"
+            candidate.factor = Decimal(100)
+            candidate.rule = "ratio.percent"
+    elif unit == "个百分点":
+        candidate.kind = "value"
+        candidate.rule = "value.points"
+    elif unit in rules.COUNT_UNITS:
+        candidate.rule = "value.count"
+    elif unit:
+        candidate.rule = "value.measure"
+    else:
+        candidate.rule = "value.number"
+        candidate.confidence -= 0.2
+    if universal is not None and candidate.kind != "coverage":
+        # “每个社区至少配备3名…”: the figure is the condition each unit must meet.
+        level, group = rules.level_of(universal.group(0))
+        candidate.condition = {
+            "comparator": candidate.comparator,
+            "value": candidate.target,
+            "unit": candidate.unit,
+            "factor": candidate.factor,
+            "denominator_hint": candidate.denominator_hint,
+        }
+        candidate.kind = "coverage"
+        candidate.level, candidate.group = level or "community", group
+        candidate.comparator, candidate.target, candidate.unit = ">=", Decimal(100), "%"
+        candidate.rule = "coverage.each_unit"
+        candidate.notes.append("每个单位须达到该数值，目标为100%的单位（every unit: 100 %）")
+    elif not candidate.group:
+        candidate.level, candidate.group = ("",) + rules.level_of(before)[1:]
+    if recurring and candidate.kind != "growth":
+        candidate.recurring = True
+        candidate.notes.append("每年须达到（a yearly target）")
+    _set_deadline(candidate, deadline)
+    return candidate
