@@ -120,12 +120,39 @@ def _sentence_candidates(
         _set_deadline(candidate, deadline, recurring=True)
         add(candidate, (m.start(), m.end()))
 
+    for pattern, fixed in (
+        (rules.PER_CAPITA_HAS, ">="),
+        (rules.SHARE_OF_WHOLE, None),
+        (rules.SHARE_OF_UNITS, ">="),
+        (rules.PRE_VERB, None),
+        (rules.HUNDRED, ">="),
+    ):
+        for m in pattern.finditer(text, s, e):
+            number = rules.read_number(text, m.start("num"))
+            if number is None or rules.number_is_part_of_deadline(number, deadlines):
+                continue
+            groups = m.groupdict()
+            comparator = fixed or rules.comparator_of(groups.get("pre"), groups.get("post"))
+            candidate = _numeric(text, sentence, m, number, comparator, deadlines)
+            if candidate is not None:
+                add(candidate, (m.start("num"), m.end()))
+
     for m, number, comparator in rules.find_atoms(text, s, e):
         if rules.number_is_part_of_deadline(number, deadlines):
             continue
         candidate = _numeric(text, sentence, m, number, comparator, deadlines)
         if candidate is not None:
-            add(candidate, (m.start(), m.end()))
+            add(candidate, (m.start("num"), m.end()))
+
+    for m in rules.PLANNED_COUNT.finditer(text, s, e):
+        number = rules.read_number(text, m.start("num"))
+        if number is None or rules.number_is_part_of_deadline(number, deadlines):
+            continue
+        candidate = _numeric(text, sentence, m, number, ">=", deadlines)
+        if candidate is not None:
+            candidate.rule = candidate.rule.replace("value.count", "value.planned_count")
+            candidate.confidence = round(candidate.confidence - 0.1, 2)
+            add(candidate, (m.start("num"), m.end()))
 
     for m in rules.HEADCOUNT.finditer(text, s, e):
         number = rules.read_number(text, m.start("num"))
@@ -149,12 +176,16 @@ def _sentence_candidates(
     for m in rules.FULL_COVERAGE.finditer(text, s, e):
         if any(ts <= m.start() < te for ts, te in taken):
             continue
+        seg_start, seg_end = _segment(text, sentence, m.start())
+        if rules.NOT_A_TARGET.search(text, seg_start, seg_end):
+            continue
         deadline = rules.deadline_for(deadlines, m.start())
         start, end = _span(text, sentence, m.start(), m.end(), deadline)
-        seg_start, seg_end = _segment(text, sentence, m.start())
         subject = rules._clean_subject(text[seg_start:seg_end].replace(m.group(0), ""))
         level, group = rules.level_of(text[seg_start:seg_end])
         kind = "coverage" if level and level != "city" else "ratio"
+        if m.group(0).startswith("完成"):
+            kind, level = "ratio", ""
         candidate = Candidate(
             kind=kind,
             comparator=">=",
@@ -177,12 +208,16 @@ def _sentence_candidates(
             continue
         seg_start, seg_end = _segment(text, sentence, m.start())
         rest = text[m.end() : seg_end]
+        lead = text[seg_start : m.start()]
         verb = (
-            (re.search(r"都|均", rest)
-            and rules.TASK_VERB.search(rest))
+            (re.search(r"都|均", rest) and rules.TASK_VERB.search(rest))
             or re.search(r"(?:都|均)(?:要)?(?:建有|拥有|建立|设立|成为|配备|有)", rest)
+            or re.match(
+                r"[^,，]{0,6}?(?:要|均|都)?(?:逐步)?(?:建立|设立|成立|建有|成为|配备|拥有)", rest
+            )
+            or (not rest.strip() and re.search(r"(?:至|到|覆盖)(?:全市|全区)?$", lead))
         )
-        if not verb:
+        if not verb or rules.CURRENT_STATE.search(lead):
             continue
         deadline = rules.deadline_for(deadlines, m.start())
         start, end = _span(text, sentence, m.start(), m.end(), deadline)
@@ -204,37 +239,77 @@ def _sentence_candidates(
         _set_deadline(candidate, deadline)
         add(candidate, m.span())
 
-    # Dated tasks: a deadline the text writes, then a task verb, and no figure in between.
-    for deadline in deadlines:
-        if deadline.rule == "date.within_years" and out:
+    # A named deliverable: 基本建成“十分钟文化体育圈”, 打造“15分钟社区服务圈”.
+    for m in rules.NAMED_DELIVERABLE.finditer(text, s, e):
+        if any(m.start() < te and ts < m.end() for ts, te in taken):
             continue
-        seg_start, seg_end = _segment(text, sentence, deadline.end)
-        search_end = seg_end
-        if seg_end - deadline.end < 2:  # “到2015年,” — the task is in the next piece
-            search_end = _segment(text, sentence, min(seg_end + 1, e - 1))[1]
-        verb = rules.TASK_VERB.search(text, deadline.end, search_end)
-        if verb is None or any(deadline.start <= ts <= search_end for ts, _ in taken):
-            continue
-        if rules.CURRENT_STATE.search(text, deadline.start, verb.start()):
-            continue
-        end = search_end
-        while end > deadline.start and text[end - 1] in " \t\u3000":
-            end -= 1
+        deadline = rules.deadline_for(deadlines, m.start())
+        start, end = _span(text, sentence, m.start(), m.end(), deadline)
         candidate = Candidate(
             kind="milestone",
             comparator="=",
             target=Decimal(1),
             unit="",
-            start=deadline.start,
+            start=start,
             end=end,
-            rule="milestone.dated_task",
+            rule="milestone.named_deliverable",
             confidence=0.55,
-            subject=rules._clean_subject(text[verb.start() : end]),
+            subject=text[m.start() : m.end()],
         )
         _set_deadline(candidate, deadline)
-        add(candidate, (deadline.start, end))
+        add(candidate, m.span())
+
+    # Dated tasks: a deadline the text writes, then task verbs, each piece up to the next
+    # deadline a milestone, unless the sentence sets a figure after that deadline.
+    for i, deadline in enumerate(deadlines):
+        if deadline.rule == "date.within_years":
+            continue
+        stop = deadlines[i + 1].start if i + 1 < len(deadlines) else e
+        if any(deadline.start <= ts < stop for ts, _ in taken):
+            continue
+        if deadline.rule == "date.month_day_range":  # a timeline line: the whole step
+            verb = rules.TASK_VERB.search(text, deadline.end, stop)
+            if verb is not None:
+                _milestone(text, deadline, deadline.start, stop, verb, add)
+            continue
+        pos, first = deadline.end, True
+        while pos < stop:
+            seg_start, seg_end = _segment(text, sentence, min(pos, e - 1))
+            seg_end = min(seg_end, stop)
+            piece = text[max(seg_start, pos) : seg_end]
+            verb = rules.TASK_VERB.search(text, max(seg_start, pos), seg_end)
+            lead = re.match(r"[\s,，:：]*(?:并|要|和|及|同时|力争|争取|全面|基本|逐步)*", piece)
+            opens = verb is not None and verb.start() - max(seg_start, pos) <= (
+                len(lead.group(0)) + (8 if first else 0)
+            )
+            if opens and not rules.CURRENT_STATE.search(text, deadline.start, verb.start()):
+                begin = deadline.start if first else seg_start
+                _milestone(text, deadline, begin, seg_end, verb, add)
+            if piece.strip():
+                first = False
+            if seg_end <= pos:
+                break
+            pos = seg_end + 1
     out.sort(key=lambda c: c.start)
     return out
+
+
+def _milestone(text, deadline, start, end, verb, add) -> None:
+    while end > start and text[end - 1] in " \t\u3000,，:：":
+        end -= 1
+    candidate = Candidate(
+        kind="milestone",
+        comparator="=",
+        target=Decimal(1),
+        unit="",
+        start=start,
+        end=end,
+        rule="milestone.dated_task",
+        confidence=0.55,
+        subject=rules._clean_subject(text[verb.start() : end]),
+    )
+    _set_deadline(candidate, deadline)
+    add(candidate, (max(start, verb.start()), end))
 
 
 def _set_deadline(candidate: Candidate, deadline: Deadline | None, *, recurring=False) -> None:
@@ -259,6 +334,12 @@ def _numeric(text, sentence, m, number, comparator, deadlines) -> Candidate | No
     after = text[m.end() : seg_end]
     if rules.CURRENT_STATE.search(before):
         return None  # a figure already reached is the state of affairs, not a target
+    if unit in rules.COUNT_UNITS and re.match(r"\s*(?:的|或|及)", text[m.end() : m.end() + 2]):
+        return None  # 100人以上的非公有制经济组织: a qualifier of what is counted
+    if unit == "次" and re.search(r"每(?:年|月|季|周)", before):
+        return None  # a frequency of a duty, tracked by whether each unit keeps it
+    if unit == "年" and re.search(r"期限|任期|合同|服务期", before):
+        return None
     deadline = rules.deadline_for(deadlines, m.start())
     start, end = _span(text, sentence, m.start(), m.end(), deadline)
     # The subject may sit in the piece before when this one is only the figure.
@@ -327,7 +408,15 @@ def _numeric(text, sentence, m, number, comparator, deadlines) -> Candidate | No
     else:
         candidate.rule = "value.number"
         candidate.confidence -= 0.2
-    if universal is not None and candidate.kind != "coverage":
+    if unit in ("学时", "小时") and comparator in (">=", ">"):
+        # 每年参加不少于72学时的继续教育: a minimum every person must meet; the target is
+        # that all of them do.
+        candidate.condition = {"comparator": comparator, "value": candidate.target, "unit": unit}
+        candidate.kind, candidate.comparator, candidate.target = "ratio", ">=", Decimal(100)
+        candidate.unit, candidate.factor = "%", Decimal(100)
+        candidate.rule = "ratio.each_meets_minimum"
+        candidate.notes.append(f"每人须达到{unit}下限，目标为100%（everyone meets the minimum）")
+    elif universal is not None and candidate.kind != "coverage":
         # “每个社区至少配备3名…”: the figure is the condition each unit must meet.
         level, group = rules.level_of(universal.group(0))
         candidate.condition = {

@@ -28,6 +28,7 @@ PRE_COMPARATORS = {
     "不超过": "<=", "不高于": "<=", "不大于": "<=", "不得超过": "<=", "控制在": "<=",
     "降低到": "<=", "降低至": "<=", "下降到": "<=", "降至": "<=",
     "超过": ">", "高于": ">", "多于": ">", "低于": "<", "少于": "<",
+    "各承担": "=", "分别承担": "=", "各占": "=",
 }  # fmt: skip
 POST_COMPARATORS = {"及以上": ">=", "以上": ">=", "以下": "<=", "以内": "<=", "之内": "<="}
 UNITS = [
@@ -68,17 +69,52 @@ PER_CAPITA = re.compile(
     r"城乡社区|社区)"
 )
 FULL_COVERAGE = re.compile(
-    r"全覆盖|应(?P<v>[\u4e00-\u9fff])尽(?P=v)|(?:实现|做到)[^,，。；;]{0,20}?全部"
+    r"全覆盖(?=[,，。；;和)）]|$)|应(?P<v>[\u4e00-\u9fff])尽(?P=v)|(?:实现|做到)[^,，。；;]{0,20}?全部"
+    r"|普遍建立|完成[^,，。；;]{0,20}?全面"
 )
+# A direction, not a target: 推动…全覆盖, 在…全覆盖的基础上.
+NOT_A_TARGET = re.compile(r"推动|推进|逐步|基础上|的基础")
+_UNITS_SET = (
+    r"(?:社区|村委会|行政村|村\(居\)|村（居）|村居|镇\(街道\)|镇（街道）|镇街|镇区|镇|街道|网格|村)"
+)
+# The share of units: 10%的社区, 50%以上的村委会 (the comparator may be left unsaid).
+SHARE_OF_UNITS = re.compile(
+    rf"(?P<num>{ANY_NUMBER}){_S}(?P<unit>%|％)(?P<post>以上)?的?{_S}(?:城乡|城市|农村)?{_UNITS_SET}"
+)
+# A count the plan sets out to build: 建立10个…基地, 培养100名…, 每年培养20名….
+PLANNED_COUNT = re.compile(
+    rf"(?P<pre>至少|不少于)?{_S}(?P<verb>新建|建立|建成|建设|培养|培育|选拔输送|输送|搭建|策划|组织|"
+    rf"打造|引进|成立|设立|创建|配备|落实){_S}(?P<num>[0-9０-９]+|[{CN_DIGITS}]+){_S}"
+    r"(?P<unit>个|名|家|所|支|项|处|座|间|套|人)"
+)
+# A share of a whole: 人力成本不少于购买服务项目总经费的70%.
+SHARE_OF_WHOLE = re.compile(
+    rf"(?P<pre>不少于|不低于|不超过|不高于|达到|占){_S}(?P<what>[^,，。；;\d]{{1,20}}?)的{_S}"
+    rf"(?P<num>{ANY_NUMBER}){_S}(?P<unit>%|％)(?P<post>以上)?"
+)
+# A comparator, then the verb, then the figure: 至少配备3名, 不少于建设2个.
+PRE_VERB = re.compile(
+    rf"(?P<pre>至少|不少于|不低于)(?:要)?(?P<verb>配备|配置|建立|建成|设立|成立|培育|培养|建设|拥有|有|"
+    rf"组织|参加|接受){_S}(?P<num>{ANY_NUMBER}){_S}(?P<unit>{'|'.join(UNITS)})"
+)
+# 每万人中有5名社工: the per-capita form says the comparator by itself.
+PER_CAPITA_HAS = re.compile(
+    r"每(?:十万|万|千|百)(?:名|个|位)?(?:常住人口|居民|人口|老年人|老人|人|户)中?"
+    rf"(?:拥有|有|配备|配置){_S}(?P<num>{ANY_NUMBER}){_S}(?P<unit>名|张|人|个|平方米|家)"
+)
+HUNDRED = re.compile(r"(?P<num>100|１００)[ \t\u3000]*(?P<unit>%|％)")
+NAMED_DELIVERABLE = re.compile(r"(?:基本建成|建成|打造|形成)[“\"](?P<name>[^”\"]{2,24})[”\"]")
 UNIVERSAL = re.compile(
-    r"(?:所有|每个|每一个|全部|各个|全市所有|全市各)(?:城乡|城市|农村)?"
+    r"(?:所有|每个|每一个|全部|各个|全市所有|全市各|各)(?:城乡|城市|农村)?"
     r"(?P<what>社区|村委会|行政村|村\(居\)|村（居）|村居|镇\(街道\)|镇（街道）|镇街|镇区|镇|街道|网格)"
 )
 TASK_VERB = re.compile(
-    r"(?:制定出台|出台|制定|建立健全|建立|建成|完成|启动|成立|设立|形成|推行|召开|实现|完善|开展|"
-    r"印发|组建|制订)"
+    r"(?:制定出台|出台|制定|建立健全|建立|建成|完成|启动|成立|设立|形成|召开|实现|完善|"
+    r"印发|组建|制订|退出)"
 )
-CURRENT_STATE = re.compile(r"(?:已经|已|目前|现有|现已|共有|截至|全年|同比|比上年|累计)")
+CURRENT_STATE = re.compile(
+    r"(?:已经达到|已达到|已达|已有|已建|已经建|目前|现有|现已|共有|截至|截止|全年|同比|比上年)"
+)
 HEADCOUNT = re.compile(
     rf"(?P<subj>[\u4e00-\u9fff]{{2,10}}(?:协管员|队员|管理员|专干)){_S}"
     rf"(?P<num>[0-9０-９]+){_S}(?P<unit>人|名)"
