@@ -66,8 +66,23 @@ def extract(
     clauses = split_clauses(text)
     found: list[tuple[Candidate, Sentence]] = []
     year = issued.year if issued else (horizon.year if horizon else None)
+    # The last deadline written in each clause: a later sentence of the same clause that names
+    # none is read as due by it (“到2015年，…。…达到80%。”).
+    clause_deadline: dict[int, Deadline] = {}
     for sentence in split_sentences(text):
-        found.extend((c, sentence) for c in _sentence_candidates(text, sentence, issued, year))
+        clause = innermost(clauses, sentence.start)
+        key = id(clause)
+        candidates, deadlines = _sentence_candidates(text, sentence, issued, year)
+        for c in candidates:
+            if c.deadline is None and key in clause_deadline and clause is not None:
+                earlier = clause_deadline[key]
+                c.deadline, c.deadline_rule = earlier.day, "date.earlier_in_clause"
+                c.deadline_span = (earlier.start, earlier.end)
+                c.notes.append("期限取自本条前文（deadline from earlier in the clause）")
+        found.extend((c, sentence) for c in candidates)
+        written = [d for d in deadlines if d.rule != "date.within_years"]
+        if written:
+            clause_deadline[key] = written[-1]
     explicit = [c.deadline for c, _ in found if c.deadline and c.deadline_rule != "horizon"]
     plan_horizon = horizon or horizon_of(explicit, issued)
     candidates = []
@@ -86,7 +101,7 @@ def extract(
 
 def _sentence_candidates(
     text: str, sentence: Sentence, issued: date | None, year: int | None
-) -> list[Candidate]:
+) -> tuple[list[Candidate], list[Deadline]]:
     s, e = sentence.start, sentence.end
     deadlines = find_deadlines(text, s, e, issued=issued, year=year)
     out: list[Candidate] = []
@@ -239,6 +254,33 @@ def _sentence_candidates(
         _set_deadline(candidate, deadline)
         add(candidate, m.span())
 
+    # 镇区建立群众工作站: a kind of unit that must set something up.
+    for m in rules.UNIT_SETS_UP.finditer(text, s, e):
+        if any(m.start() <= ts < te or ts <= m.start() < te for ts, te in taken):
+            continue
+        seg_start, seg_end = _segment(text, sentence, m.start())
+        if m.start() != seg_start:
+            continue
+        deadline = rules.deadline_for(deadlines, m.start())
+        start, end = _span(text, sentence, m.start(), seg_end, deadline)
+        level, group = rules.level_of(m.group("unit"))
+        candidate = Candidate(
+            kind="coverage",
+            comparator=">=",
+            target=Decimal(100),
+            unit="%",
+            start=start,
+            end=end,
+            rule="coverage.unit_sets_up",
+            confidence=0.5,
+            subject=rules._clean_subject(text[m.end("unit") : seg_end]),
+            level=level or "community",
+            group=group,
+        )
+        candidate.notes.append("每个该级单位须建立（read as every such unit: 100 %）")
+        _set_deadline(candidate, deadline)
+        add(candidate, (m.start(), seg_end))
+
     # A named deliverable: 基本建成“十分钟文化体育圈”, 打造“15分钟社区服务圈”.
     for m in rules.NAMED_DELIVERABLE.finditer(text, s, e):
         if any(m.start() < te and ts < m.end() for ts, te in taken):
@@ -287,11 +329,9 @@ def _sentence_candidates(
                 _milestone(text, deadline, begin, seg_end, verb, add)
             if piece.strip():
                 first = False
-            if seg_end <= pos:
-                break
-            pos = seg_end + 1
+            pos = max(seg_end, pos) + 1
     out.sort(key=lambda c: c.start)
-    return out
+    return out, deadlines
 
 
 def _milestone(text, deadline, start, end, verb, add) -> None:
@@ -364,7 +404,7 @@ def _numeric(text, sentence, m, number, comparator, deadlines) -> Candidate | No
         number_text=number.text,
     )
     per_capita = rules.PER_CAPITA.search(text, seg_start, m.start())
-    universal = rules.UNIVERSAL.search(text, seg_start, m.start())
+    universal = rules.UNIVERSAL.search(text, sentence.start, m.start())
     per_person = re.search(r"人均", before)
     if per_capita is not None:
         base = per_capita.group("base")
