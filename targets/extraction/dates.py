@@ -51,7 +51,7 @@ _PATTERNS: list[tuple[str, re.Pattern]] = [
             rf"(?:到|至|于|在)?{_S}{_Y}{_S}年{_S}(?P<month>[{DIGITS}]{{1,2}}){_S}月"
             rf"(?:{_S}(?P<mday>[{DIGITS}]{{1,2}}){_S}日|(?P<mend>底|末))(?:前|之前|以前)?"
         ),
-    ),  # fmt: skip
+    ),
     # 到2015年, 到2015年底, 2013年底前, 2012年年底, 力争在2015年前
     (
         "date.year",
@@ -59,7 +59,7 @@ _PATTERNS: list[tuple[str, re.Pattern]] = [
             rf"(?:到|至|于|在|截至)?{_S}{_Y}{_S}年(?:{_S}(?:年?底|年?末))?"
             rf"(?:前|之前|以前|起|开始)?"
         ),
-    ),  # fmt: skip
+    ),
     # “十二五”期末, 十三五末, “十四五”时期
     (
         "date.five_year_plan",
@@ -67,7 +67,7 @@ _PATTERNS: list[tuple[str, re.Pattern]] = [
             rf"(?:到|至|在)?{_S}{_Q}(?P<fyp>十[一二三四五]五){_Q}{_S}"
             r"(?:规划)?(?:期末|末期|末|期间|时期|期内|内)?"
         ),
-    ),  # fmt: skip
+    ),
     # 3年内, 三年内, 用3年时间
     (
         "date.within_years",

@@ -472,7 +472,7 @@ def _numeric(text, sentence, m, number, comparator, deadlines) -> Candidate | No
         candidate.rule = "coverage.each_unit"
         candidate.notes.append("每个单位须达到该数值，目标为100%的单位（every unit: 100 %）")
     elif not candidate.group:
-        candidate.level, candidate.group = ("",) + rules.level_of(before)[1:]
+        candidate.level, candidate.group = ("", *rules.level_of(before)[1:])
     if recurring and candidate.kind != "growth":
         candidate.recurring = True
         candidate.notes.append("每年须达到（a yearly target）")
