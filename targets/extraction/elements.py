@@ -67,7 +67,10 @@ class Vocabulary:
                 continue
             if part and not e.not_above:
                 continue
-            s = len(e.pairs & have) / len(e.pairs)
+            common = len(e.pairs & have)
+            s = common / len(e.pairs)
+            if len(have) >= 3:  # a short subject wholly inside a longer name also fits
+                s = max(s, common / len(have) - 0.05)
             if s > score:
                 best, score = e, s
         return (best, score) if score >= MATCH_AT else (None, score)
@@ -106,7 +109,7 @@ class Vocabulary:
         elif kind == "coverage":
             condition = candidate.condition
             if condition:
-                element, score = self.best(subject or words, boolean=False)
+                element, score = self.best(words, boolean=False)
                 ref = self._ref(element, score, key, subject, "number")
                 candidate.refs = {
                     "condition": {

@@ -219,9 +219,9 @@ def _sentence_candidates(
         add(candidate, m.span())
 
     for m in rules.UNIVERSAL.finditer(text, s, e):
-        if any(ts <= m.start() <= te for ts, te in taken):
-            continue
         seg_start, seg_end = _segment(text, sentence, m.start())
+        if any(seg_start <= ts < seg_end for ts, _ in taken):
+            continue  # the piece already holds a figure (每个社区至少配备3名…)
         rest = text[m.end() : seg_end]
         lead = text[seg_start : m.start()]
         verb = (
@@ -403,8 +403,8 @@ def _numeric(text, sentence, m, number, comparator, deadlines) -> Candidate | No
         number_span=(number.start, number.end),
         number_text=number.text,
     )
-    per_capita = rules.PER_CAPITA.search(text, seg_start, m.start())
-    universal = rules.UNIVERSAL.search(text, sentence.start, m.start())
+    per_capita = rules.PER_CAPITA.search(text, seg_start, number.start)
+    universal = rules.UNIVERSAL.search(text, sentence.start, number.start)
     per_person = re.search(r"人均", before)
     if per_capita is not None:
         base = per_capita.group("base")
@@ -428,12 +428,12 @@ def _numeric(text, sentence, m, number, comparator, deadlines) -> Candidate | No
         candidate.denominator_hint = "population.resident"
         candidate.rule = "ratio.per_person"
     elif unit == "%":
-        level, group = rules.level_of(after[:8])
+        level, group = rules.level_of(text[number.end : seg_end][:12])
         if level and level != "city" and re.match(r"^\s*(?:以上)?的?\s*(?:城乡|城市|农村)?", after):
             candidate.kind = "coverage"
             candidate.level, candidate.group = level, group
             candidate.rule = "coverage.share_of_units"
-            candidate.subject = rules._clean_subject(after)
+            candidate.subject = rules._clean_subject(text[number.end : seg_end])
         else:
             candidate.kind = "ratio"
             candidate.factor = Decimal(100)
@@ -471,7 +471,7 @@ def _numeric(text, sentence, m, number, comparator, deadlines) -> Candidate | No
         candidate.comparator, candidate.target, candidate.unit = ">=", Decimal(100), "%"
         candidate.rule = "coverage.each_unit"
         candidate.notes.append("每个单位须达到该数值，目标为100%的单位（every unit: 100 %）")
-    elif not candidate.group:
+    elif candidate.kind != "coverage" and not candidate.group:
         candidate.level, candidate.group = ("", *rules.level_of(before)[1:])
     if recurring and candidate.kind != "growth":
         candidate.recurring = True

@@ -54,7 +54,8 @@ def arabic_value(text: str) -> Decimal:
     if plain and plain[-1] in "万千亿":
         factor = {"万": Decimal(10000), "千": Decimal(1000), "亿": Decimal(10) ** 8}[plain[-1]]
         plain = plain[:-1]
-    return Decimal(plain) * factor
+    value = Decimal(plain) * factor
+    return value.to_integral_value() if value == value.to_integral_value() else value.normalize()
 
 
 def read_number(text: str, start: int = 0) -> Number | None:

@@ -198,6 +198,7 @@ def comparator_of(pre: str | None, post: str | None) -> str | None:
 
 
 def level_of(text: str) -> tuple[str, str]:
+    text = text.replace("城镇", "").replace("乡镇", "镇")  # 城镇 is urban, not a town
     for word, level, group in LEVEL_WORDS:
         if word in text:
             return level, group
