@@ -193,13 +193,14 @@ def throughput(pages: int) -> None:
     seed = (SOURCES / "000_3571e8818ef61e74.txt").read_text(encoding="utf-8")
     size = pages * 1500
     text = (seed * (size // len(seed) + 1))[:size]
-    best = float("inf")
-    for _ in range(3):
-        began = time.perf_counter()
+    best = cpu = float("inf")
+    for _ in range(3):  # the machine is shared: the best of three, wall and CPU
+        began, began_cpu = time.perf_counter(), time.process_time()
         result = extract(text, issued=date(2014, 6, 12))
         best = min(best, time.perf_counter() - began)
+        cpu = min(cpu, time.process_time() - began_cpu)
     print(f"\nthroughput: {pages}-page plan ({len(text):,} characters, {len(result.candidates)} "
-          f"candidates) extracted in {best:.2f} s (best of 3; goal < 2 s: "
+          f"candidates) extracted in {best:.2f} s wall, {cpu:.2f} s CPU (best of 3; goal < 2 s: "
           f"{'met' if best < 2 else 'NOT met'})")  # fmt: skip
 
 

@@ -155,5 +155,6 @@ def _draft_key(candidate: Candidate, text: str) -> str:
 
 @functools.cache
 def default_vocabulary() -> Vocabulary:
-    document = yaml.safe_load(ELEMENTS_FILE.read_text(encoding="utf-8"))
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml: ten times faster
+    document = yaml.load(ELEMENTS_FILE.read_text(encoding="utf-8"), Loader=loader)
     return Vocabulary(document["data_elements"])

@@ -163,8 +163,10 @@ def _sentence_candidates(
         number = rules.read_number(text, m.start("num"))
         if number is None or rules.number_is_part_of_deadline(number, deadlines):
             continue
-        candidate = _numeric(text, sentence, m, number, ">=", deadlines)
+        exact = m.group("verb") in rules.EXACT_VERBS
+        candidate = _numeric(text, sentence, m, number, "=" if exact else ">=", deadlines)
         if candidate is not None:
+            candidate.subject = _counted(text, sentence, m) or candidate.subject
             candidate.rule = candidate.rule.replace("value.count", "value.planned_count")
             candidate.confidence = round(candidate.confidence - 0.1, 2)
             add(candidate, (m.start("num"), m.end()))
@@ -215,6 +217,71 @@ def _sentence_candidates(
             group=group,
         )
         candidate.notes.append("“全覆盖/应…尽…”读作100%（read as 100 %）")
+        _set_deadline(candidate, deadline)
+        add(candidate, m.span())
+
+    # 在职员工50人以上的非公有制经济组织和15人以上的社会组织有党员: every such body, 100 %.
+    for m in rules.QUALIFIED_SET.finditer(text, s, e):
+        seg_start, seg_end = _segment(text, sentence, m.start())
+        if any(seg_start <= ts < seg_end for ts, _ in taken):
+            continue
+        deadline = rules.deadline_for(deadlines, m.start())
+        start, end = _span(text, sentence, seg_start, seg_end, deadline)
+        candidate = Candidate(
+            kind="ratio",
+            comparator=">=",
+            target=Decimal(100),
+            unit="%",
+            start=start,
+            end=end,
+            rule="ratio.each_qualified",
+            confidence=0.5,
+            subject=rules._clean_subject(text[seg_start:seg_end]),
+            factor=Decimal(100),
+        )
+        candidate.notes.append("“N人以上的…都须…”读作100%（every body so qualified: 100 %）")
+        _set_deadline(candidate, deadline)
+        add(candidate, (seg_start, seg_end))
+
+    # 九个…项目和四个…项目: a second count joined to a planned one.
+    for m in rules.CHAINED_COUNT.finditer(text, s, e):
+        earlier = [
+            c
+            for c in out
+            if c.rule.startswith("value.planned_count") and c.number_span[1] <= m.start()
+        ]
+        if not earlier or earlier[-1].unit != m.group("unit"):
+            continue
+        number = rules.read_number(text, m.start("num"))
+        if number is None or number.value == 1:
+            continue
+        candidate = _numeric(text, sentence, m, number, earlier[-1].comparator, deadlines)
+        if candidate is not None:
+            candidate.subject = _counted(text, sentence, m) or candidate.subject
+            candidate.rule = "value.planned_count.chained"
+            candidate.confidence = round(candidate.confidence - 0.15, 2)
+            add(candidate, (m.start("num"), m.end()))
+
+    # 薪酬不低于同等条件专业技术人员平均水平: at least the benchmark, i.e. 100 % of it.
+    for m in rules.NOT_BELOW_BENCHMARK.finditer(text, s, e):
+        if any(m.start() < te and ts < m.end() for ts, te in taken):
+            continue
+        deadline = rules.deadline_for(deadlines, m.start())
+        start, end = _span(text, sentence, m.start(), m.end(), deadline)
+        seg_start, _ = _segment(text, sentence, m.start())
+        candidate = Candidate(
+            kind="ratio",
+            comparator=">=",
+            target=Decimal(100),
+            unit="%",
+            start=start,
+            end=end,
+            rule="ratio.not_below_benchmark",
+            confidence=0.5,
+            subject=rules._clean_subject(text[seg_start : m.start()]) or m.group("what"),
+            factor=Decimal(100),
+        )
+        candidate.notes.append("不低于基准读作基准的100%（at least 100 % of the benchmark）")
         _set_deadline(candidate, deadline)
         add(candidate, m.span())
 
@@ -334,6 +401,13 @@ def _sentence_candidates(
     return out, deadlines
 
 
+def _counted(text: str, sentence: Sentence, m) -> str:
+    """What a planned count counts: the words after its unit, up to the piece's end or 和."""
+    _, seg_end = _segment(text, sentence, m.end())
+    words = re.split(r"和|及|、|并", text[m.end() : seg_end])[0]
+    return rules._clean_subject(words)
+
+
 def _milestone(text, deadline, start, end, verb, add) -> None:
     while end > start and text[end - 1] in " \t\u3000,，:：":
         end -= 1
@@ -376,8 +450,8 @@ def _numeric(text, sentence, m, number, comparator, deadlines) -> Candidate | No
         return None  # a figure already reached is the state of affairs, not a target
     if unit in rules.COUNT_UNITS and re.match(r"\s*(?:的|或|及)", text[m.end() : m.end() + 2]):
         return None  # 100人以上的非公有制经济组织: a qualifier of what is counted
-    if unit == "次" and re.search(r"每(?:年|月|季|周)", before):
-        return None  # a frequency of a duty, tracked by whether each unit keeps it
+    if number.written == "chinese" and number.value == 1 and unit in ("个", "支", "批", "项"):
+        return None  # 建设一支队伍, 一个社区设立一个居委会: an article, not a count
     if unit == "年" and re.search(r"期限|任期|合同|服务期", before):
         return None
     deadline = rules.deadline_for(deadlines, m.start())
@@ -404,7 +478,19 @@ def _numeric(text, sentence, m, number, comparator, deadlines) -> Candidate | No
         number_text=number.text,
     )
     per_capita = rules.PER_CAPITA.search(text, seg_start, number.start)
-    universal = rules.UNIVERSAL.search(text, sentence.start, number.start)
+    # “每个社区都建立1个…;搭建1个…;培育1个…”: the quantifier governs the whole list, up to 。
+    window = max(sentence.start - 1000, 0)
+    full_start = (
+        max(
+            text.rfind("。", window, number.start),
+            text.rfind("\n", window, number.start),
+            window - 1,
+        )
+        + 1
+    )
+    universal = rules.UNIVERSAL.search(text, full_start, number.start)
+    if universal is not None and unit in ("%", "个百分点"):
+        universal = None  # a share set for each unit is still a share
     per_person = re.search(r"人均", before)
     if per_capita is not None:
         base = per_capita.group("base")
@@ -448,7 +534,8 @@ def _numeric(text, sentence, m, number, comparator, deadlines) -> Candidate | No
     else:
         candidate.rule = "value.number"
         candidate.confidence -= 0.2
-    if unit in ("学时", "小时") and comparator in (">=", ">"):
+    frequency = unit == "次" and re.search(r"每(?:年|月|季|周)", before)
+    if (unit in ("学时", "小时") or frequency) and comparator in (">=", ">"):
         # 每年参加不少于72学时的继续教育: a minimum every person must meet; the target is
         # that all of them do.
         candidate.condition = {"comparator": comparator, "value": candidate.target, "unit": unit}

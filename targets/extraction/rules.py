@@ -15,7 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 from .dates import RECURRING, Deadline
-from .numbers import ANY_NUMBER, CN_DIGITS, Number, read_number
+from .numbers import ANY_NUMBER, CN_DIGITS, DIGITS, Number, read_number
 
 _S = r"[ \t\u3000]*"
 
@@ -70,7 +70,7 @@ PER_CAPITA = re.compile(
 )
 FULL_COVERAGE = re.compile(
     r"全覆盖(?=[,，。；;和)）]|$)|应(?P<v>[\u4e00-\u9fff])尽(?P=v)|(?:实现|做到)[^,，。；;]{0,20}?全部"
-    r"|普遍建立|完成[^,，。；;]{0,20}?全面"
+    r"|普遍建立|完成[^,，。；;]{0,20}?全面|轮训一遍|各(?:社区居委会|村委会)要在每月"
 )
 # A direction, not a target: 推动…全覆盖, 在…全覆盖的基础上.
 NOT_A_TARGET = re.compile(r"推动|推进|逐步|基础上|的基础")
@@ -83,7 +83,8 @@ SHARE_OF_UNITS = re.compile(
 )
 # A count the plan sets out to build: 建立10个…基地, 培养100名…, 每年培养20名….
 PLANNED_COUNT = re.compile(
-    rf"(?P<pre>至少|不少于)?{_S}(?P<verb>新建|建立|建成|建设|培养|培育|选拔输送|输送|搭建|策划|组织|"
+    rf"(?P<pre>至少|不少于)?{_S}(?P<verb>合并成|合并为|调整为|整合为|整合成|"
+    rf"新建|建立|建成|建设|培养|培育|选拔输送|输送|搭建|策划|组织|"
     rf"打造|引进|成立|设立|创建|配备|落实){_S}(?P<num>[0-9０-９]+|[{CN_DIGITS}]+){_S}"
     r"(?P<unit>个|名|家|所|支|项|处|座|间|套|人)"
 )
@@ -105,6 +106,16 @@ PER_CAPITA_HAS = re.compile(
 UNIT_SETS_UP = re.compile(
     r"(?:各)?(?P<unit>镇区|镇街|镇\(街道\)|镇（街道）|村\(居\)委|村（居）委|村委会|社区居委会|居委会)"
     r"(?:要|均|都)?(?:建立|设立|成立|建有)"
+)
+QUALIFIED_SET = re.compile(
+    rf"[{DIGITS}]+{_S}(?:人|名)以上的[^,，。；;]{{2,40}}?(?:建立|设立|成立|有|配备)(?:党组织|党员|工会)"
+)
+CHAINED_COUNT = re.compile(
+    rf"(?:和|及|、){_S}(?P<num>[0-9０-９]+|[{CN_DIGITS}]+){_S}(?P<unit>个|名|家|所|项)"
+)
+EXACT_VERBS = {"合并成", "合并为", "调整为", "整合为", "整合成"}
+NOT_BELOW_BENCHMARK = re.compile(
+    r"(?:不低于|不少于)(?P<what>[^,，。；;\d]{2,30}?(?:平均水平|平均工资|收入))(?:标准)?"
 )
 HUNDRED = re.compile(r"(?P<num>100|１００)[ \t\u3000]*(?P<unit>%|％)")
 NAMED_DELIVERABLE = re.compile(r"(?:基本建成|建成|打造)[“\"](?P<name>[^”\"]{2,24})[”\"]")

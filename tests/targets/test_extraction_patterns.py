@@ -321,7 +321,7 @@ def test_undated_tasks_are_not_milestones():
     [
         "目前全市已有社会组织3200个。",  # the state of affairs, not a target
         "《中共中央、国务院关于加强和创新社会管理的意见》(中发〔2011〕11号)。",
-        "努力实现在职员工100人以上的非公有制经济组织建立党组织。",  # a qualifier
+        "加强对在职员工100人以上的非公有制经济组织的指导。",  # a qualifier
         "申请续签服务合同(期限最长不超过3年)。",
     ],
 )
@@ -379,3 +379,48 @@ def test_numbered_structure_and_sentences():
     assert "1.目标" in sentences[3] or "1.目标。" not in sentences
     assert "到2015年,达到80%" in sentences
     assert "推进社区自治" in sentences
+
+
+# --- the catalog's readings of “every one” ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("sentence", "rule"),
+    [
+        ("努力实现在职员工100人以上的非公有制经济组织和30人以上的社会组织建立党组织。",
+         "ratio.each_qualified"),
+        ("保证其薪酬不低于同等条件专业技术人员平均水平。", "ratio.not_below_benchmark"),
+        ("探索建立人大代表挂点联系制度,每年至少两次到挂点联系的社区接访居民。",
+         "ratio.each_meets_minimum"),
+        ("3年内对公益服务类事业单位负责人轮训一遍。", "coverage.full"),
+    ],
+)  # fmt: skip
+def test_every_one_readings_are_100_percent(sentence, rule):
+    c = one(sentence, horizon=date(2015, 12, 31))
+    assert (c.comparator, c.target, c.unit, c.rule) == (">=", 100, "%", rule)
+
+
+def test_three_years_from_issue_for_a_round_of_training():
+    c = one("力争3年内对市、镇(街道)所有党政领导干部轮训一遍。")
+    assert (c.deadline, c.deadline_rule) == (date(2015, 6, 12), "date.within_years")
+
+
+def test_merged_into_is_an_exact_count():
+    c = one("拟将涉及的8支协管员队伍调整合并成四个工作站。", horizon=date(2013, 12, 31))
+    assert (c.comparator, c.target, c.unit) == ("=", 4, "个")
+
+
+def test_a_second_count_joined_to_the_first():
+    text = "全面落实九个国家基本公共卫生服务项目和四个重大公共卫生服务项目。"
+    result = extract(text, horizon=date(2015, 12, 31))
+    assert [(c.target, c.unit) for c in result.candidates] == [(9, "个"), (4, "个")]
+    assert [c.refs["element"]["code"] for c in result.candidates] == [
+        "health.basic_ph_projects", "health.major_ph_projects"]  # fmt: skip
+
+
+def test_headcounts_of_a_list():
+    text = "涉及协管员队伍:劳动保障协管员8人,就业援助协管员13人。"
+    result = extract(text, horizon=date(2013, 12, 31))
+    assert [(c.comparator, c.target, c.rule) for c in result.candidates] == [
+        ("=", 8, "value.headcount"), ("=", 13, "value.headcount")]  # fmt: skip
+    assert result.candidates[0].refs["element"]["code"] == "coordinators.labour_security"
