@@ -103,9 +103,12 @@ class ExtractionOut(serializers.Serializer):
     draft_yaml = serializers.CharField(help_text="草稿规划文件（the draft plan file, SPEC §4.1）")
 
 
-class ExtractionViewSet(ApiViewMixin, viewsets.ViewSet):
+class ExtractionViewSet(ApiViewMixin, viewsets.GenericViewSet):
     permission_classes = [IsCatalogEditor]
     parser_classes = [MultiPartParser, FormParser, JSONParser]
+    serializer_class = ExtractionIn
+    # POST only: ApiViewMixin brings a list() that the router would otherwise route GET to.
+    http_method_names = ["post", "options"]
 
     @extend_schema(
         summary="Extract target candidates from a plan document",

@@ -112,6 +112,8 @@ def test_only_catalog_editors_may_extract(client_for, cast):
 
 def test_the_endpoint_is_in_the_schema(client_for, cast):
     schema = client_for("admin").get("/api/schema/?format=json").json()
+    assert set(schema["paths"][URL]) == {"post"}
+    assert client_for("admin").get(URL).status_code == 405
     operation = schema["paths"][URL]["post"]
     assert {"multipart/form-data", "application/json"} <= set(operation["requestBody"]["content"])
     assert "200" in operation["responses"] and "403" in operation["responses"]
