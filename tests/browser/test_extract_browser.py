@@ -53,7 +53,7 @@ def test_editor_uploads_reviews_and_saves_a_draft(browser, live_server, cast, se
     first_quote = page.text_content("#cand-0 .cand-quote").split(" ", 1)[1]
     assert first_quote == "城乡居民收入年均增长8%以上"
     assert page.text_content("#mark-0") in first_quote
-    # Low-confidence candidates start rejected, the rest accepted.
+    # Candidates below 0.4 confidence start rejected, the rest accepted.
     accepted = page.eval_on_selector_all("input[value='accept']:checked", "els => els.length")
     assert 0 < accepted <= candidates
     assert page.text_content("#review-count") == f"{accepted} / {candidates}"
