@@ -7,6 +7,7 @@ from core.api import not_found
 from districts.api import DataValueViewSet, OrgUnitViewSet, UploadViewSet
 from reports.api import ProgressViewSet
 from targets.api import DataElementViewSet, IndicatorViewSet, PlanViewSet
+from targets.extraction.api import ExtractionViewSet
 
 app_name = "api"
 
@@ -18,5 +19,6 @@ router.register("data-elements", DataElementViewSet, basename="data-element")
 router.register("data-values", DataValueViewSet, basename="data-value")
 router.register("uploads", UploadViewSet, basename="upload")
 router.register("progress", ProgressViewSet, basename="progress")
+router.register("extractions", ExtractionViewSet, basename="extraction")
 
 urlpatterns = [*router.urls, re_path(r"^.*$", not_found, name="not-found")]

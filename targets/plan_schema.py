@@ -294,6 +294,9 @@ _INDICATOR_KEYS = {
     "limit",
     "same_as",
     "group",
+    # Drafts written by extract_targets: where in the source text the quote sits. Kept for the
+    # reviewer; not stored.
+    "source_span",
 }
 
 
@@ -305,7 +308,11 @@ def check_plan_document(document: Any, filename: str, known: Known) -> PlanFile:
         c.problem("(file)", "is empty")
     if root is None:
         raise PlanFileError(filename, c.problems)
-    c.unknown_keys(root, {"plan", "data_elements", "goals"}, "(file)")
+    # ``draft: true`` marks a file written by extract_targets; it loads like any other once
+    # reviewed (the flag is informational).
+    c.unknown_keys(root, {"plan", "data_elements", "goals", "draft"}, "(file)")
+    if "draft" in root and not isinstance(root["draft"], bool):
+        c.problem("(file).draft", "must be true or false")
     if "plan" not in root and "data_elements" not in root:
         c.problem("(file)", "needs a `plan:` block (or `data_elements:` for a vocabulary file)")
 
@@ -454,6 +461,14 @@ def _check_indicator(c: _Checker, obj: dict, path: str, plan: PlanDef, element_c
             c.problem(f"{cpath}.{key}", "must be greater than 0")
         return value
 
+    span = obj.get("source_span")
+    if span is not None and not (
+        isinstance(span, list)
+        and len(span) == 2
+        and all(isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in span)
+        and span[0] <= span[1]
+    ):
+        c.problem(f"{path}.source_span", "must be [start, end], two character offsets")
     kind = c.choice(obj, "kind", path, KINDS)
     deadline = c.day(obj, "deadline", path, required=plan.horizon is None) or plan.horizon
     ind = IndicatorDef(
