@@ -131,7 +131,10 @@ AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))
 AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("AXES_COOLOFF_MINUTES", "15")))
 # Either one locks: a user name tried from many addresses, or one address trying many names.
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
-AXES_RESET_ON_SUCCESS = True
+# A successful sign-in does not wipe the count: axes would wipe every failure from that address,
+# so an attacker could sign into an account of their own between guesses at someone else's.
+# Failures age out after AXES_COOLOFF_TIME instead.
+AXES_RESET_ON_SUCCESS = False
 AXES_VERBOSE = env_bool("AXES_VERBOSE", False)  # refusals are in the audit log; keep commands quiet
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 # Behind a reverse proxy, REMOTE_ADDR is the proxy: name the header it sets (and only then),

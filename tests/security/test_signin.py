@@ -50,6 +50,14 @@ def test_one_address_trying_many_names_is_locked(client, cast):
     assert _sign_in(client, "dave", PASSWORD, ip="10.0.0.10").status_code == 302
 
 
+def test_signing_into_ones_own_account_does_not_reset_the_count_against_another(client, cast):
+    for _ in range(settings.AXES_FAILURE_LIMIT - 1):
+        _sign_in(client, "alice", "wrong", ip="10.0.0.5")
+    assert _sign_in(client, "dave", PASSWORD, ip="10.0.0.5").status_code == 302
+    client.logout()
+    assert _sign_in(client, "alice", "wrong", ip="10.0.0.5").status_code == 429
+
+
 def test_an_administrator_sees_and_lifts_the_lock_in_the_admin(client, cast):
     for _ in range(settings.AXES_FAILURE_LIMIT):
         _sign_in(client, "alice", "wrong")
