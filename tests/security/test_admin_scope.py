@@ -198,3 +198,37 @@ def test_the_catalog_is_changed_only_by_administrators_whatever_the_permissions(
         client.post(f"/admin/targets/dataelement/{element.pk}/delete/", {"post": "yes"}).status_code
         == 403
     )
+
+
+def test_a_staff_user_cannot_make_themselves_an_administrator(client, staff_bob, cast):
+    staff_bob.user_permissions.add(*Permission.objects.filter(content_type__app_label="auth"))
+    page = client.get(f"/admin/auth/user/{cast['alice'].pk}/change/")
+    assert page.status_code == 200
+    assert 'name="is_superuser"' not in page.content.decode()
+    client.post(
+        f"/admin/auth/user/{cast['alice'].pk}/change/",
+        {
+            "username": "alice",
+            "is_active": "on",
+            "is_superuser": "on",
+            "is_staff": "on",
+            "date_joined_0": "2026-01-01",
+            "date_joined_1": "00:00:00",
+        },
+    )
+    cast["alice"].refresh_from_db()
+    assert not cast["alice"].is_superuser and not cast["alice"].is_staff
+    # Their own record, a staff user's, is an administrator's to change.
+    assert (
+        client.get(f"/admin/auth/user/{staff_bob.pk}/change/")
+        .content.decode()
+        .count('name="_save"')
+        == 0
+    )
+    staff_bob.refresh_from_db()
+    assert not staff_bob.is_superuser
+
+
+def test_second_factor_devices_are_for_administrators_only(client, staff_bob):
+    staff_bob.user_permissions.add(*Permission.objects.filter(content_type__app_label="otp_totp"))
+    assert client.get("/admin/otp_totp/totpdevice/").status_code == 403
