@@ -105,3 +105,39 @@ def scope_roots(user, action: str = READ) -> QuerySet[OrgUnit]:
     if paths is None:
         return OrgUnit.objects.filter(parent__isnull=True)
     return OrgUnit.objects.filter(path__in=paths)
+
+
+# Granting roles. Roles rank official < reviewer < leader (填报 < 审核 < 领导). A role may be
+# granted, or removed, only on a unit inside a subtree where the granter holds a role of the same
+# rank or higher: a reviewer of a city may make officials and reviewers in that city, not a
+# leader, and nothing outside it. Administrators grant anything anywhere.
+ROLE_RANK = {RoleAssignment.OFFICIAL: 1, RoleAssignment.REVIEWER: 2, RoleAssignment.LEADER: 3}
+
+
+def can_grant(granter, role: str, org_unit: OrgUnit) -> bool:
+    """Whether ``granter`` may give (or take away) ``role`` on ``org_unit``."""
+    if is_admin(granter):
+        return True
+    if not (granter and granter.is_authenticated and granter.is_active):
+        return False
+    rank = ROLE_RANK.get(role)
+    if rank is None:
+        return False
+    held = RoleAssignment.objects.filter(user=granter).values_list("role", "org_unit__path")
+    return any(
+        ROLE_RANK.get(held_role, 0) >= rank and org_unit.path.startswith(path)
+        for held_role, path in held
+    )
+
+
+def can_manage_unit(user, org_unit: OrgUnit | None) -> bool:
+    """Whether ``user`` may edit the record of ``org_unit`` in the admin (or put something under
+    it): only units strictly below the top of one of the user's subtrees. The top itself was
+    granted from above, so moving, renaming or deleting it would change what the grant means.
+    ``None`` (the top of the tree) is for administrators only."""
+    if is_admin(user):
+        return True
+    if org_unit is None:
+        return False
+    paths = scope_paths(user, READ) or []
+    return any(org_unit.path.startswith(p) and org_unit.path != p for p in paths)

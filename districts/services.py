@@ -10,7 +10,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from audit.services import audit_record
 from core.periods import Period
+from core.text import bilingual
 from targets.models import DataElement
 
 from . import scopes
@@ -114,22 +116,79 @@ def orgunit_rebuild_subtree_paths(*, root: OrgUnit) -> None:
         frontier = children
 
 
-def role_grant(*, username: str, role: str, org_unit_code: str, create: bool = False):
-    """Give ``username`` ``role`` on an org unit (its whole subtree); idempotent."""
+class RoleGrantRefused(PermissionDenied):
+    """The acting user may not grant (or remove) that role there (districts.scopes.can_grant)."""
+
+
+def role_grant(
+    *,
+    username: str,
+    role: str,
+    org_unit_code: str,
+    create: bool = False,
+    actor=None,
+):
+    """Give ``username`` ``role`` on an org unit (its whole subtree); idempotent.
+
+    With an ``actor`` (a person in the portal, the admin, or ``grant_role --as``) the grant must
+    lie within the actor's scope and not above the actor's own role (scopes.can_grant), and it is
+    written to the audit log. Without one it is the operator's own command line.
+    """
     if role not in {r for r, _label in RoleAssignment.ROLE_CHOICES}:
         raise ValueError(f"unknown role “{role}”: use official, reviewer or leader")
     try:
         unit = OrgUnit.objects.get(code=org_unit_code)
     except OrgUnit.DoesNotExist:
         raise ValueError(f"org unit “{org_unit_code}” does not exist") from None
+    if actor is not None and not scopes.can_grant(actor, role, unit):
+        raise RoleGrantRefused(
+            bilingual(
+                f"{actor.get_username()} 无权在 {unit.code} 授予“{role}”角色",
+                f"{actor.get_username()} may not grant the {role} role on {unit.code}",
+            )
+        )
     User = get_user_model()
-    user = User.objects.filter(username=username).first()
-    if user is None:
-        if not create:
-            raise ValueError(f"user “{username}” does not exist (use --create)")
-        user = User.objects.create_user(username=username)
-    assignment, created = RoleAssignment.objects.get_or_create(user=user, role=role, org_unit=unit)
+    with transaction.atomic():
+        user = User.objects.filter(username=username).first()
+        if user is None:
+            if not create:
+                raise ValueError(f"user “{username}” does not exist (use --create)")
+            user = User.objects.create_user(username=username)
+        assignment, created = RoleAssignment.objects.get_or_create(
+            user=user, role=role, org_unit=unit
+        )
+        if created:
+            audit_record(
+                actor=actor,
+                action="role.grant",
+                target=assignment,
+                detail={"user": user.get_username(), "role": role, "org_unit": unit.code},
+            )
     return user, assignment, created
+
+
+@transaction.atomic
+def role_remove(*, assignment: RoleAssignment, actor=None) -> None:
+    """Take a role away; the same rule as granting it applies to ``actor``."""
+    if actor is not None and not scopes.can_grant(actor, assignment.role, assignment.org_unit):
+        raise RoleGrantRefused(
+            bilingual(
+                f"{actor.get_username()} 无权撤销 {assignment.org_unit.code} 的“{assignment.role}”角色",
+                f"{actor.get_username()} may not remove the {assignment.role} role on "
+                f"{assignment.org_unit.code}",
+            )
+        )
+    audit_record(
+        actor=actor,
+        action="role.remove",
+        target=assignment,
+        detail={
+            "user": assignment.user.get_username(),
+            "role": assignment.role,
+            "org_unit": assignment.org_unit.code,
+        },
+    )
+    assignment.delete()
 
 
 # The national root and provinces above the four cities, so that a leader role on a province

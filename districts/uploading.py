@@ -31,6 +31,7 @@ from django.db.models import Count, F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from audit.services import audit_record
 from core.exporting import safe_cell
 from core.numbers import shown_number
 from core.periods import Period
@@ -913,6 +914,12 @@ def upload_rollback(*, actor, job: UploadJob, reason: str = "") -> int:
                 value.save()
         UploadJob.objects.filter(pk=job.pk).update(
             state=UploadJob.ROLLED_BACK, message=f"已撤销（rolled back）{reason}"[:2000]
+        )
+        audit_record(
+            actor=actor,
+            action="upload.rollback",
+            target=job,
+            detail={"values": len(changes), "reason": reason, "file": job.original_name},
         )
         if job.approve:
             from reports.triggers import progress_recompute_for_keys

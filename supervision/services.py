@@ -16,6 +16,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 
+from audit.services import audit_record
 from core.periods import Period
 from districts import scopes
 from districts.models import DataValue, OrgUnit, RoleAssignment
@@ -111,6 +112,17 @@ def period_reopen(*, actor, org_unit: OrgUnit, period: Period, reason: str) -> P
     reopened = values_reopen(actor=actor, values=approved, comment=reason)
     record = PeriodReopen.objects.create(
         org_unit=org_unit, period=str(period), actor=actor, reason=reason, value_count=len(reopened)
+    )
+    audit_record(
+        actor=actor,
+        action="period.reopen",
+        target=record,
+        detail={
+            "org_unit": org_unit.code,
+            "period": str(period),
+            "values": len(reopened),
+            "reason": reason,
+        },
     )
     officials = selectors.role_holders(RoleAssignment.OFFICIAL)
     Notification.objects.bulk_create(
