@@ -315,6 +315,8 @@ SPECTACULAR_SETTINGS = {
         "DataValueStateEnum": "districts.models.DataValue.STATE_CHOICES",
         "WritableStateEnum": "districts.api.WRITE_STATES",
         "UploadStateEnum": "districts.models.UploadJob.STATE_CHOICES",
+        "PlanKindEnum": "targets.models.Plan.KINDS",
+        "IndicatorKindEnum": "targets.models.Indicator.KINDS",
     },
     # No request leaves the intranet: assets from drf-spectacular-sidecar, no online validator.
     "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},

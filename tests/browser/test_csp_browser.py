@@ -10,14 +10,8 @@ from tests.browser.test_dashboard_browser import chart_drawn, log_in, new_page, 
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-# templates/reports/* are being rewritten CSP-clean on another branch (their style="" bars and
-# onchange/onclick handlers); until that lands these pages still report violations.
-REPORTS_PENDING = pytest.mark.xfail(
-    reason="templates/reports/* still carry inline styles and handlers", strict=False
-)
-
 PAGES = [
-    pytest.param("/", marks=REPORTS_PENDING),
+    "/",
     "/data/",
     "/data/entry/",
     "/data/review/",
@@ -32,10 +26,10 @@ PAGES = [
     "/admin/districts/roleassignment/add/",
     "/admin/audit/auditevent/",
     "/admin/axes/accessattempt/",
-    pytest.param("/reports/city/441900/", marks=REPORTS_PENDING),
-    pytest.param("/reports/indicator/dg.volunteers.share/", marks=REPORTS_PENDING),
-    pytest.param("/reports/compare/", marks=REPORTS_PENDING),
-    pytest.param("/reports/packs/", marks=REPORTS_PENDING),
+    "/reports/city/441900/",
+    "/reports/indicator/dg.volunteers.share/",
+    "/reports/compare/",
+    "/reports/packs/",
 ]
 
 
