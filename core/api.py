@@ -18,7 +18,6 @@
 from __future__ import annotations
 
 import csv
-import functools
 import hashlib
 import io
 import json
@@ -32,6 +31,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.cache import caches
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
@@ -115,6 +115,11 @@ class ApiViewMixin:
 
     output_serializer_class: type[serializers.Serializer] | None = None
 
+    def initial(self, request, *args, **kwargs):
+        # Before authentication: a session client's CSRF check reads (parses) the body.
+        refuse_large_body(request)
+        super().initial(request, *args, **kwargs)
+
     def finalize_response(self, request, response, *args, **kwargs):
         response = super().finalize_response(request, response, *args, **kwargs)
         if REQUEST_ID_HEADER not in response:
@@ -159,6 +164,39 @@ class ApiViewMixin:
                 queryset, self.output_serializer_class or self.get_serializer_class()
             )
         return super().list(request, *args, **kwargs)
+
+
+MULTIPART_SLACK = 64 * 1024
+"""Room for a multipart body's boundaries and small fields on top of the file it carries."""
+
+
+def body_limit(request) -> int | None:
+    """The most bytes a request body may have: ``UPLOAD_MAX_BYTES`` (and the form around it)
+    for a multipart upload, ``DATA_UPLOAD_MAX_MEMORY_SIZE`` for anything else (JSON)."""
+    content_type = request.META.get("CONTENT_TYPE", "")
+    if content_type.startswith("multipart/"):
+        return settings.UPLOAD_MAX_BYTES + MULTIPART_SLACK
+    return settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+
+
+def refuse_large_body(request) -> None:
+    """413 for a body over :func:`body_limit` by its ``Content-Length``, before a byte of it is
+    read (a body without one is cut at its limit by Django as it is read)."""
+    limit = body_limit(request)
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = 0
+    if limit is not None and length > limit:
+        raise PayloadTooLarge(too_large_message(length, limit))
+
+
+def too_large_message(size: int, limit: int) -> str:
+    shown = f"{limit / 1048576:.3g} MB"
+    return (
+        f"请求体或文件过大：{size} 字节，上限 {limit} 字节（{shown}）"
+        f"（too large: {size} bytes, the limit is {limit} bytes, {shown}）"
+    )
 
 
 def not_found(request, *args, **kwargs):
@@ -384,6 +422,21 @@ class Conflict(exceptions.APIException):
     default_code = "conflict"
 
 
+class PreconditionRequired(exceptions.APIException):
+    status_code = status.HTTP_428_PRECONDITION_REQUIRED
+    default_detail = (
+        "请带上读取时的版本：请求体 version 或 If-Match 头（send the version you read, as "
+        "`version` in the body or an `If-Match` header）"
+    )
+    default_code = "precondition_required"
+
+
+class PayloadTooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = "请求体过大（request body too large）"
+    default_code = "payload_too_large"
+
+
 class PreconditionFailed(exceptions.APIException):
     status_code = status.HTTP_412_PRECONDITION_FAILED
     default_detail = "If-Match 与当前版本不符（the If-Match version is not the current one）"
@@ -401,6 +454,9 @@ def exception_handler(exc, context):
     rid = request_id(request) if request is not None else str(uuid.uuid4())
     if isinstance(exc, DjangoValidationError):
         exc = _from_django_validation_error(exc)
+    elif isinstance(exc, RequestDataTooBig):
+        # Django's own limit (DATA_UPLOAD_MAX_MEMORY_SIZE) met while reading the body.
+        exc = PayloadTooLarge()
     response = drf_handler(exc, context)
     if response is None:
         if settings.DEBUG:
@@ -452,14 +508,9 @@ def _error_body(exc, data, rid: str) -> dict:
 # --- throttling ----------------------------------------------------------------------------
 
 
-@functools.cache
 def _throttle_cache():
-    """Redis when the deployment has it (the counters must be shared by every web process);
-    otherwise the default cache (the quick start's single process)."""
-    if settings.REDIS_URL:
-        from django.core.cache.backends.redis import RedisCache
-
-        return RedisCache(settings.REDIS_URL, {"KEY_PREFIX": "tracker-api-throttle"})
+    """The default cache: Redis, shared by every web process, when the deployment has it
+    (settings.CACHES); one process's memory in the quick start."""
     return caches["default"]
 
 
@@ -531,6 +582,8 @@ _ERROR_DESCRIPTIONS = {
     "406": "无法提供所要求的格式（cannot produce the requested Accept type）",
     "409": "版本冲突：数值已被他人修改（version conflict: the value changed since you read it）",
     "412": "If-Match 版本不符（If-Match does not match the current version）",
+    "413": "请求体过大（request body, or uploaded file, over the configured limit）",
+    "428": "须带版本：请求体 version 或 If-Match（send `version` or `If-Match`）",
     "415": "不支持的请求体类型（unsupported request body type）",
     "429": "请求过于频繁（throttled: see Retry-After）",
 }
@@ -578,7 +631,7 @@ def _tracker_auto_schema():
             if self.method == "GET":
                 codes += ["400"] if self._is_list_view() else []
             else:
-                codes += ["400", "403", "415"]
+                codes += ["400", "403", "413", "415"]
                 codes += list(getattr(self.view, "extra_error_codes", {}).get(action, ()))
             return sorted(set(codes))
 
