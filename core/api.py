@@ -17,6 +17,7 @@
 
 from __future__ import annotations
 
+import base64
 import csv
 import hashlib
 import io
@@ -43,6 +44,7 @@ from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.throttling import BaseThrottle
+from rest_framework.utils.urls import remove_query_param, replace_query_param
 
 from core.exporting import safe_cell
 
@@ -93,6 +95,188 @@ class Pagination(PageNumberPagination):
         return params
 
 
+def _yes(raw: str | None, name: str) -> bool | None:
+    if raw is None:
+        return None
+    if raw.lower() in ("true", "1", "yes"):
+        return True
+    if raw.lower() in ("false", "0", "no"):
+        return False
+    raise exceptions.ValidationError({name: ["须为 true 或 false（true or false）"]})
+
+
+class ScalablePagination(Pagination):
+    """Pagination of the lists that grow with the data (progress, data values): what
+    :class:`Pagination` does, in one of two modes, and without a full count on every page.
+
+    - Page numbers (``?page=``, as before): the page is read with one row more than it shows, to
+      know whether there is a next one; ``count`` is given on the first page and, on later
+      pages, only with ``?count=true`` (else ``null``). A page past the last is a 404.
+    - Keyset (``?cursor=``, DRF CursorPagination's semantics): start with an empty ``cursor=``
+      and follow ``next``/``previous``, opaque links that hold the last row's sort key. Each page
+      costs the same however deep it is and however many rows the scope holds: the database
+      walks an index from the key (``WHERE (a, b) > (…) ORDER BY a, b LIMIT n``). Only the
+      orderings a view lists in ``keyset_orderings`` (each served by an index) are allowed;
+      ``count`` as in page mode (on the first page, or with ``?count=true``; ``?count=false``
+      leaves it out of the first page too).
+    """
+
+    cursor_query_param = "cursor"
+    count_query_param = "count"
+
+    def paginate_queryset(self, queryset, request, view=None):
+        self.request = request
+        self.size = self.get_page_size(request)
+        self.want_count = _yes(request.query_params.get(self.count_query_param), "count")
+        self.base_url = request.build_absolute_uri()
+        self.next_url = self.previous_url = None
+        if self.cursor_query_param in request.query_params:
+            return self._keyset(queryset, request, view)
+        raw = request.query_params.get(self.page_query_param) or "1"
+        if not (raw.isascii() and raw.isdigit()):
+            raise exceptions.ValidationError(
+                {self.page_query_param: ["页码须为正整数（a page number from 1）"]}
+            )
+        number = int(raw)
+        if number < 1:
+            raise exceptions.NotFound()
+        offset = (number - 1) * self.size
+        rows = list(queryset[offset : offset + self.size + 1])
+        more = len(rows) > self.size
+        rows = rows[: self.size]
+        if number > 1 and not rows:
+            raise exceptions.NotFound()
+        self.count = self._count(queryset, first=number == 1, shown=len(rows), more=more)
+        if more:
+            self.next_url = replace_query_param(self.base_url, self.page_query_param, number + 1)
+        if number == 2:
+            self.previous_url = remove_query_param(self.base_url, self.page_query_param)
+        elif number > 2:
+            self.previous_url = replace_query_param(
+                self.base_url, self.page_query_param, number - 1
+            )
+        return rows
+
+    def _count(self, queryset, *, first: bool, shown: int, more: bool) -> int | None:
+        if self.want_count is False or (not first and not self.want_count):
+            return None
+        return shown if first and not more else queryset.count()
+
+    # --- keyset ---
+
+    def _keyset(self, queryset, request, view):
+        orderings = getattr(view, "keyset_orderings", {})
+        ordering = request.query_params.get("ordering", "")
+        descending = ordering.startswith("-")
+        keys = orderings.get(ordering.removeprefix("-"))
+        if keys is None:
+            allowed = ", ".join(
+                f"{name}, -{name}" if name else "(none)" for name in orderings
+            )  # fmt: skip
+            raise exceptions.ValidationError(
+                {"ordering": [f"cursor 分页只支持这些排序：{allowed}（with cursor, ordering may "
+                              f"only be one of: {allowed}）"]}
+            )  # fmt: skip
+        token = request.query_params.get(self.cursor_query_param)
+        position, backwards = self._decode(token, ordering, keys, queryset.model)
+        down = descending != backwards  # walking towards smaller keys
+        page = queryset.order_by(*[f"-{k}" if down else k for k in keys])
+        if position is not None:
+            from django.db.models import F
+            from django.db.models.fields.tuple_lookups import (
+                Tuple,
+                TupleGreaterThan,
+                TupleLessThan,
+            )
+
+            columns = Tuple(*[F(k) for k in keys])
+            page = page.filter((TupleLessThan if down else TupleGreaterThan)(columns, position))
+        rows = list(page[: self.size + 1])
+        more = len(rows) > self.size
+        rows = rows[: self.size]
+        if backwards:
+            rows.reverse()
+        self.count = self._count(queryset, first=position is None, shown=len(rows), more=more)
+        if rows:
+            has_next, has_previous = (True, more) if backwards else (more, position is not None)
+            if has_next:
+                self.next_url = self._link(ordering, keys, rows[-1], backwards=False)
+            if has_previous:
+                self.previous_url = self._link(ordering, keys, rows[0], backwards=True)
+        return rows
+
+    def _link(self, ordering: str, keys, row, *, backwards: bool) -> str:
+        values = [row[k] if isinstance(row, dict) else getattr(row, k) for k in keys]
+        payload = json.dumps(
+            {"o": ordering, "k": [None if v is None else str(v) for v in values],
+             "b": backwards},
+            separators=(",", ":"),
+        )  # fmt: skip
+        token = base64.urlsafe_b64encode(payload.encode()).decode().rstrip("=")
+        url = remove_query_param(self.base_url, self.page_query_param)
+        return replace_query_param(url, self.cursor_query_param, token)
+
+    def _decode(self, token: str | None, ordering: str, keys, model):
+        if not token:
+            return None, False
+        invalid = exceptions.ValidationError(
+            {self.cursor_query_param: ["cursor 无效：请从 next/previous 链接取用（invalid cursor: "
+                                       "use the next or previous link as given）"]}
+        )  # fmt: skip
+        try:
+            padded = token + "=" * (-len(token) % 4)
+            data = json.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
+            if data["o"] != ordering or len(data["k"]) != len(keys):
+                raise ValueError("cursor of another ordering")
+            fields = [model._meta.get_field(k) for k in keys]
+            values = tuple(f.to_python(v) for f, v in zip(fields, data["k"], strict=True))
+        except Exception:  # any malformed token: one clear 400
+            raise invalid from None
+        if any(v is None for v in values):
+            raise invalid
+        return values, bool(data.get("b"))
+
+    def get_paginated_response(self, data):
+        return Response(
+            {"count": self.count, "next": self.next_url, "previous": self.previous_url,
+             "results": data}
+        )  # fmt: skip
+
+    def get_paginated_response_schema(self, schema):
+        response = super().get_paginated_response_schema(schema)
+        response["properties"]["count"].update(
+            nullable=True,
+            description="匹配的行数：仅第一页或 count=true 时给出（rows matched: on the first "
+            "page, or with count=true; otherwise null）",
+        )
+        return response
+
+    def get_schema_operation_parameters(self, view):
+        params = super().get_schema_operation_parameters(view)
+        orderings = getattr(view, "keyset_orderings", {})
+        allowed = ", ".join(f"`{n}`, `-{n}`" if n else "none" for n in orderings)
+        params += [
+            {
+                "name": self.cursor_query_param,
+                "required": False,
+                "in": "query",
+                "description": "键集分页：首页用空值 `cursor=`，之后跟随 next/previous（keyset "
+                "pagination: start with an empty `cursor=`, then follow `next`/`previous`; "
+                f"every page costs the same at any depth). Orderings allowed with it: {allowed}.",
+                "schema": {"type": "string"},
+            },
+            {
+                "name": self.count_query_param,
+                "required": False,
+                "in": "query",
+                "description": "是否计算总行数（give `count`: by default only on the first page; "
+                "`true` on every page, `false` on none）",
+                "schema": {"type": "boolean"},
+            },
+        ]
+        return params
+
+
 # --- request ids ---------------------------------------------------------------------------
 
 
@@ -136,6 +320,7 @@ class ApiViewMixin:
             getattr(renderer, "format", None) == "csv"
             and "page" not in request.query_params
             and "page_size" not in request.query_params
+            and "cursor" not in request.query_params
         )
 
     def stream_csv(self, queryset, serializer_class) -> StreamingHttpResponse:

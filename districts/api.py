@@ -36,6 +36,7 @@ from core.api import (
     PayloadTooLarge,
     PreconditionFailed,
     PreconditionRequired,
+    ScalablePagination,
     too_large_message,
 )
 from core.periods import Period, PeriodError, parse_period
@@ -254,7 +255,12 @@ def _require(user, action: str, unit: OrgUnit) -> None:
 @extend_schema_view(
     list=extend_schema(
         summary="Data values in your scope",
-        description="您范围内的数据值（values of the units in your scope）。",
+        description="您范围内的数据值（values of the units in your scope）。\n\n"
+        "Paging: `?page=` as before (`count` on the first page only, or with `count=true`), or "
+        "keyset pages with `?cursor=` (start empty, follow `next`), whose cost does not grow "
+        "with the scope or the depth; with a cursor, `ordering` may be none, `id`, `-id`, "
+        "`updated_at` or `-updated_at`. Sync: `?updated_since=2026-05-01T00:00:00Z&"
+        "ordering=updated_at&cursor=` walks the values changed since then.",
     ),
     retrieve=extend_schema(summary="One data value", parameters=[ETAG]),
     create=extend_schema(
@@ -283,6 +289,10 @@ class DataValueViewSet(
 
     lookup_value_regex = r"[^/]+"  # anything but a number is then a JSON 404, not Django's
     filterset_class = DataValueFilterSet
+    pagination_class = ScalablePagination
+    # ordering → sort key of a keyset page, each served by an index: the primary key and
+    # value_updated_key.
+    keyset_orderings = {"": ("id",), "id": ("id",), "updated_at": ("updated_at", "id")}
     serializer_class = DataValueOut
     output_serializer_class = DataValueOut
     http_method_names = ["get", "post", "patch", "head", "options"]

@@ -15,6 +15,7 @@ from core.api import (
     ApiViewMixin,
     DecimalNumberField,
     FiniteFloatField,
+    ScalablePagination,
     finite_float,
     plain_number,
 )
@@ -93,11 +94,16 @@ PROGRESS_COLUMNS = (
 )  # fmt: skip
 
 
+KEY_COLUMNS = ("id", "indicator_id", "org_unit_id")
+"""Not shown: the sort keys of a keyset page (:class:`core.api.ScalablePagination`)."""
+
+
 def progress_rows(user):
     """The progress rows ``user`` may read, as dicts for :class:`ProgressOut`."""
     queryset = ProgressRow.objects.order_by("indicator_id", "org_unit_id", "period")
     return scopes.filter_in_scope(queryset, user, scopes.READ).values(
         *PROGRESS_COLUMNS,
+        *KEY_COLUMNS,
         indicator_code=F("indicator__code"),
         plan_code=F("indicator__plan__code"),
         org_unit_code=F("org_unit__code"),
@@ -108,7 +114,13 @@ def progress_rows(user):
     list=extend_schema(
         summary="Progress in your scope",
         description="指标 × 单位 × 期间的进度，仅限您的范围（progress rows of the units in your "
-        "scope）。`?status=` 可重复（may be repeated）。",
+        "scope）。`?status=` 可重复（may be repeated）。\n\n"
+        "Paging: `?page=` as before (`count` on the first page only, or with `count=true`), or "
+        "keyset pages with `?cursor=` (start empty, follow `next`), whose cost does not grow "
+        "with the scope or the depth; with a cursor, `ordering` may be none (indicator, unit, "
+        "period) or `computed_at`/`-computed_at`. Sync: `?updated_since=2026-05-01T00:00:00Z&"
+        "ordering=computed_at&cursor=` walks what the progress job wrote since then (rows it "
+        "removed are not listed). `?latest=true`: each indicator and unit's latest period.",
     )
 )
 class ProgressViewSet(ApiViewMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
@@ -116,6 +128,13 @@ class ProgressViewSet(ApiViewMixin, mixins.ListModelMixin, viewsets.GenericViewS
 
     filterset_class = ProgressFilterSet
     serializer_class = ProgressOut
+    pagination_class = ScalablePagination
+    # ordering → sort key of a keyset page, each served by an index of ProgressRow: the unique
+    # (indicator, org_unit, period) and progress_computed_key.
+    keyset_orderings = {
+        "": ("indicator_id", "org_unit_id", "period"),
+        "computed_at": ("computed_at", "id"),
+    }
 
     def get_queryset(self):
         return progress_rows(self.request.user)
