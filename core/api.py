@@ -824,6 +824,12 @@ def _tracker_auto_schema():
             responses = super()._get_response_bodies(direction)
             if direction != "response":
                 return responses
+            # OpenAPI links: where a response's id (and ETag) lead next, for clients and for
+            # schemathesis' stateful runs. A view lists them by action: {status: {name: link}}.
+            action = getattr(self.view, "action", None)
+            for code, links in getattr(self.view, "response_links", {}).get(action, {}).items():
+                if code in responses:
+                    responses[code]["links"] = links
             for code in self._error_codes():
                 if code in responses:
                     continue

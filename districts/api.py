@@ -244,6 +244,21 @@ def _stale(exc: services.StaleVersionError | None, via: str | None) -> exception
     return PreconditionFailed(detail) if via in ("if-match", "any") else Conflict(detail)
 
 
+def _link(operation: str, *, version: bool = False) -> dict:
+    parameters = {"path.id": "$response.body#/id"}
+    if version:
+        parameters["header.If-Match"] = "$response.header.ETag"
+    return {"operationId": operation, "parameters": parameters}
+
+
+_VALUE_NEXT = {
+    "ChangeValue": _link("data_values_partial_update", version=True),
+    "ApproveValue": _link("data_values_approve_create", version=True),
+    "RejectValue": _link("data_values_reject_create", version=True),
+}
+_VALUE_LINKS = {"GetValue": _link("data_values_retrieve"), **_VALUE_NEXT}
+
+
 def _require(user, action: str, unit: OrgUnit) -> None:
     if not scopes.can(user, action, unit):
         verb = "填报" if action == scopes.WRITE else "审核"
@@ -293,6 +308,13 @@ class DataValueViewSet(
     # ordering → sort key of a keyset page, each served by an index: the primary key and
     # value_updated_key.
     keyset_orderings = {"": ("id",), "id": ("id",), "updated_at": ("updated_at", "id")}
+    response_links = {
+        "create": {"200": _VALUE_LINKS, "201": _VALUE_LINKS},
+        "retrieve": {"200": _VALUE_NEXT},
+        "partial_update": {"200": _VALUE_LINKS},
+        "approve": {"200": {"GetValue": _link("data_values_retrieve")}},
+        "reject": {"200": _VALUE_LINKS},
+    }
     serializer_class = DataValueOut
     output_serializer_class = DataValueOut
     http_method_names = ["get", "post", "patch", "head", "options"]
@@ -533,6 +555,14 @@ class UploadViewSet(
 
     lookup_value_regex = r"[^/]+"
     filterset_class = UploadJobFilterSet
+    response_links = {
+        "create": {
+            "202": {
+                "GetUpload": _link("uploads_retrieve"),
+                "GetUploadErrors": _link("uploads_errors_retrieve"),
+            }
+        }
+    }
     output_serializer_class = UploadOut
     parser_classes = [MultiPartParser, FormParser]
 
