@@ -1,6 +1,8 @@
 """API conventions shared by every endpoint of /api/v1/ (SPEC §4.5).
 
-- Pagination: page-number pages of 100 rows, ``?page_size=`` up to 1000.
+- Pagination: page-number pages of 100 rows, ``?page_size=`` up to 1000. The lists that grow
+  with the data (progress, data values) also take ``?cursor=`` (keyset pages) and count only
+  on the first page or with ``?count=true`` (:class:`ScalablePagination`).
 - Formats: JSON by default; ``?format=csv`` (or ``Accept: text/csv``) renders the same rows as
   CSV with spreadsheet-formula injection neutralised. A CSV list without ``?page=`` or
   ``?page_size=`` is the whole filtered list, streamed, so ``curl …&format=csv`` returns every
@@ -10,7 +12,11 @@
   every response of the API, and logged with every server error, so a client's report can be
   matched with the server log.
 - Throttling: token clients (other systems, scripts) get ``API_THROTTLE_RATE`` requests per
-  window (default 10000/hour); the web UI's session requests are not throttled.
+  window (default 10000/hour), counted in the default cache (Redis, shared by every web
+  process, when configured); the web UI's session requests are not throttled.
+- Size: a body over ``DATA_UPLOAD_MAX_MEMORY_SIZE`` (env ``API_MAX_BODY_BYTES``), or a multipart
+  upload over ``UPLOAD_MAX_BYTES``, is a 413 before it is read.
+- Writes: a PATCH must carry the version it read (``version`` or ``If-Match``), else 428.
 - Schema: :class:`TrackerAutoSchema` adds the ``format`` parameter, the error responses and the
   ``X-Request-ID`` header to every operation, so the OpenAPI document lists what really comes back.
 """
@@ -103,6 +109,22 @@ def _yes(raw: str | None, name: str) -> bool | None:
     if raw.lower() in ("false", "0", "no"):
         return False
     raise exceptions.ValidationError({name: ["须为 true 或 false（true or false）"]})
+
+
+def encode_cursor(ordering: str, values, *, backwards: bool = False) -> str:
+    """The opaque ``cursor`` of a keyset page: the ordering, the sort key of the row the page
+    starts after (or, ``backwards``, before), as URL-safe base64 of a small JSON object."""
+    payload = json.dumps(
+        {"o": ordering, "k": [None if v is None else str(v) for v in values], "b": backwards},
+        separators=(",", ":"),
+    )
+    return base64.urlsafe_b64encode(payload.encode()).decode().rstrip("=")
+
+
+def decode_cursor(token: str) -> dict:
+    """:func:`encode_cursor` undone (``ValueError`` and friends on anything malformed)."""
+    padded = token + "=" * (-len(token) % 4)
+    return json.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
 
 
 class ScalablePagination(Pagination):
@@ -207,12 +229,7 @@ class ScalablePagination(Pagination):
 
     def _link(self, ordering: str, keys, row, *, backwards: bool) -> str:
         values = [row[k] if isinstance(row, dict) else getattr(row, k) for k in keys]
-        payload = json.dumps(
-            {"o": ordering, "k": [None if v is None else str(v) for v in values],
-             "b": backwards},
-            separators=(",", ":"),
-        )  # fmt: skip
-        token = base64.urlsafe_b64encode(payload.encode()).decode().rstrip("=")
+        token = encode_cursor(ordering, values, backwards=backwards)
         url = remove_query_param(self.base_url, self.page_query_param)
         return replace_query_param(url, self.cursor_query_param, token)
 
@@ -224,8 +241,7 @@ class ScalablePagination(Pagination):
                                        "use the next or previous link as given）"]}
         )  # fmt: skip
         try:
-            padded = token + "=" * (-len(token) % 4)
-            data = json.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
+            data = decode_cursor(token)
             if data["o"] != ordering or len(data["k"]) != len(keys):
                 raise ValueError("cursor of another ordering")
             fields = [model._meta.get_field(k) for k in keys]
@@ -699,6 +715,30 @@ def _throttle_cache():
     return caches["default"]
 
 
+def _redis_count(cache, key: str, ttl: int) -> int | None:
+    """On Redis, one round trip (``SET NX EX`` and ``INCR`` in a pipeline) instead of the three
+    of Django's ``add`` then ``incr`` (which checks ``EXISTS`` first); ``None`` elsewhere."""
+    from django.core.cache.backends.redis import RedisCache
+
+    if not isinstance(cache, RedisCache):
+        return None
+    name = cache.make_and_validate_key(key)
+    pipe = cache._cache.get_client(name, write=True).pipeline()
+    pipe.set(name, 0, ex=ttl, nx=True)
+    pipe.incr(name)
+    return int(pipe.execute()[-1])
+
+
+def _cache_count(cache, key: str, ttl: int) -> int:
+    if cache.add(key, 1, ttl):
+        return 1
+    try:
+        return cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.add(key, 1, ttl)
+        return 1
+
+
 _PERIOD_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
@@ -737,14 +777,9 @@ class TokenRateThrottle(BaseThrottle):
         key = f"{self.scope}:{digest}:{window}"
         cache = _throttle_cache()
         try:
-            if cache.add(key, 1, self.duration + 5):
-                count = 1
-            else:
-                try:
-                    count = cache.incr(key)
-                except ValueError:  # expired between add and incr
-                    cache.add(key, 1, self.duration + 5)
-                    count = 1
+            count = _redis_count(cache, key, self.duration + 5)
+            if count is None:
+                count = _cache_count(cache, key, self.duration + 5)
         except Exception:  # the throttle's cache failing must not fail the API
             logger.warning("API throttle cache unavailable; request let through", exc_info=True)
             return True

@@ -8,6 +8,7 @@ percent_of_target, share_of_total and, for the cagr method, ratio and score.
 from __future__ import annotations
 
 from django.db.models import F
+from django.utils import timezone
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, viewsets
 
@@ -82,11 +83,17 @@ class ProgressOut(serializers.Serializer):
             "share_of_total": plain_number(row["share_of_total"]),
             "ratio": finite_float(row["ratio"]),
             "score": finite_float(row["score"]),
-            "computed_at": _DATETIME.to_representation(row["computed_at"]),
+            "computed_at": _datetime(row["computed_at"]),
         }
 
 
-_DATETIME = serializers.DateTimeField()
+def _datetime(value) -> str:
+    """DRF's DateTimeField output (local time, ISO 8601, ``Z`` for UTC) without its per-call
+    machinery."""
+    text = timezone.localtime(value).isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
 PROGRESS_COLUMNS = (
     "period", "period_end", "value", "numerator", "denominator", "target", "comparator",
     "deadline", "expected", "status", "forecast", "completeness", "percent_of_target",
