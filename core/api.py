@@ -127,6 +127,10 @@ def decode_cursor(token: str) -> dict:
     return json.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
 
 
+MAX_OFFSET = 2**62
+"""Beyond any list's last row: a page number past it is a 404 without asking the database."""
+
+
 class ScalablePagination(Pagination):
     """Pagination of the lists that grow with the data (progress, data values): what
     :class:`Pagination` does, in one of two modes, and without a full count on every page.
@@ -160,9 +164,9 @@ class ScalablePagination(Pagination):
                 {self.page_query_param: ["页码须为正整数（a page number from 1）"]}
             )
         number = int(raw)
-        if number < 1:
-            raise exceptions.NotFound()
         offset = (number - 1) * self.size
+        if number < 1 or offset > MAX_OFFSET:  # past any last page (and a bigint's range)
+            raise exceptions.NotFound()
         rows = list(queryset[offset : offset + self.size + 1])
         more = len(rows) > self.size
         rows = rows[: self.size]
