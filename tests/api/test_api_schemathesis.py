@@ -11,6 +11,7 @@ The operations are driven through Hypothesis directly: schemathesis' own pytest 
 from __future__ import annotations
 
 import copy
+from collections import Counter
 
 import pytest
 import schemathesis
@@ -61,6 +62,7 @@ def test_the_api_keeps_to_its_schema(values, progress, tokens, wsgi_app, user, m
     load_all_checks()
     checks = CHECKS.get_by_names(CHECK_NAMES)
     failures: list[str] = []
+    calls: Counter = Counter()
     operations = [result.ok() for result in schema.get_all_operations()]
     assert len(operations) >= 16
 
@@ -76,12 +78,14 @@ def test_the_api_keeps_to_its_schema(values, progress, tokens, wsgi_app, user, m
             suppress_health_check=list(HealthCheck),
         )
         def run(case):
+            calls[case.method] += 1
             case.call_and_validate(headers=auth, checks=checks)
 
         try:
             run()
         except (Exception, BaseExceptionGroup) as exc:  # report every operation's failures
             failures.append(f"{operation.label}: {exc}")
+    print(f"\nstateless as {user}, {mode.value}: {sum(calls.values())} calls {dict(calls)}")
     assert not failures, "\n\n".join(failures)
 
 
@@ -118,8 +122,6 @@ def test_state_changing_operations_never_fail_the_server(values, progress, token
     """Scenarios of up to 8 calls that create values, then follow the links of each response
     (read it, change it with its ETag, approve or reject it), and upload files and poll them:
     no call may be a server error or stray from the schema. The counts are printed (-s)."""
-    from collections import Counter
-
     auth = {"Authorization": f"Token {tokens[user]}"}
     # Read through the WSGI app: the test client would reconnect close_old_connections.
     raw = schemathesis.openapi.from_wsgi("/api/schema/?format=json", wsgi_app, headers=auth)
