@@ -239,6 +239,8 @@ class DataValue(models.Model):
         ]
         indexes = [
             models.Index(fields=["state", "org_unit"], name="value_state_unit"),
+            # The API's keyset pages and updated_since in the order values were changed.
+            models.Index(fields=["updated_at", "id"], name="value_updated_key"),
         ]
 
     def __str__(self) -> str:

@@ -18,7 +18,7 @@ from targets.models import DataElement
 from . import scopes
 from .models import DataValue, DataValueChange, OrgUnit, RoleAssignment
 from .tabular import TabularError, order_orgunit_rows, parse_orgunit_file
-from .uploads import check_value, element_rule
+from .uploads import check_value, element_rule, not_above_reason
 
 
 class OrgUnitImportError(ValueError):
@@ -504,6 +504,118 @@ def values_reopen(*, actor, values, comment: str, source: str = "form") -> list[
         comment=comment,
         source=source,
     )
+
+
+# --- values through the API ---------------------------------------------------------------
+# The API's writes: parse nothing, decide nothing about HTTP; they add to value_save what a
+# client needs on top of the entry form (create-or-change with "did it exist", a review guarded
+# by the version the client read).
+
+
+def value_check_not_above(*, element, org_unit, period: Period, value: Decimal) -> None:
+    """A value may not exceed its ``not_above`` element's stored value for the same unit and
+    period — the rule an uploaded file is held to.
+
+    The one place the API asks this; at integration it is to call the rules module
+    (districts/rules.py), which owns the rule and its wording for every entry path.
+    """
+    if not element.not_above_id:
+        return
+    limit = (
+        DataValue.objects.filter(
+            element_id=element.not_above_id, org_unit=org_unit, period=str(period)
+        )
+        .values_list("value", flat=True)
+        .first()
+    )
+    if limit is not None and value > limit:
+        raise ValidationError(
+            {"value": not_above_reason(element.not_above.code, limit, limit_line=None)}
+        )
+
+
+def value_put(
+    *,
+    actor,
+    element,
+    org_unit,
+    period: Period,
+    value: Decimal,
+    comment: str = "",
+    submit: bool = False,
+    expected_version: int | None = None,
+    must_exist: bool = False,
+    source: str = "api",
+) -> tuple[DataValue, bool]:
+    """Create or change the value keyed by (element, unit, period); returns it and whether it
+    was created. ``must_exist`` (``If-Match: *``) refuses to create one."""
+    with transaction.atomic():
+        # Locked, so "did it exist" and the write see the same row.
+        exists = (
+            DataValue.objects.select_for_update()
+            .filter(element=element, org_unit=org_unit, period=str(period))
+            .exists()
+        )
+        if must_exist and not exists:
+            raise StaleVersionError({"version": "该数值不存在（value does not exist）"})
+        value_check_not_above(element=element, org_unit=org_unit, period=period, value=value)
+        row = value_save(
+            actor=actor, element=element, org_unit=org_unit, period=period, value=value,
+            comment=comment, source=source, submit=submit, expected_version=expected_version,
+        )  # fmt: skip
+    return row, not exists
+
+
+def value_change(
+    *,
+    actor,
+    value: DataValue,
+    expected_version: int,
+    new_value: Decimal | None = None,
+    comment: str | None = None,
+    submit: bool = False,
+    source: str = "api",
+) -> DataValue:
+    """Change some of a value's figure, comment and state; what is not given is kept. The
+    version the client read is required: what it left out is filled in from the row it read."""
+    number = value.value if new_value is None else new_value
+    period = Period.parse(value.period)
+    with transaction.atomic():
+        value_check_not_above(
+            element=value.element, org_unit=value.org_unit, period=period, value=number
+        )
+        return value_save(
+            actor=actor, element=value.element, org_unit=value.org_unit, period=period,
+            value=number, comment=value.comment if comment is None else comment, source=source,
+            submit=submit, expected_version=expected_version,
+        )  # fmt: skip
+
+
+def value_review(
+    *,
+    actor,
+    value: DataValue,
+    decision: str,
+    comment: str = "",
+    expected_version: int | None = None,
+    source: str = "api",
+) -> DataValue:
+    """Approve or reject (``decision``) one value; with ``expected_version`` only if it is still
+    the version the reviewer read."""
+    service = {"approve": values_approve, "reject": values_reject}[decision]
+    with transaction.atomic():
+        if expected_version is not None:
+            # Locked for the transaction so the check and the review see the same row.
+            locked = DataValue.objects.select_for_update().get(pk=value.pk)
+            if locked.version != expected_version:
+                raise StaleVersionError(
+                    {
+                        "version": f"数值已被他人修改（version {locked.version}, you sent "
+                        f"{expected_version}）：请刷新后重试"
+                    }
+                )
+        (row,) = service(actor=actor, values=[value.pk], comment=comment, source=source)
+    return row
 
 
 @dataclass(frozen=True)

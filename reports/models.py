@@ -125,6 +125,8 @@ class ProgressRow(models.Model):
                 include=["indicator", "status", "percent_of_target"],
                 name="progress_unit_period",
             ),
+            # The API's keyset pages and updated_since in the order the progress job wrote.
+            models.Index(fields=["computed_at", "id"], name="progress_computed_key"),
         ]
 
     def __str__(self) -> str:

@@ -211,7 +211,9 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
-DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+# Request bodies other than uploaded files (a JSON body to the API, a form): over this the API
+# answers 413. Uploaded values files have their own limit, UPLOAD_MAX_BYTES, below.
+DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("API_MAX_BODY_BYTES", str(2_621_440)))
 FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 
 LOGIN_URL = "login"
@@ -221,6 +223,32 @@ LOGOUT_REDIRECT_URL = "login"
 # Celery: a Redis broker in production and tests; the quick start runs tasks in-process.
 REDIS_URL = os.environ.get("REDIS_URL", "")
 CELERY_BROKER_URL = REDIS_URL or "memory://"
+
+
+def _cache_url(broker_url: str) -> str:
+    """The broker's Redis with the next database number (db 0 → 1): the cache's keys and a
+    cache.clear() (FLUSHDB) never touch Celery's queues."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(broker_url)
+    db = int(parts.path.strip("/") or 0)
+    return urlunsplit(parts._replace(path=f"/{(db + 1) % 16}"))
+
+
+# The cache is shared by every web process when Redis is configured (the API throttle's
+# counters live there: per-process counters would let N processes allow N times the rate);
+# CACHE_URL overrides the database it uses. The quick start keeps one process's memory.
+CACHE_URL = os.environ.get("CACHE_URL") or (_cache_url(REDIS_URL) if REDIS_URL else "")
+if CACHE_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": CACHE_URL,
+            "KEY_PREFIX": "tracker",
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", not REDIS_URL)
 CELERY_TASK_EAGER_PROPAGATES = True
@@ -253,6 +281,9 @@ CELERY_BEAT_SCHEDULE = {
 # queued again, until it has been claimed UPLOAD_MAX_ATTEMPTS times, then failed.
 UPLOAD_STALE_AFTER = int(os.environ.get("UPLOAD_STALE_AFTER", "300"))
 UPLOAD_MAX_ATTEMPTS = int(os.environ.get("UPLOAD_MAX_ATTEMPTS", "3"))
+# The largest uploaded file, in bytes (default 50 MB): refused with 413 at the web layer (page
+# and API, by Content-Length before the body is read) and again by the upload job.
+UPLOAD_MAX_BYTES = int(os.environ.get("UPLOAD_MAX_BYTES", str(50 * 1024 * 1024)))
 
 # The period the leadership pages, packs and exports show when none is asked for
 # (reports.selectors.default_as_of): the latest whose approved completeness reaches this
