@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('reports', '0004_progress_unit_period_covering'),
+        ('reports', '0005_progress_reporting_units'),
     ]
 
     operations = [

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('districts', '0005_upload_job_attempts_and_heartbeat'),
+        ('districts', '0006_orgunit_groups_and_dates'),
         ('targets', '0001_initial'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
