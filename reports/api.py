@@ -23,6 +23,7 @@ from core.api import (
 from districts import scopes
 from targets.models import COMPARATORS
 
+from . import selectors
 from .filtersets import ProgressFilterSet
 from .models import STATUS_CHOICES, ProgressRow
 
@@ -94,11 +95,7 @@ def _datetime(value) -> str:
     return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
-PROGRESS_COLUMNS = (
-    "period", "period_end", "value", "numerator", "denominator", "target", "comparator",
-    "deadline", "expected", "status", "forecast", "completeness", "percent_of_target",
-    "share_of_total", "ratio", "score", "computed_at",
-)  # fmt: skip
+PROGRESS_COLUMNS = (*selectors.PROGRESS_COLUMNS, "computed_at")
 
 
 KEY_COLUMNS = ("id", "indicator_id", "org_unit_id")
