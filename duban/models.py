@@ -62,9 +62,7 @@ class Task(models.Model):
     )
     # Departments (责任单位) are another issue's model: until it lands, the lead department is
     # kept as its code here (empty: none yet), and becomes a nullable foreign key then. Scopes act on ``lead_unit``.
-    lead_department_code = models.CharField(
-        _("牵头部门（待接入）"), max_length=64, blank=True
-    )
+    lead_department_code = models.CharField(_("牵头部门（待接入）"), max_length=64, blank=True)
     assignees = models.ManyToManyField(
         "districts.OrgUnit", related_name="assigned_tasks", verbose_name=_("承办单位")
     )
@@ -252,9 +250,7 @@ class Instruction(models.Model):
         verbose_name=_("承办单位"),
     )
     # The addressed department, once departments exist (see Task.lead_department_code).
-    addressee_department_code = models.CharField(
-        _("承办部门（待接入）"), max_length=64, blank=True
-    )
+    addressee_department_code = models.CharField(_("承办部门（待接入）"), max_length=64, blank=True)
     done = models.BooleanField(_("已落实"), default=False)
     done_at = models.DateTimeField(null=True, blank=True)
     done_by = models.ForeignKey(
