@@ -109,3 +109,17 @@ def evidence_visible(user, pk: int) -> Evidence | None:
     if instructions_visible(user).filter(pk=row.reply.instruction_id).exists():
         return row
     return None
+
+
+def alerts_for(user, limit: int = 10):
+    """The user's latest lamp alerts on tasks still open (their in-portal messages)."""
+    from .models import TaskAlert
+
+    if not (user and user.is_authenticated):
+        return []
+    return list(
+        TaskAlert.objects.filter(recipient=user)
+        .exclude(task__state=rules.CLOSED)
+        .select_related("task")
+        .order_by("-created_at", "-id")[:limit]
+    )

@@ -576,11 +576,12 @@ def _recipients(task: Task) -> set[int]:
 
 def task_alerts_claim(*, as_of: date) -> AlertSummary:
     """Alert the lead unit's officials and the leaders in scope of every open task that is
-    yellow or red on ``as_of``: one TaskAlert row per task, lamp, deadline and recipient
-    (inserted with ON CONFLICT DO NOTHING, so a second run alerts no one twice), with an
-    in-portal notification, then e-mail."""
-    from supervision.models import Notification
+    yellow or red on ``as_of``: one TaskAlert row per task, lamp, deadline and recipient (the
+    unique constraint makes a second run alert no one twice). The row is the in-portal message
+    (listed on the user's 督办 page); the e-mail goes after the commit.
 
+    supervision.Notification is not used: its kinds and its text are about a unit's reporting
+    period, and a task alert shown there would read as "N figures missing"."""
     from .selectors import lamp_of
 
     summary = AlertSummary()
@@ -602,19 +603,6 @@ def task_alerts_claim(*, as_of: date) -> AlertSummary:
                 )
                 if not created:
                     continue
-                unit = task.lead_unit or task.assignees.order_by("path").first()
-                Notification.objects.create(
-                    recipient_id=user_id,
-                    kind=Notification.OVERDUE if lamp == rules.RED else Notification.REMINDER,
-                    org_unit=unit,
-                    period=str(task.deadline.year),
-                    deadline=task.deadline,
-                    days_late=(as_of - task.deadline).days,
-                    message=bilingual(
-                        f"督办事项“{task.title_zh}”{rules.LAMP_LABELS[lamp][0]}（{rules.LAMP_LABELS[lamp][0]}灯）",
-                        f"task #{task.pk} is {lamp}",
-                    ),
-                )
                 summary.claimed += 1
                 transaction.on_commit(lambda a=alert.pk: _alert_email(a, summary))
     return summary

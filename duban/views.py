@@ -77,6 +77,7 @@ def task_list(request):
         "duban/task_list.html",
         {
             "rows": rows,
+            "alerts": selectors.alerts_for(request.user),
             "as_of": as_of,
             "state": state,
             "lamp": lamp,

@@ -11,7 +11,6 @@ from django.core import mail
 from duban import rules, services
 from duban.models import TaskAlert
 from duban.tasks import alert_task_lamps
-from supervision.models import Notification
 
 pytestmark = pytest.mark.django_db
 
@@ -45,19 +44,18 @@ def test_yellow_then_red_alert_once_each(
         assert alert_task_lamps(as_of=YELLOW_DAY.isoformat()) == 2
     # alice is 东城's official; carol leads over 东莞. bob (a reviewer) and erin are not told.
     assert recipients() == [("alice", "yellow"), ("carol", "yellow")]
-    assert Notification.objects.filter(kind=Notification.REMINDER).count() == 2
     assert sorted(m.to[0] for m in mail.outbox) == ["alice@example.org", "carol@example.org"]
     assert "督办预警" in mail.outbox[0].subject
 
     with django_capture_on_commit_callbacks(execute=True):
         assert alert_task_lamps(as_of=YELLOW_DAY.isoformat()) == 0
         assert alert_task_lamps(as_of=date(2026, 12, 30).isoformat()) == 0
-    assert len(mail.outbox) == 2 and Notification.objects.count() == 2
+    assert len(mail.outbox) == 2 and TaskAlert.objects.count() == 2
 
     with django_capture_on_commit_callbacks(execute=True):
         assert alert_task_lamps(as_of=RED_DAY.isoformat()) == 2
         assert alert_task_lamps(as_of=RED_DAY.isoformat()) == 0
-    assert Notification.objects.filter(kind=Notification.OVERDUE).count() == 2
+    assert TaskAlert.objects.filter(lamp="red").count() == 2
     assert len(mail.outbox) == 4
     assert TaskAlert.objects.filter(emailed_at__isnull=False).count() == 4
 
@@ -84,3 +82,15 @@ def test_a_late_step_is_a_yellow_alert(dongcheng_task, emails):
 def test_the_beat_runs_the_alerts_daily(settings):
     entry = settings.CELERY_BEAT_SCHEDULE["duban-alert-task-lamps-daily"]
     assert entry["task"] == "duban.tasks.alert_task_lamps"
+
+
+def test_the_alerts_are_listed_on_the_recipient_s_task_page(client, dongcheng_task, emails):
+    from tests.conftest import PASSWORD
+
+    alert_task_lamps(as_of=RED_DAY.isoformat())
+    client.login(username="carol", password=PASSWORD)
+    body = client.get("/duban/").content.decode()
+    assert 'class="db-alerts"' in body and "出台政府购买服务目录" in body
+    client.logout()
+    client.login(username="bob", password=PASSWORD)
+    assert 'class="db-alerts"' not in client.get("/duban/").content.decode()

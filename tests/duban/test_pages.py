@@ -44,8 +44,8 @@ def test_the_task_list_and_page_are_scoped(client, cast, dongcheng_task, zhongsh
     listing = client.get(reverse("duban:task_list"))
     assert listing.status_code == 200
     body = listing.content.decode()
-    assert ('data-task="%d"' % dongcheng_task.pk in body) is READS_DONGCHENG[user]
-    assert ('data-task="%d"' % zhongshan_task.pk in body) is (user in ("admin", "erin"))
+    assert (f'data-task="{dongcheng_task.pk}"' in body) is READS_DONGCHENG[user]
+    assert (f'data-task="{zhongshan_task.pk}"' in body) is (user in ("admin", "erin"))
     page = client.get(reverse("duban:task_detail", args=[dongcheng_task.pk]))
     assert page.status_code == (200 if READS_DONGCHENG[user] else 404)
 
@@ -179,10 +179,10 @@ def test_the_list_filters_by_lamp_and_state(client, cast, dongcheng_task, zhongs
     login(client, "admin")
     url = reverse("duban:task_list")
     red = client.get(url, {"lamp": "red", "as_of": "2026-07-15"}).content.decode()
-    assert 'data-task="%d"' % zhongshan_task.pk in red
-    assert 'data-task="%d"' % dongcheng_task.pk not in red
+    assert f'data-task="{zhongshan_task.pk}"' in red
+    assert f'data-task="{dongcheng_task.pk}"' not in red
     unit = client.get(url, {"unit": "441900003"}).content.decode()
-    assert 'data-task="%d"' % zhongshan_task.pk not in unit
+    assert f'data-task="{zhongshan_task.pk}"' not in unit
     state = client.get(url, {"state": "closed"}).content.decode()
     assert "data-task=" not in state
 

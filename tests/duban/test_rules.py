@@ -8,9 +8,19 @@ import pytest
 
 from duban import rules
 from duban.rules import (
-    ACKNOWLEDGED, ASSIGNED, ASSIGNEE, ASSIGNER, CLOSED, IN_PROGRESS, REPORTED, REVIEWER,
-    StepDue, TransitionError, check_move, task_lamp, working_days_after,
-)  # fmt: skip
+    ACKNOWLEDGED,
+    ASSIGNED,
+    ASSIGNEE,
+    CLOSED,
+    IN_PROGRESS,
+    REPORTED,
+    REVIEWER,
+    StepDue,
+    TransitionError,
+    check_move,
+    task_lamp,
+    working_days_after,
+)
 
 LEGAL = {
     (ASSIGNED, ACKNOWLEDGED): ASSIGNEE,
