@@ -80,7 +80,7 @@ def test_reporting_done_needs_evidence():
 
 def test_the_moves_offered_are_the_party_s():
     assert [m.target for m in rules.moves_for(REPORTED, {REVIEWER})] == [CLOSED, IN_PROGRESS]
-    assert rules.moves_for(REPORTED, {ASSIGNEE, ASSIGNER}) == []
+    assert rules.moves_for(REPORTED, {ASSIGNEE, rules.ASSIGNER}) == []
     assert rules.may_report_progress(IN_PROGRESS, {ASSIGNEE})
     assert not rules.may_report_progress(ASSIGNED, {ASSIGNEE})
     assert not rules.may_report_progress(IN_PROGRESS, {REVIEWER})
