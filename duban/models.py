@@ -12,6 +12,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.text import is_english
+
 from . import rules
 
 STATE_CHOICES = [
@@ -100,6 +102,10 @@ class Task(models.Model):
     def __str__(self) -> str:
         return f"#{self.pk} {self.title_zh}"
 
+    @property
+    def state_name(self) -> str:
+        return rules.state_name(self.state, is_english())
+
     def clean(self) -> None:
         if self.indicator_id and self.indicator.kind != "milestone":
             raise ValidationError(
@@ -170,11 +176,11 @@ class TaskTransition(AppendOnly):
 
     @property
     def source_label(self) -> str:
-        return rules.state_label(self.source) if self.source else ""
+        return rules.state_name(self.source, is_english()) if self.source else ""
 
     @property
     def target_label(self) -> str:
-        return rules.state_label(self.target)
+        return rules.state_name(self.target, is_english())
 
 
 class TaskProgressReport(models.Model):
@@ -378,3 +384,7 @@ class TaskAlert(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.task_id} {self.lamp} → {self.recipient_id}"
+
+    @property
+    def lamp_name(self) -> str:
+        return rules.lamp_name(self.lamp, is_english())

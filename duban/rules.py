@@ -83,8 +83,15 @@ class TransitionError(Exception):
 
 
 def state_label(state: str) -> str:
+    """Both languages, the house message format (errors, e-mail)."""
     zh, en = STATE_LABELS.get(state, (state, state))
     return bilingual(zh, en)
+
+
+def state_name(state: str, english: bool = False) -> str:
+    """The state's name in one language (page labels)."""
+    zh, en = STATE_LABELS.get(state, (state, state))
+    return en if english else zh
 
 
 def check_move(
@@ -204,6 +211,11 @@ def task_lamp(*, state: str, deadline: date, as_of: date, steps: Sequence[StepDu
 def lamp_label(lamp: str) -> str:
     zh, en = LAMP_LABELS.get(lamp, (lamp, lamp))
     return bilingual(zh, en)
+
+
+def lamp_name(lamp: str, english: bool = False) -> str:
+    zh, en = LAMP_LABELS.get(lamp, (lamp, lamp))
+    return en if english else zh
 
 
 LAMP_RANK = {GREEN: 0, YELLOW: 1, RED: 2}

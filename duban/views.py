@@ -20,6 +20,7 @@ from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from core.text import is_english
 from core.views import scoped_by
 from districts import scopes
 from districts.models import OrgUnit
@@ -51,7 +52,7 @@ def _errors(exc: ValidationError) -> str:
 
 def _lamp_row(task, as_of):
     lamp = selectors.lamp_of(task, as_of)
-    return {"task": task, "lamp": lamp, "lamp_label": rules.lamp_label(lamp)}
+    return {"task": task, "lamp": lamp, "lamp_label": rules.lamp_name(lamp, is_english())}
 
 
 @scoped
@@ -82,8 +83,8 @@ def task_list(request):
             "state": state,
             "lamp": lamp,
             "unit_code": unit.code if unit else "",
-            "states": [(s, rules.state_label(s)) for s in rules.STATES],
-            "lamps": [(k, rules.lamp_label(k), counts[k]) for k in rules.LAMPS],
+            "states": [(s, rules.state_name(s, is_english())) for s in rules.STATES],
+            "lamps": [(k, rules.lamp_name(k, is_english()), counts[k]) for k in rules.LAMPS],
             "units": _units_for_choice(request.user, scopes.READ),
             "can_assign": scopes.is_admin(request.user)
             or bool(scopes.scope_paths(request.user, scopes.ASSIGN)),
@@ -121,8 +122,8 @@ def task_detail(request, pk: int):
             "task": task,
             "as_of": as_of,
             "lamp": lamp,
-            "lamp_label": rules.lamp_label(lamp),
-            "state_label": rules.state_label(task.state),
+            "lamp_label": rules.lamp_name(lamp, is_english()),
+            "state_label": task.state_name,
             "moves": rules.moves_for(task.state, parties),
             "may_report": rules.may_report_progress(task.state, parties),
             "is_assignee": rules.ASSIGNEE in parties and task.state != rules.CLOSED,
@@ -163,7 +164,8 @@ def task_transition(request, pk: int):
         messages.error(request, _errors(exc))
         return redirect("duban:task_detail", pk=task.pk)
     messages.success(
-        request, _("已办理：%(state)s") % {"state": rules.state_label(form.cleaned_data["to"])}
+        request,
+        _("已办理：%(state)s") % {"state": rules.state_name(form.cleaned_data["to"], is_english())},
     )
     return redirect("duban:task_detail", pk=task.pk)
 
