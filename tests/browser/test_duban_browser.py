@@ -145,6 +145,7 @@ def test_the_whole_loop_as_reviewer_official_and_leader(browser, site, cast, pla
         carol.click("a.db-sheet")
     assert download.value.suggested_filename.endswith(".pdf")
     assert Path(download.value.path()).read_bytes().startswith(b"%PDF-")
+    download.value.save_as(SHOTS / "duban-09-sheet.pdf")
     carol.click("text=写批示")
     carol.fill("#id_text", "请一周内拿出整改措施")
     carol.click("form.db-form button[type=submit]")
