@@ -214,3 +214,12 @@ def test_no_inline_scripts_or_styles_on_the_pages(client, cast, reported):
         body = client.get(url).content.decode()
         assert "<style" not in body and 'style="' not in body
         assert "<script>" not in body and "duban.js" in body
+
+
+def test_the_admin_lists_tasks_read_only(client, cast, reported):
+    login(client, "admin")
+    for name in ("task", "instruction", "evidence", "taskalert"):
+        assert client.get(f"/admin/duban/{name}/").status_code == 200
+    page = client.get(f"/admin/duban/task/{reported.pk}/change/")
+    assert page.status_code == 200 and "出台政府购买服务目录" in page.content.decode()
+    assert client.get("/admin/duban/task/add/").status_code == 403
