@@ -226,6 +226,9 @@ class TaskViewSet(
     mixins.CreateModelMixin,
     viewsets.GenericViewSet,
 ):
+    # Any path segment reaches the view, so a malformed id is the API's JSON 404 rather than
+    # the catch-all route (which a POST without a CSRF cookie meets as Django's HTML 403).
+    lookup_value_regex = r"[^/]+"
     filterset_class = TaskFilterSet
     output_serializer_class = TaskOut
     parser_classes = [JSONParser, MultiPartParser, FormParser]
@@ -401,6 +404,7 @@ class InstructionViewSet(
     mixins.CreateModelMixin,
     viewsets.GenericViewSet,
 ):
+    lookup_value_regex = r"[^/]+"  # as TaskViewSet
     filterset_class = InstructionFilterSet
     output_serializer_class = InstructionOut
     parser_classes = [JSONParser, MultiPartParser, FormParser]

@@ -175,3 +175,9 @@ def test_the_schema_documents_the_new_endpoints(api):
         "/api/v1/instructions/{id}/replies/",
     ):
         assert path in schema["paths"]
+
+
+def test_a_malformed_id_is_the_api_s_json_404(api, dongcheng_task):
+    for url in ("/api/v1/tasks/1.5/transitions/", "/api/v1/instructions/x/replies/"):
+        response = api("alice").post(url, {"to": "acknowledged", "text": "x"}, format="json")
+        assert response.status_code == 404 and response.json()["code"] == "not_found"
