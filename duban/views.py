@@ -14,7 +14,7 @@ from datetime import date
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
@@ -405,11 +405,13 @@ def _private(response: HttpResponse) -> HttpResponse:
 @require_GET
 def evidence_download(request, pk: int):
     row = _evidence_or_404(request, pk)
-    with row.file.open("rb") as fh:
-        data = fh.read()
-    response = HttpResponse(data, content_type=row.content_type)
-    response["Content-Disposition"] = content_disposition_header(
-        as_attachment=True, filename=row.original_name
+    # Always an attachment with the type found on upload: the browser never renders a file
+    # (an SVG or HTML smuggled in could not run in the portal's origin anyway, but never try).
+    response = FileResponse(
+        row.file.open("rb"),
+        as_attachment=True,
+        filename=row.original_name,
+        content_type=row.content_type,
     )
     return _private(response)
 
