@@ -587,7 +587,6 @@ def task_alerts_claim(*, as_of: date) -> AlertSummary:
     summary = AlertSummary()
     tasks = (
         Task.objects.exclude(state=rules.CLOSED)
-        .filter(deadline__lte=as_of.replace(year=as_of.year + 1))
         .select_related("lead_unit")
         .prefetch_related("steps", "assignees")
     )
