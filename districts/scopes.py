@@ -18,11 +18,15 @@ from .models import OrgUnit, RoleAssignment
 READ = "read"
 WRITE = "write"
 REVIEW = "review"
+ASSIGN = "assign"  # 督办: assign tasks (leaders and reviewers)
+INSTRUCT = "instruct"  # 督办: write instructions (批示, leaders)
 
 ROLES_FOR_ACTION = {
     READ: (RoleAssignment.OFFICIAL, RoleAssignment.REVIEWER, RoleAssignment.LEADER),
     WRITE: (RoleAssignment.OFFICIAL,),
     REVIEW: (RoleAssignment.REVIEWER,),
+    ASSIGN: (RoleAssignment.REVIEWER, RoleAssignment.LEADER),
+    INSTRUCT: (RoleAssignment.LEADER,),
 }
 
 
@@ -63,6 +67,12 @@ def path_in_scope(path: str, paths: list[str] | None) -> bool:
 def can(user, action: str, org_unit: OrgUnit) -> bool:
     """Whether ``user`` may ``action`` (read / write / review) on ``org_unit``."""
     return path_in_scope(org_unit.path, scope_paths(user, action))
+
+
+def can_any(user, action: str, org_units: Iterable[OrgUnit]) -> bool:
+    """Whether ``user`` may ``action`` on at least one of ``org_units`` (a task's units)."""
+    paths = scope_paths(user, action)
+    return any(path_in_scope(unit.path, paths) for unit in org_units)
 
 
 def scope_q(user, action: str = READ, field: str = "org_unit") -> Q:

@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "targets",
     "reports",
     "supervision",
+    "duban",
     "demo",
     "accounts",
     "audit",
@@ -266,6 +267,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "supervision.tasks.send_reminders",
         "schedule": crontab(hour=8, minute=30),
     },
+    # 督办: alert lead units and leaders when a task turns yellow or red (once per change).
+    "duban-alert-task-lamps-daily": {
+        "task": "duban.tasks.alert_task_lamps",
+        "schedule": crontab(hour=8, minute=40),
+    },
     # Uploads whose worker died (killed, OOM, host lost) are queued again or failed; cheap (one
     # query on the running uploads), so every minute keeps an official's wait short.
     "districts-reap-stale-uploads": {
@@ -289,6 +295,9 @@ UPLOAD_MAX_BYTES = int(os.environ.get("UPLOAD_MAX_BYTES", str(50 * 1024 * 1024))
 # (reports.selectors.default_as_of): the latest whose approved completeness reaches this
 # percentage, or half of it once the period's reporting deadline has passed.
 ASOF_COMPLETENESS_THRESHOLD = float(os.environ.get("ASOF_COMPLETENESS_THRESHOLD", "80"))
+
+# 督办 evidence files (PDF, PNG, JPEG, DOCX, XLSX): the largest accepted, in bytes.
+EVIDENCE_MAX_BYTES = int(os.environ.get("EVIDENCE_MAX_BYTES", str(20 * 1024 * 1024)))
 
 # Supervision reminders. Deadlines, reminder days and escalation delays are per schedule
 # (supervision.ReportingSchedule, seeded by `manage.py seed_schedules`); these are global.
