@@ -212,6 +212,7 @@ def succeed(
     keys: dict[str, set] | None,
     started: float,
     compared_with_stored: bool,
+    skipped: int = 0,
 ) -> UploadJob:
     job.state = UploadJob.SUCCEEDED
     job.percent = 100
@@ -225,6 +226,11 @@ def succeed(
             ""
             if compared_with_stored
             else "；离群值只在文件内比较（outliers checked within the file only）"
+        )
+        + (
+            f"；跳过 {skipped} 行没有数值的行（{skipped} rows without a value skipped）"
+            if skipped
+            else ""
         )
         + (
             f"；另有 {warnings_total - len(warnings)} 条提示未列出"
