@@ -83,6 +83,7 @@ from ..rules import (
 )
 from .tables import (
     ColumnMap,
+    FormulaText,
     RowError,
     Source,
     Table,
@@ -633,7 +634,9 @@ class ValuesValidator:
                     f"element {e[0]} is reported by {en}; {p[0]} is {got_en}",
                 ),
             )
-        if known[0]:
+        if isinstance(value_raw, FormulaText):
+            add("value", value_raw, _FORMULA_WITHOUT_VALUE)
+        elif known[0]:
             try:
                 e[5](value_raw)
             except ValueError as exc:
@@ -743,6 +746,12 @@ class ValuesValidator:
 
 def _ignore(_value) -> None:
     pass
+
+
+_FORMULA_WITHOUT_VALUE = bilingual(
+    "公式没有计算结果：请在 Excel 中打开并保存文件，或填入数值",
+    "formula without a value: open and save the file in Excel, or type the value",
+)
 
 
 def duplicate_reason(first_line: int) -> str:
