@@ -75,7 +75,7 @@ from ..rules import (
     NUMBER,
     PERCENT,
     ElementRule,
-    not_above_reason,
+    not_above_violation,
     number_or_word,
     outlier_kind,
     outlier_reason,
@@ -717,17 +717,14 @@ class ValuesValidator:
                     limit_line, limit = found[0], found[1]
             if limit is None:
                 limit = self.existing.get((rule.not_above, unit_code, period))
-            if limit is None or Decimal(value) <= Decimal(limit):
-                continue
-            problems.append(
-                RowError(
-                    line,
-                    label,
-                    shown_number(value),
-                    not_above_reason(rule.not_above, limit, limit_line),
-                    "value",
-                )
+            reason = not_above_violation(
+                Decimal(value),
+                None if limit is None else Decimal(limit),
+                other=rule.not_above,
+                limit_line=limit_line,
             )
+            if reason:
+                problems.append(RowError(line, label, shown_number(value), reason, "value"))
         for problem in sorted(problems):
             self._add_errors([problem])
 
