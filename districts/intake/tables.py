@@ -31,12 +31,18 @@ from itertools import chain
 from typing import IO, NamedTuple
 from xml.etree import ElementTree as ET
 
+from django.conf import settings
+from openpyxl import load_workbook
+from openpyxl.styles.numbers import BUILTIN_FORMATS, is_date_format, is_timedelta_format
+from openpyxl.utils.exceptions import InvalidFileException
+from python_calamine import CalamineError, CalamineWorkbook, SheetTypeEnum
+
+from core.text import bilingual
+
 try:
     from lxml.etree import XMLSyntaxError
 except ImportError:  # openpyxl then parses with the standard library (ET.ParseError)
     XMLSyntaxError = ET.ParseError
-
-from core.text import bilingual
 
 CSV = "csv"
 XLSX = "xlsx"
@@ -72,8 +78,6 @@ class Limits:
 
 def default_limits() -> Limits:
     """The limits from Django's settings when they are configured, else the built-in ones."""
-    from django.conf import settings  # this module is pure; settings only when Django runs
-
     built_in = Limits()
     if not settings.configured:
         return built_in
@@ -659,8 +663,6 @@ def _calamine_obstacle(archive: zipfile.ZipFile) -> str | None:
 def _number_formats_obstacle(styles: bytes) -> tuple[str | None, frozenset[int]]:
     """Why the number formats of a workbook's cells need openpyxl (if they do), and which
     cell styles (the ``s`` of a cell) are dates."""
-    from openpyxl.styles.numbers import BUILTIN_FORMATS
-
     root = ET.fromstring(styles)
     custom: dict[int, str] = {}
     styles_formats: list[int] = []
@@ -691,8 +693,6 @@ def _number_formats_obstacle(styles: bytes) -> tuple[str | None, frozenset[int]]
 
 
 def _openpyxl_format_kind(code: str) -> str:
-    from openpyxl.styles.numbers import is_date_format, is_timedelta_format
-
     if not is_date_format(code):
         return "number"
     return "elapsed" if is_timedelta_format(code) else "date"
@@ -854,8 +854,6 @@ def _open_xlsx(stream: IO[bytes], owned: bool) -> Table:
 
 def _open_xlsx_calamine(stream: IO[bytes], owned: bool) -> Table | None:
     """The first worksheet read by calamine; ``None`` when calamine cannot open the file."""
-    from python_calamine import CalamineError, CalamineWorkbook, SheetTypeEnum
-
     try:
         workbook = CalamineWorkbook.from_filelike(stream)
     except (CalamineError, OSError, ValueError):
@@ -925,9 +923,6 @@ class FormulaText(str):
 
 
 def _open_xlsx_openpyxl(stream: IO[bytes], owned: bool) -> Table:
-    from openpyxl import load_workbook
-    from openpyxl.utils.exceptions import InvalidFileException
-
     try:
         workbook = load_workbook(stream, read_only=True, data_only=True)
         # Formulas are read too, only when some formula has no value: reading twice costs.
