@@ -2,7 +2,7 @@
 
 Org units are catalog (every signed-in user reads them). Data values are read inside the
 caller's scope and written only through :mod:`districts.services`, with the same rules as an
-uploaded file (:mod:`districts.uploads`): a value outside the scope is a 404 to read and a 403
+uploaded file (:mod:`districts.intake`): a value outside the scope is a 404 to read and a 403
 to write. Concurrent edits are caught by the value's ``version``, sent back as the ``ETag`` and
 checked against ``If-Match`` (412) or a ``version`` in the body (409). A PATCH must say which
 version it read, by either of them: without one it is a 428. The domain work (existence,
@@ -46,7 +46,7 @@ from targets.models import DataElement
 from . import scopes, services
 from .filtersets import DataValueFilterSet, OrgUnitFilterSet, UploadJobFilterSet
 from .models import DataValue, OrgUnit, UploadJob
-from .uploads import check_value, element_rule
+from .rules import check_value, element_rule
 
 # --- org units -----------------------------------------------------------------------------
 
@@ -570,9 +570,7 @@ class UploadViewSet(
         if getattr(self, "swagger_fake_view", False):  # drf-spectacular, no user
             return UploadJob.objects.none()
         queryset = UploadJob.objects.select_related("created_by").order_by("-created_at", "-id")
-        if not scopes.is_admin(self.request.user):
-            queryset = queryset.filter(created_by=self.request.user)
-        return queryset
+        return scopes.visible_uploads(self.request.user, queryset)
 
     def get_serializer_class(self):
         return {"create": UploadIn, "retrieve": UploadDetailOut}.get(self.action, UploadOut)

@@ -349,7 +349,7 @@ class UploadJob(models.Model):
     finished_at = models.DateTimeField(null=True, blank=True)
     # A worker that dies mid-upload leaves the job RUNNING: the reaper finds it by a heartbeat
     # older than settings.UPLOAD_STALE_AFTER and queues it again or, after
-    # settings.UPLOAD_MAX_ATTEMPTS claims, fails it (districts.uploading.upload_reap_stale).
+    # settings.UPLOAD_MAX_ATTEMPTS claims, fails it (districts.intake.upload_reap_stale).
     attempts = models.PositiveSmallIntegerField(default=0)  # times a worker claimed it
     heartbeat_at = models.DateTimeField(null=True, blank=True)  # its worker's last sign of life
 

@@ -13,12 +13,15 @@ from django.utils import timezone
 from audit.services import audit_record
 from core.periods import Period
 from core.text import bilingual
+from reports.triggers import progress_recompute_for_values
 from targets.models import DataElement
 
 from . import scopes
+from .intake import upload_create, upload_errors_csv, upload_process, upload_rollback
+from .intake.orgunits import order_orgunit_rows, parse_orgunit_file
+from .intake.tables import TabularError
 from .models import DataValue, DataValueChange, OrgUnit, RoleAssignment
-from .tabular import TabularError, order_orgunit_rows, parse_orgunit_file
-from .uploads import check_value, element_rule, not_above_reason
+from .rules import check_value, element_rule, not_above_violation
 
 
 class OrgUnitImportError(ValueError):
@@ -305,7 +308,7 @@ def _record(
 
 
 def check_value_for_element(element, value: Decimal) -> None:
-    """The per-element rules of uploads (districts.uploads), applied to one value, so the entry
+    """The per-element rules (districts.rules), applied to one value, so the entry
     form, the API and a file accept and refuse exactly the same figures."""
     try:
         check_value(format(value.normalize(), "f"), element_rule(element))
@@ -516,8 +519,7 @@ def value_check_not_above(*, element, org_unit, period: Period, value: Decimal) 
     """A value may not exceed its ``not_above`` element's stored value for the same unit and
     period — the rule an uploaded file is held to.
 
-    The one place the API asks this; at integration it is to call the rules module
-    (districts/rules.py), which owns the rule and its wording for every entry path.
+    The rule and its wording are districts.rules' (the same for every entry path).
     """
     if not element.not_above_id:
         return
@@ -528,10 +530,9 @@ def value_check_not_above(*, element, org_unit, period: Period, value: Decimal) 
         .values_list("value", flat=True)
         .first()
     )
-    if limit is not None and value > limit:
-        raise ValidationError(
-            {"value": not_above_reason(element.not_above.code, limit, limit_line=None)}
-        )
+    reason = not_above_violation(value, limit, other=element.not_above.code)
+    if reason:
+        raise ValidationError({"value": reason})
 
 
 def value_put(
@@ -704,18 +705,16 @@ def values_save_grid(
         element = cell.element
         if not element.not_above_id:
             continue
-        if element.not_above_id in parsed:
+        in_form = element.not_above_id in parsed
+        if in_form:
             limit = parsed[element.not_above_id][1]
         elif element.not_above_id in stored:
             limit = stored[element.not_above_id].value
         else:
             continue
-        if value > limit:
-            shown = format(limit.normalize(), "f")
-            errors[element.code] = (
-                f"不能大于同一单位同一期间的 {element.not_above.code}（{shown}）"
-                f"（may not exceed {element.not_above.code}: {shown}）"
-            )
+        reason = not_above_violation(value, limit, other=element.not_above.code, from_form=in_form)
+        if reason:
+            errors[element.code] = reason
     if errors:
         return result
     with transaction.atomic():
@@ -757,19 +756,10 @@ def values_save_grid(
 
 def _after_approval_change(values: list[DataValue]) -> None:
     """Official progress counts approved values only: recompute what they feed, after commit."""
-    from reports.triggers import progress_recompute_for_values
-
     progress_recompute_for_values(values)
 
 
-# Uploads live in their own module; these names are the services' public face.
-from .uploading import (  # noqa: E402
-    upload_create,
-    upload_errors_csv,
-    upload_process,
-    upload_rollback,
-)
-
+# Uploads live in their own package (districts.intake); these names are also the services'.
 __all__ = [
     "upload_create",
     "upload_errors_csv",

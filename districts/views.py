@@ -23,14 +23,13 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from core.api import MULTIPART_SLACK, too_large_message
 from core.numbers import plain
 from core.periods import PeriodError, parse_period
-from core.text import name_of
+from core.text import bilingual, name_of
 from core.views import scoped_by
 from targets.models import DataElement
 
 from . import scopes, selectors, services
 from .forms import ReviewForm, RollbackForm, TemplateForm, UploadForm, grid_cells
-from .models import DataValue, UploadJob
-from .uploading import (
+from .intake import (
     can_approve_uploads,
     upload_can_rollback,
     upload_create,
@@ -38,7 +37,8 @@ from .uploading import (
     upload_rollback,
     upload_template,
 )
-from .uploads import check_value
+from .models import DataValue, UploadJob
+from .rules import check_value
 
 STATUS_ERRORS_SHOWN = 200
 """Row errors (and warnings) in the status JSON and on the page; all are in the errors CSV."""
@@ -203,6 +203,13 @@ def _status_payload(job: UploadJob) -> dict:
     }
 
 
+def _file_too_large() -> str:
+    limit = settings.UPLOAD_MAX_BYTES / (1024 * 1024)
+    return bilingual(
+        f"文件过大：上限为 {limit:.1f} MB", f"the file is too large: the limit is {limit:.1f} MB"
+    )
+
+
 def _may_upload(user) -> bool:
     return selectors.has_role(user, scopes.WRITE) or selectors.has_role(user, scopes.REVIEW)
 
@@ -244,6 +251,13 @@ def uploads(request):
             if _wants_json(request):
                 return JsonResponse({"errors": form.errors}, status=400)
             messages.error(request, _("请选择要上传的文件"))
+            return redirect("districts:uploads")
+        if form.cleaned_data["file"].size > settings.UPLOAD_MAX_BYTES:
+            # Refused before it is stored; the job refuses it too (districts.intake.tables).
+            detail = _file_too_large()
+            if _wants_json(request):
+                return JsonResponse({"detail": detail}, status=413)
+            messages.error(request, detail)
             return redirect("districts:uploads")
         try:
             job = upload_create(

@@ -281,16 +281,12 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
-# Uploads (districts.uploading). A running upload's worker writes a heartbeat on the job row
+# Uploads (districts.intake). A running upload's worker writes a heartbeat on the job row
 # every UPLOAD_STALE_AFTER / 10 seconds, from a thread outside the write transaction; a running
 # upload without one for UPLOAD_STALE_AFTER seconds is taken to have lost its worker and is
 # queued again, until it has been claimed UPLOAD_MAX_ATTEMPTS times, then failed.
 UPLOAD_STALE_AFTER = int(os.environ.get("UPLOAD_STALE_AFTER", "300"))
 UPLOAD_MAX_ATTEMPTS = int(os.environ.get("UPLOAD_MAX_ATTEMPTS", "3"))
-# The largest uploaded file, in bytes (default 50 MB): refused with 413 at the web layer (page
-# and API, by Content-Length before the body is read) and again by the upload job.
-UPLOAD_MAX_BYTES = int(os.environ.get("UPLOAD_MAX_BYTES", str(50 * 1024 * 1024)))
-
 # The period the leadership pages, packs and exports show when none is asked for
 # (reports.selectors.default_as_of): the latest whose approved completeness reaches this
 # percentage, or half of it once the period's reporting deadline has passed.
@@ -298,6 +294,17 @@ ASOF_COMPLETENESS_THRESHOLD = float(os.environ.get("ASOF_COMPLETENESS_THRESHOLD"
 
 # 督办 evidence files (PDF, PNG, JPEG, DOCX, XLSX): the largest accepted, in bytes.
 EVIDENCE_MAX_BYTES = int(os.environ.get("EVIDENCE_MAX_BYTES", str(20 * 1024 * 1024)))
+
+# Files sent to the portal (values, org units; districts.intake.tables.Limits): refused in
+# seconds, with nothing written, beyond UPLOAD_MAX_BYTES (also refused with 413 at the web
+# layer, page and API, by Content-Length before the body is read); an XLSX beyond what it inflates to in
+# all or per compressed byte (a zip bomb), or with a DTD; beyond UPLOAD_MAX_ROWS lines (Excel's
+# limit). Plan YAML files (targets.plan_schema) beyond PLAN_MAX_BYTES or with YAML aliases.
+UPLOAD_MAX_BYTES = int(os.environ.get("UPLOAD_MAX_BYTES", str(50 * 1024 * 1024)))
+UPLOAD_MAX_INFLATED_BYTES = int(os.environ.get("UPLOAD_MAX_INFLATED_BYTES", str(512 * 1024 * 1024)))
+UPLOAD_MAX_RATIO = int(os.environ.get("UPLOAD_MAX_RATIO", "200"))
+UPLOAD_MAX_ROWS = int(os.environ.get("UPLOAD_MAX_ROWS", "1048576"))
+PLAN_MAX_BYTES = int(os.environ.get("PLAN_MAX_BYTES", str(2 * 1024 * 1024)))
 
 # Supervision reminders. Deadlines, reminder days and escalation delays are per schedule
 # (supervision.ReportingSchedule, seeded by `manage.py seed_schedules`); these are global.

@@ -1,4 +1,4 @@
-"""The audit log: rolling back an upload (districts.uploading.upload_rollback)."""
+"""The audit log: rolling back an upload (districts.intake.upload_rollback)."""
 
 from __future__ import annotations
 
