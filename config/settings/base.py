@@ -364,6 +364,8 @@ SPECTACULAR_SETTINGS = {
         "UploadStateEnum": "districts.models.UploadJob.STATE_CHOICES",
         "PlanKindEnum": "targets.models.Plan.KINDS",
         "IndicatorKindEnum": "targets.models.Indicator.KINDS",
+        "TaskStateEnum": "duban.models.STATE_CHOICES",
+        "TaskLampEnum": "duban.models.LAMP_CHOICES",
     },
     # No request leaves the intranet: assets from drf-spectacular-sidecar, no online validator.
     "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},

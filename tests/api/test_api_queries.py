@@ -24,7 +24,7 @@ ENDPOINTS = [
     ("/api/v1/data-elements/", 3),
     ("/api/v1/data-values/", 3),
     ("/api/v1/data-values/?org_unit=441900003&state=submitted&ordering=-period", 3),
-    ("/api/v1/uploads/", 3),  # an upload is its creator's: no scope query
+    ("/api/v1/uploads/", 4),  # her own uploads, and those a reviewer scope would let in
     ("/api/v1/progress/", 3),
     ("/api/v1/progress/?status=off_track&status=at_risk&period=2015&ordering=org_unit", 3),
     ("/api/v1/progress/?format=csv", 3),  # a whole CSV list is streamed: no COUNT
