@@ -26,6 +26,7 @@ from core.periods import period_for_date
 from core.text import bilingual
 from districts import scopes
 from districts.models import DataValue, DataValueChange, OrgUnit, RoleAssignment
+from reports.triggers import progress_recompute_for_values
 from targets.models import Goal, Indicator, Plan
 
 from . import evidence as ev
@@ -40,6 +41,7 @@ from .models import (
     TaskStep,
     TaskTransition,
 )
+from .selectors import lamp_of
 
 log = logging.getLogger(__name__)
 
@@ -450,7 +452,6 @@ def milestone_value_write(*, actor, task: Task, source: str = "form") -> DataVal
         actor=actor,
         comment=comment,
     )
-    from reports.triggers import progress_recompute_for_values
 
     progress_recompute_for_values([row])
     return row
@@ -582,7 +583,6 @@ def task_alerts_claim(*, as_of: date) -> AlertSummary:
 
     supervision.Notification is not used: its kinds and its text are about a unit's reporting
     period, and a task alert shown there would read as "N figures missing"."""
-    from .selectors import lamp_of
 
     summary = AlertSummary()
     tasks = (

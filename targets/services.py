@@ -10,7 +10,12 @@ from django.conf import settings
 from django.db import transaction
 
 from districts.models import OrgUnit, OrgUnitGroup
-from districts.unit_facts import orgunit_groups_ensure
+from districts.services import orgunits_import, reference_orgunits_load
+from districts.unit_facts import (
+    orgunit_groups_assign_defaults,
+    orgunit_groups_ensure,
+    orgunit_history_load,
+)
 
 from .models import DataElement, Goal, Indicator, Plan
 from .plan_schema import (
@@ -250,9 +255,6 @@ HISTORY_FILE = Path(__file__).resolve().parent.parent / "districts/fixtures/orgu
 def catalog_seed() -> str:
     """The four cities' org units, the extra units plans need, and every catalog plan."""
     import json
-
-    from districts.services import orgunits_import, reference_orgunits_load
-    from districts.unit_facts import orgunit_groups_assign_defaults, orgunit_history_load
 
     units = reference_orgunits_load(divisions=json.loads(DIVISIONS_FILE.read_text("utf-8")))
     extra = CATALOG_DIR / "orgunits-extra.csv"
