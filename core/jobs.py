@@ -226,6 +226,8 @@ class Runner:
             for n in range(max(threads, 1))
         ]
         self._threads.append(threading.Thread(target=self._reap, name="jobs-reaper", daemon=True))
+
+    def start(self) -> None:
         for thread in self._threads:
             thread.start()
 
@@ -286,6 +288,7 @@ def start_runner(**_kwargs) -> Runner | None:
     with _runner_lock:
         if _runner is None:
             _runner = Runner(threads=settings.JOBS_THREADS, reap_every=settings.JOB_REAP_INTERVAL)
+            _runner.start()  # once it is this process's runner: its reaper sends jobs to it
     return _runner
 
 
