@@ -31,6 +31,7 @@ from django.conf import settings
 from django.db import close_old_connections, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.module_loading import import_string
 
 from .models import Job
 
@@ -49,9 +50,10 @@ def _label(model: type[Job]) -> str:
 # --- enqueue --------------------------------------------------------------------------------------
 
 
-def enqueue(job: Job) -> None:
-    """Have ``job`` (a saved, queued row) run once the current transaction commits."""
-    model, job_id = type(job), job.pk
+def enqueue(job: Job | type[Job], job_id: int | None = None) -> None:
+    """Have ``job`` (a saved, queued row; or a job kind and the row's id) run once the current
+    transaction commits."""
+    model, job_id = (job, job_id) if isinstance(job, type) else (type(job), job.pk)
     transaction.on_commit(lambda: send(model, job_id))
 
 
@@ -174,7 +176,7 @@ def reap(
         stale = manager.filter(model.abandoned(cutoff)).exclude(pk__in=mine)
         for job_id, attempts in stale.values_list("pk", "attempts"):
             still = manager.filter(model.abandoned(cutoff), pk=job_id, attempts=attempts)
-            salvaged = model.salvage(job_id, still, now)
+            salvaged = import_string(model.SALVAGE)(job_id, still, now) if model.SALVAGE else None
             if salvaged is not None:
                 done["finished"] += salvaged
             elif attempts < limit:

@@ -41,6 +41,12 @@ class Job(models.Model):
 
     TASK_NAME: ClassVar[str] = ""
     """The Celery task that runs a job of this kind, given only the job's id."""
+    SALVAGE: ClassVar[str] = ""
+    """Dotted path of ``f(job_id, still, now) -> int | None`` for a kind whose dead worker may
+    have finished its work before dying: the reaper calls it first (``still`` is the job as the
+    reaper saw it); it ends the job and returns how many it ended, or None to let the reaper
+    requeue or fail it. A path, not a method: it lives with the kind's lifecycle, above the
+    models (an upload's recomputes the progress its values feed)."""
 
     state = models.CharField(_("状态"), max_length=12, choices=STATE_CHOICES, default=QUEUED)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -91,12 +97,6 @@ class Job(models.Model):
     def enqueued_fields(cls) -> dict:
         """What a queued job shows once its message reached the broker."""
         return {}
-
-    @classmethod
-    def salvage(cls, job_id: int, still: models.QuerySet, now: datetime) -> int | None:
-        """A kind whose dead worker may have finished its work before dying ends the job here
-        (``still`` is the job as the reaper saw it); None to let the reaper requeue or fail it."""
-        return None
 
     # --- lifecycle ------------------------------------------------------------------------------
 

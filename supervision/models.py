@@ -8,11 +8,9 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.models import Job
-from core.text import bilingual
 
 from . import rules
 
@@ -194,6 +192,7 @@ class ReminderRun(Job):
     Born running; a run whose worker died is queued again by the reaper and run by its id."""
 
     TASK_NAME = "supervision.tasks.run_reminders"
+    SALVAGE = "supervision.services.reminder_run_salvage"
 
     as_of = models.DateField(_("督办日期"))
     trigger = models.CharField(max_length=20, default="beat")
@@ -209,21 +208,6 @@ class ReminderRun(Job):
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.as_of} ({self.state})"
-
-    @classmethod
-    def salvage(cls, job_id: int, still: models.QuerySet, now) -> int | None:
-        """A run of an earlier day is not run again (its reminders would arrive late and
-        out of date): the run of the day covers every step still due."""
-        if still.filter(as_of__lt=timezone.localdate(now)).exists():
-            return still.update(
-                state=cls.FAILED,
-                finished_at=now,
-                error=bilingual(
-                    "处理中断；之后的提醒任务会补上仍需发送的提醒",
-                    "the worker stopped; later runs send the reminders still due",
-                ),
-            )
-        return None
 
 
 class Reminder(models.Model):

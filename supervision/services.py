@@ -18,6 +18,7 @@ from django.utils import timezone, translation
 
 from core import jobs
 from core.periods import Period
+from core.text import bilingual
 from districts import scopes
 from districts.models import DataValue, OrgUnit, RoleAssignment
 from districts.services import values_reopen
@@ -353,3 +354,19 @@ def _reminders_run(run: ReminderRun) -> ReminderRun:
         email_failed=failed,
     )
     return run
+
+
+def reminder_run_salvage(run_id: int, still, now) -> int | None:
+    """The reaper's word on a reminder run whose worker died: one of an earlier day is not run
+    again (its reminders would arrive late and out of date; the run of the day covers every step
+    still due), it is failed; one of today is left to be run again (None)."""
+    if still.filter(as_of__lt=timezone.localdate(now)).exists():
+        return still.update(
+            state=ReminderRun.FAILED,
+            finished_at=now,
+            error=bilingual(
+                "处理中断；之后的提醒任务会补上仍需发送的提醒",
+                "the worker stopped; later runs send the reminders still due",
+            ),
+        )
+    return None
