@@ -1,4 +1,4 @@
-"""Throughput and memory of the pure upload validator (districts.uploads) on a 1M-row file.
+"""Throughput and memory of the pure upload validator (districts.intake.validator) on a 1M-row file.
 
 Generates a realistic values CSV in a temporary directory — by default 5,000 org units × 20
 elements × 10 years (integers, decimals and percents, a ``not_above`` pair, thousands
@@ -28,7 +28,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from districts.uploads import ElementRule, ValuesValidator
+from districts.intake.validator import ValuesValidator
+from districts.rules import ElementRule
 
 FIRST_YEAR = 2006
 

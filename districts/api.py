@@ -34,7 +34,7 @@ from targets.models import DataElement
 from . import scopes, services
 from .filtersets import DataValueFilterSet, OrgUnitFilterSet, UploadJobFilterSet
 from .models import DataValue, OrgUnit, UploadJob
-from .uploads import check_value, element_rule
+from .rules import check_value, element_rule
 
 # --- org units -----------------------------------------------------------------------------
 

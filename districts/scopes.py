@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
-from .models import OrgUnit, RoleAssignment
+from .models import DataValueChange, OrgUnit, RoleAssignment, UploadJob
 
 READ = "read"
 WRITE = "write"
@@ -105,3 +105,33 @@ def scope_roots(user, action: str = READ) -> QuerySet[OrgUnit]:
     if paths is None:
         return OrgUnit.objects.filter(parent__isnull=True)
     return OrgUnit.objects.filter(path__in=paths)
+
+
+# --- uploads -----------------------------------------------------------------------------------
+
+
+def visible_uploads(user, queryset: QuerySet[UploadJob] | None = None) -> QuerySet[UploadJob]:
+    """The uploads ``user`` may see (among ``queryset``): their own, every one for an
+    administrator, and those whose every written value lies in the user's review scope (and
+    that wrote something): a reviewer in one city never sees an upload that touched another.
+    The one rule for the upload page, its errors CSV and the API."""
+    queryset = UploadJob.objects.all() if queryset is None else queryset
+    if is_admin(user):
+        return queryset
+    if not (user and user.is_authenticated):
+        return queryset.none()
+    visible = Q(created_by=user)
+    if scope_paths(user, REVIEW):
+        written = DataValueChange.objects.filter(upload=OuterRef("pk"))
+        outside = written.exclude(org_unit_code__in=units_in_scope(user, REVIEW).values("code"))
+        visible |= Exists(written) & ~Exists(outside)
+    return queryset.filter(visible)
+
+
+def upload_visible_to(user, job: UploadJob) -> bool:
+    """Whether ``user`` may see ``job`` (:func:`visible_uploads`), for one upload at hand."""
+    if not (user and user.is_authenticated):
+        return False
+    if is_admin(user) or job.created_by_id == user.id:
+        return True
+    return visible_uploads(user, UploadJob.objects.filter(pk=job.pk)).exists()

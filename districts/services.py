@@ -11,12 +11,15 @@ from django.db import transaction
 from django.utils import timezone
 
 from core.periods import Period
+from reports.triggers import progress_recompute_for_values
 from targets.models import DataElement
 
 from . import scopes
+from .intake import upload_create, upload_errors_csv, upload_process, upload_rollback
+from .intake.orgunits import order_orgunit_rows, parse_orgunit_file
+from .intake.tables import TabularError
 from .models import DataValue, DataValueChange, OrgUnit, RoleAssignment
-from .tabular import TabularError, order_orgunit_rows, parse_orgunit_file
-from .uploads import check_value, element_rule
+from .rules import check_value, element_rule, not_above_violation
 
 
 class OrgUnitImportError(ValueError):
@@ -246,7 +249,7 @@ def _record(
 
 
 def check_value_for_element(element, value: Decimal) -> None:
-    """The per-element rules of uploads (districts.uploads), applied to one value, so the entry
+    """The per-element rules (districts.rules), applied to one value, so the entry
     form, the API and a file accept and refuse exactly the same figures."""
     try:
         check_value(format(value.normalize(), "f"), element_rule(element))
@@ -533,18 +536,16 @@ def values_save_grid(
         element = cell.element
         if not element.not_above_id:
             continue
-        if element.not_above_id in parsed:
+        in_form = element.not_above_id in parsed
+        if in_form:
             limit = parsed[element.not_above_id][1]
         elif element.not_above_id in stored:
             limit = stored[element.not_above_id].value
         else:
             continue
-        if value > limit:
-            shown = format(limit.normalize(), "f")
-            errors[element.code] = (
-                f"不能大于同一单位同一期间的 {element.not_above.code}（{shown}）"
-                f"（may not exceed {element.not_above.code}: {shown}）"
-            )
+        reason = not_above_violation(value, limit, other=element.not_above.code, from_form=in_form)
+        if reason:
+            errors[element.code] = reason
     if errors:
         return result
     with transaction.atomic():
@@ -586,19 +587,10 @@ def values_save_grid(
 
 def _after_approval_change(values: list[DataValue]) -> None:
     """Official progress counts approved values only: recompute what they feed, after commit."""
-    from reports.triggers import progress_recompute_for_values
-
     progress_recompute_for_values(values)
 
 
-# Uploads live in their own module; these names are the services' public face.
-from .uploading import (  # noqa: E402
-    upload_create,
-    upload_errors_csv,
-    upload_process,
-    upload_rollback,
-)
-
+# Uploads live in their own package (districts.intake); these names are also the services'.
 __all__ = [
     "upload_create",
     "upload_errors_csv",

@@ -27,8 +27,7 @@ from targets.models import DataElement
 
 from . import scopes, selectors, services
 from .forms import ReviewForm, RollbackForm, TemplateForm, UploadForm, grid_cells
-from .models import DataValue, UploadJob
-from .uploading import (
+from .intake import (
     can_approve_uploads,
     upload_can_rollback,
     upload_create,
@@ -36,7 +35,8 @@ from .uploading import (
     upload_rollback,
     upload_template,
 )
-from .uploads import check_value
+from .models import DataValue, UploadJob
+from .rules import check_value
 
 STATUS_ERRORS_SHOWN = 200
 """Row errors (and warnings) in the status JSON and on the page; all are in the errors CSV."""

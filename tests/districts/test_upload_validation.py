@@ -10,17 +10,10 @@ from decimal import Decimal
 import openpyxl
 import pytest
 
-from districts.tabular import RowError, TabularError
-from districts.uploads import (
-    MAX_ABS,
-    ElementRule,
-    ValuesValidator,
-    check_value,
-    errors_to_csv,
-    parse_number,
-    parse_period,
-    validate_values,
-)
+from core.periods import parse_period
+from districts.intake.tables import RowError, TabularError
+from districts.intake.validator import ValuesValidator, errors_to_csv, validate_values
+from districts.rules import MAX_ABS, ElementRule, check_value, parse_number
 
 ELEMENTS = {
     rule.code: rule
