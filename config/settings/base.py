@@ -185,11 +185,6 @@ CELERY_BEAT_SCHEDULE = {
             "expires": JOB_REAP_INTERVAL
         },  # runs piled up while no worker was up are dropped
     },
-    "districts-reap-stale-uploads": {
-        "task": "districts.tasks.reap_stale_uploads",
-        "schedule": 60.0,
-        "options": {"expires": 60},
-    },
 }
 
 # Uploads (districts.intake). A running upload's worker writes a heartbeat on the job row

@@ -12,18 +12,22 @@ import threading
 from datetime import date, timedelta
 
 import pytest
+from django.core.files.base import ContentFile
 from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
 from core import jobs
+from districts.models import UploadJob
 from reports import packs
 from reports.models import ProgressRun, ReportPack
 from supervision.models import ReminderRun
+from targets.models import DataElement
 from tests.conftest import wait_for
 from tests.reports.test_dashboard_data import make_catalog, make_progress
 
 LONG_AGO = timedelta(hours=1)
+UPLOAD = "单位代码,期间,数据项,数值,备注\r\n441900003001,2015,population.resident,12000,\r\n"
 
 
 @pytest.fixture
@@ -48,7 +52,29 @@ def queued_reminders(tree) -> ReminderRun:
     return ReminderRun.objects.create(as_of=timezone.localdate(), trigger="beat")
 
 
-KINDS = [queued_pack, queued_progress, queued_reminders]
+def queued_upload(tree) -> UploadJob:
+    from django.contrib.auth import get_user_model
+
+    DataElement.objects.get_or_create(
+        code="population.resident",
+        defaults={
+            "name_zh": "常住人口",
+            "unit": "persons",
+            "value_type": "integer",
+            "period_type": "year",
+            "aggregation": "sum",
+            "temporal": "last",
+        },
+    )
+    job = UploadJob(
+        original_name="values.csv", created_by=get_user_model().objects.get(username="admin")
+    )
+    job.file.save("values.csv", ContentFile(UPLOAD.encode("utf-8")), save=False)
+    job.save()
+    return job
+
+
+KINDS = [queued_pack, queued_progress, queued_reminders, queued_upload]
 
 
 def abandoned(job, *, attempts: int = 1):
@@ -349,3 +375,66 @@ def test_a_command_runs_its_job_inline_when_no_runner_serves_requests(
         jobs.enqueue(run)
     run.refresh_from_db()
     assert run.state == "succeeded"
+
+
+def test_an_upload_accepted_while_the_broker_is_down_says_it_waits_and_is_processed_later(
+    client, data, cast, tree, broker_down, settings, django_capture_on_commit_callbacks
+):
+    """Issue 14, defect 4: the user got a bare 500 and the job stayed queued for good."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from config.celery import app
+
+    queued_upload(tree)  # the element; this row itself is not enqueued
+    UploadJob.objects.all().delete()
+    client.force_login(cast["admin"])
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            reverse("districts:uploads"),
+            {"file": SimpleUploadedFile("v.csv", UPLOAD.encode("utf-8"))},
+        )
+    job = UploadJob.objects.get()
+    assert response.status_code == 302
+    assert (job.state, job.enqueued_at) == ("queued", None)
+    assert job.message == UploadJob.WAITING_MESSAGE
+    status = client.get(reverse("districts:upload_status", args=[job.pk])).json()
+    assert "任务队列暂时无法连接" in status["message"]
+
+    # the broker is back: the reaper sends it, and the waiting note goes with the message
+    app.conf.task_always_eager = True
+    settings.JOB_ENQUEUE_RETRY_AFTER = 0
+    UploadJob.objects.filter(pk=job.pk).update(created_at=timezone.now() - LONG_AGO)
+    assert jobs.reap(models=[UploadJob])["districts.uploadjob"]["resent"] == 1
+    job.refresh_from_db()
+    assert (job.state, job.created_count) == ("succeeded", 1), job.message
+    assert "任务队列" not in job.message
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_quick_start_processes_an_upload_in_the_background(
+    client, cast, tree, thread_runner, monkeypatch
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from districts.intake import pipeline
+
+    gate = threading.Event()
+    processing = pipeline._process
+
+    def held(job, started):  # the upload cannot end before the test opens the gate
+        assert gate.wait(60), "the gate was never opened"
+        return processing(job, started)
+
+    monkeypatch.setattr(pipeline, "_process", held)
+    queued_upload(tree)
+    UploadJob.objects.all().delete()
+    client.force_login(cast["admin"])
+    response = client.post(
+        reverse("districts:uploads"), {"file": SimpleUploadedFile("v.csv", UPLOAD.encode())}
+    )
+    job = UploadJob.objects.get()
+    assert response.status_code == 302
+    assert job.state in ("queued", "running")  # the request did not wait for the upload
+    gate.set()
+    wait_for(lambda: UploadJob.objects.get(pk=job.pk).state == "succeeded")
+    assert UploadJob.objects.get(pk=job.pk).created_count == 1
