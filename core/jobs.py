@@ -26,6 +26,7 @@ from collections.abc import Iterable
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 
+from celery import current_app
 from django.apps import apps
 from django.conf import settings
 from django.db import close_old_connections, connection, transaction
@@ -87,8 +88,6 @@ def send(model: type[Job], job_id: int, *, only_if: Q | None = None) -> bool:
 
 def _task(name: str):
     """The registered task ``name`` (autodiscovering the apps' tasks modules on first use)."""
-    from celery import current_app
-
     if name not in current_app.tasks:
         current_app.loader.import_default_modules()
     return current_app.tasks[name]
