@@ -122,6 +122,10 @@ _PLAIN_NUMBER = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+
 _GROUPED_NUMBER = re.compile(r"[+-]?[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]*)?")
 _QUANTUM = Decimal(1).scaleb(-DECIMAL_PLACES)
 _ONE = Decimal(1)
+_TOO_LARGE = bilingual(
+    f"数值过大（须小于 1e{20 - DECIMAL_PLACES}）",
+    f"value too large: must be below 1e{20 - DECIMAL_PLACES}",
+)
 
 
 def parse_number(text: str) -> tuple[Decimal, bool]:
@@ -205,17 +209,24 @@ def value_checker(value_type: str, counts_things: bool, unit: str):
         if value_type == PERCENT and number > 100:
             raise ValueError(bilingual("百分比不能超过 100", "percent must be between 0 and 100"))
         if abs(number) >= MAX_ABS:
-            raise ValueError(
-                bilingual(
-                    f"数值过大（须小于 1e{20 - DECIMAL_PLACES}）",
-                    f"value too large: must be below 1e{20 - DECIMAL_PLACES}",
-                )
-            )
+            raise ValueError(_TOO_LARGE)
         exponent = number.as_tuple().exponent
         if exponent > 0:  # 1.5E+3 → 1500: plain notation
             number = number.quantize(_ONE)
         elif exponent < -DECIMAL_PLACES:
-            number = number.quantize(_QUANTUM, rounding=ROUND_HALF_UP)
+            rounded = number.quantize(_QUANTUM, rounding=ROUND_HALF_UP)
+            # Checked again once rounded, as stored: 99999999999999.9999995 becomes 1e14,
+            # which the column cannot hold; and a value that is not 0 is never stored as 0.
+            if abs(rounded) >= MAX_ABS:
+                raise ValueError(_TOO_LARGE)
+            if not rounded and number:
+                raise ValueError(
+                    bilingual(
+                        f"数值过小：按 {DECIMAL_PLACES} 位小数保存会变成 0",
+                        f"value too small: it would be stored as 0 with {DECIMAL_PLACES} decimal places",
+                    )
+                )
+            number = rounded
         if not number:
             number = abs(number)  # no "-0"
         return number

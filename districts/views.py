@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
@@ -21,7 +22,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from core.numbers import plain
 from core.periods import PeriodError, parse_period
-from core.text import name_of
+from core.text import bilingual, name_of
 from core.views import scoped_by
 from targets.models import DataElement
 
@@ -201,6 +202,13 @@ def _status_payload(job: UploadJob) -> dict:
     }
 
 
+def _file_too_large() -> str:
+    limit = settings.UPLOAD_MAX_BYTES / (1024 * 1024)
+    return bilingual(
+        f"文件过大：上限为 {limit:.1f} MB", f"the file is too large: the limit is {limit:.1f} MB"
+    )
+
+
 def _may_upload(user) -> bool:
     return selectors.has_role(user, scopes.WRITE) or selectors.has_role(user, scopes.REVIEW)
 
@@ -218,6 +226,13 @@ def uploads(request):
             if _wants_json(request):
                 return JsonResponse({"errors": form.errors}, status=400)
             messages.error(request, _("请选择要上传的文件"))
+            return redirect("districts:uploads")
+        if form.cleaned_data["file"].size > settings.UPLOAD_MAX_BYTES:
+            # Refused before it is stored; the job refuses it too (districts.intake.tables).
+            detail = _file_too_large()
+            if _wants_json(request):
+                return JsonResponse({"detail": detail}, status=413)
+            messages.error(request, detail)
             return redirect("districts:uploads")
         try:
             job = upload_create(

@@ -193,6 +193,15 @@ CELERY_BEAT_SCHEDULE = {
 # queued again, until it has been claimed UPLOAD_MAX_ATTEMPTS times, then failed.
 UPLOAD_STALE_AFTER = int(os.environ.get("UPLOAD_STALE_AFTER", "300"))
 UPLOAD_MAX_ATTEMPTS = int(os.environ.get("UPLOAD_MAX_ATTEMPTS", "3"))
+# Files sent to the portal (values, org units; districts.intake.tables.Limits): refused in
+# seconds, with nothing written, beyond UPLOAD_MAX_BYTES; an XLSX beyond what it inflates to in
+# all or per compressed byte (a zip bomb), or with a DTD; beyond UPLOAD_MAX_ROWS lines (Excel's
+# limit). Plan YAML files (targets.plan_schema) beyond PLAN_MAX_BYTES or with YAML aliases.
+UPLOAD_MAX_BYTES = int(os.environ.get("UPLOAD_MAX_BYTES", str(50 * 1024 * 1024)))
+UPLOAD_MAX_INFLATED_BYTES = int(os.environ.get("UPLOAD_MAX_INFLATED_BYTES", str(512 * 1024 * 1024)))
+UPLOAD_MAX_RATIO = int(os.environ.get("UPLOAD_MAX_RATIO", "200"))
+UPLOAD_MAX_ROWS = int(os.environ.get("UPLOAD_MAX_ROWS", "1048576"))
+PLAN_MAX_BYTES = int(os.environ.get("PLAN_MAX_BYTES", str(2 * 1024 * 1024)))
 
 # Supervision reminders. Deadlines, reminder days and escalation delays are per schedule
 # (supervision.ReportingSchedule, seeded by `manage.py seed_schedules`); these are global.

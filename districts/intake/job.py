@@ -117,6 +117,7 @@ def succeed(
     keys: dict[str, set] | None,
     started: float,
     compared_with_stored: bool,
+    skipped: int = 0,
 ) -> UploadJob:
     message = (
         f"已导入：新增 {counts[0]}，修改 {counts[1]}，未变 {counts[2]}"
@@ -125,6 +126,11 @@ def succeed(
             ""
             if compared_with_stored
             else "；离群值只在文件内比较（outliers checked within the file only）"
+        )
+        + (
+            f"；跳过 {skipped} 行没有数值的行（{skipped} rows without a value skipped）"
+            if skipped
+            else ""
         )
         + (
             f"；另有 {warnings_total - len(warnings)} 条提示未列出"

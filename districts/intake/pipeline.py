@@ -176,6 +176,7 @@ def _process(job: UploadJob, started: float) -> UploadJob:
         keys,
         started,
         in_database or existing is not None,
+        skipped=report.rows_skipped,
     )
 
 

@@ -48,6 +48,45 @@ ENCODINGS = ("utf-8-sig", "gb18030")
 Source = bytes | bytearray | memoryview | str | os.PathLike | IO[bytes]
 """A file's content (bytes), a path (str or PathLike), or an open binary file object."""
 
+EXCEL_MAX_ROWS = 1_048_576
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What a file sent to the portal may be, so that a hostile one is refused in seconds with
+    nothing written: its size, what an XLSX inflates to (in all and per compressed byte: a zip
+    bomb inflates a few kilobytes to gigabytes) and its rows (Excel's own limit).
+    :func:`default_limits` reads them from the settings ``UPLOAD_MAX_BYTES``,
+    ``UPLOAD_MAX_INFLATED_BYTES``, ``UPLOAD_MAX_RATIO`` and ``UPLOAD_MAX_ROWS``."""
+
+    max_bytes: int = 50 * 1024 * 1024
+    max_inflated_bytes: int = 512 * 1024 * 1024
+    max_ratio: int = 200
+    max_rows: int = EXCEL_MAX_ROWS
+
+
+def default_limits() -> Limits:
+    """The limits from Django's settings when they are configured, else the built-in ones."""
+    from django.conf import settings  # this module is pure; settings only when Django runs
+
+    built_in = Limits()
+    if not settings.configured:
+        return built_in
+    return Limits(
+        max_bytes=getattr(settings, "UPLOAD_MAX_BYTES", built_in.max_bytes),
+        max_inflated_bytes=getattr(
+            settings, "UPLOAD_MAX_INFLATED_BYTES", built_in.max_inflated_bytes
+        ),
+        max_ratio=getattr(settings, "UPLOAD_MAX_RATIO", built_in.max_ratio),
+        max_rows=getattr(settings, "UPLOAD_MAX_ROWS", built_in.max_rows),
+    )
+
+
+def _megabytes(size: int) -> str:
+    if size < 1024 * 1024:
+        return f"{size:,} B"
+    return f"{size / (1024 * 1024):.1f} MB"
+
 
 class TabularError(ValueError):
     """The file as a whole cannot be read: the message says why, Chinese first then English."""
@@ -116,6 +155,9 @@ class Table:
     _rows: Iterator[Sequence[str]]
     _close: Callable[[], None] = field(repr=False, default=lambda: None)
     _position: Callable[[], int | None] = field(repr=False, default=lambda: None)
+    # Whether a cell may hold a NUL character (checked row by row only then): a CSV whose bytes
+    # have one, and every XLSX (an _x0000_ escape is one).
+    may_hold_nul: bool = True
 
     def raw_rows(self) -> Iterator[Sequence[str]]:
         """Every row after the header, blank ones included. A malformed CSV raises ``csv.Error``
@@ -158,19 +200,35 @@ def is_blank(cells: Sequence[str]) -> bool:
     return not any(cells) or all(not c.strip() for c in cells)
 
 
-def open_table(source: Source) -> Table:
+def open_table(source: Source, limits: Limits | None = None) -> Table:
     """Open a CSV or XLSX file (see :data:`Source`) and read its header.
 
     Raises :class:`TabularError` for an empty file, an undecodable one, a legacy ``.xls``, a
     broken XLSX, or a header with no data rows after it. The CSV encoding is decided before any
     row is parsed (UTF-8, with or without BOM, else GB18030, each tried strictly over the whole
     file in 1 MB chunks), so a decoding error can never surface half-way through an import.
+
+    A file beyond ``limits`` (:func:`default_limits` when not given: size, an XLSX's inflated
+    size and ratio, rows; an XLSX with a DTD or entity declarations) is refused before its rows
+    are read, or (rows) as soon as the row past the limit is read.
     """
+    limits = limits or default_limits()
     stream, owned = _binary_stream(source)
     try:
+        size = stream.seek(0, os.SEEK_END)
+        stream.seek(0)
+        if size > limits.max_bytes:
+            raise TabularError(
+                bilingual(
+                    f"文件过大：{_megabytes(size)}，上限为 {_megabytes(limits.max_bytes)}",
+                    f"the file is too large: {_megabytes(size)}, "
+                    f"the limit is {_megabytes(limits.max_bytes)}",
+                )
+            )
         head = stream.read(8)
         stream.seek(0)
         if head.startswith(_ZIP_MAGIC):
+            _check_xlsx(stream, limits)
             table = _open_xlsx(stream, owned)
         elif head.startswith(_OLE_MAGIC):
             raise TabularError(
@@ -192,7 +250,7 @@ def open_table(source: Source) -> Table:
         if owned:
             stream.close()
         raise
-    return _with_first_data_row(table)
+    return _with_first_data_row(_guarded(table, limits.max_rows))
 
 
 def _binary_stream(source: Source) -> tuple[IO[bytes], bool]:
@@ -207,24 +265,54 @@ def _binary_stream(source: Source) -> tuple[IO[bytes], bool]:
     return io.BytesIO(source.read()), True
 
 
+@dataclass
+class _Scan:
+    """What one pass over a CSV's bytes found besides its encoding."""
+
+    encoding: str
+    has_nul: bool = False
+    quotes: int = 0
+
+
 def detect_encoding(stream: IO[bytes]) -> str:
-    """The first of :data:`ENCODINGS` that decodes the whole stream strictly; rewinds it."""
+    """The first of :data:`ENCODINGS` that decodes the whole stream strictly; rewinds it.
+    A file of UTF-8 lines and GB18030 lines is refused, naming the first line of each."""
+    return _scan_csv(stream).encoding
+
+
+def _scan_csv(stream: IO[bytes]) -> _Scan:
     first_bad = 0
+    scan = _Scan(ENCODINGS[0])
     for encoding in ENCODINGS:
         stream.seek(0)
         decoder = codecs.getincrementaldecoder(encoding)("strict")
         offset = 0
+        first = encoding == ENCODINGS[0]
         try:
             while chunk := stream.read(_CHUNK):
+                if first:
+                    # NUL bytes and quotes are counted on the way: both are rare, and a cheap
+                    # count says whether the slow look for where they are is needed at all.
+                    scan.has_nul = scan.has_nul or b"\x00" in chunk
+                    scan.quotes += chunk.count(b'"')
                 decoder.decode(chunk)
                 offset += len(chunk)
             decoder.decode(b"", final=True)
         except UnicodeDecodeError as exc:
-            if encoding == ENCODINGS[0]:
+            if first:
                 first_bad = offset + max(exc.start, 0) + 1
+                _refuse_mixed_encodings(stream)
             continue
         stream.seek(0)
-        return encoding
+        scan.encoding = encoding
+        if not first:
+            # The counts of the UTF-8 pass stopped at its error: count again.
+            scan.has_nul, scan.quotes = False, 0
+            while chunk := stream.read(_CHUNK):
+                scan.has_nul = scan.has_nul or b"\x00" in chunk
+                scan.quotes += chunk.count(b'"')
+            stream.seek(0)
+        return scan
     raise TabularError(
         bilingual(
             f"无法识别文件编码：既不是 UTF-8 也不是 GB18030（第 {first_bad} 字节）。"
@@ -235,12 +323,63 @@ def detect_encoding(stream: IO[bytes]) -> str:
     )
 
 
+def _refuse_mixed_encodings(stream: IO[bytes]) -> None:
+    """A file that is not UTF-8 as a whole may still have UTF-8 lines: one pasted from another
+    file, or edited by another program. GB18030 would decode those into mojibake without a
+    word, so a file with both is refused. A line counts as UTF-8 when it decodes as UTF-8 and
+    has a character of three UTF-8 bytes (every Chinese character): GB18030 text almost never
+    does, while a short GB18030 word may pass for a two-byte UTF-8 letter."""
+    stream.seek(0)
+    utf8_line = other_line = 0
+    bom = stream.read(3) == codecs.BOM_UTF8
+    if bom:
+        utf8_line = 1
+    stream.seek(3 if bom else 0)
+    number = 0
+    for raw in _byte_lines(stream):
+        number += 1
+        if raw.isascii():
+            continue
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            other_line = other_line or number
+        else:
+            if any(ord(c) >= 0x800 for c in text):
+                utf8_line = utf8_line or number
+        if utf8_line and other_line:
+            stream.seek(0)
+            raise TabularError(
+                bilingual(
+                    f"文件混用了两种编码：第 {utf8_line} 行是 UTF-8，第 {other_line} 行不是"
+                    "（可能是 GB18030）。请统一另存为“CSV UTF-8”或 .xlsx",
+                    f"the file mixes two encodings: line {utf8_line} is UTF-8, line "
+                    f"{other_line} is not (GB18030?); save it all as “CSV UTF-8” or .xlsx",
+                )
+            )
+    stream.seek(0)
+
+
+def _byte_lines(stream: IO[bytes]) -> Iterator[bytes]:
+    """The physical lines of a byte stream (split at \\n), read in chunks."""
+    tail = b""
+    while chunk := stream.read(_CHUNK):
+        lines = (tail + chunk).split(b"\n")
+        tail = lines.pop()
+        yield from lines
+    if tail:
+        yield tail
+
+
 def _empty_file() -> TabularError:
     return TabularError(bilingual("文件是空的", "the file is empty"))
 
 
 def _open_csv(stream: IO[bytes], owned: bool) -> Table:
-    encoding = detect_encoding(stream)
+    scan = _scan_csv(stream)
+    encoding = scan.encoding
+    if scan.quotes % 2:
+        _refuse_unterminated_quote(stream, encoding)
     text = io.TextIOWrapper(stream, encoding=encoding, newline="")
 
     def close() -> None:
@@ -265,7 +404,60 @@ def _open_csv(stream: IO[bytes], owned: bool) -> Table:
         close()
         raise
     skipped = line - 1
-    return Table(CSV, encoding, header, line, reader, close, lambda: skipped + reader.line_num)
+    table = Table(CSV, encoding, header, line, reader, close, lambda: skipped + reader.line_num)
+    table.may_hold_nul = scan.has_nul
+    if scan.has_nul:
+        _refuse_nul(table, header, line)
+    return table
+
+
+def _refuse_unterminated_quote(stream: IO[bytes], encoding: str) -> None:
+    """An odd number of quotes: perhaps a quoted field never closed, which would swallow every
+    line after it into one cell without a word. Read strictly to find the line where it began
+    (a quote inside an unquoted field, as in 12", is only a character: then nothing is
+    refused)."""
+    text = io.TextIOWrapper(stream, encoding=encoding, newline="")
+    try:
+        first = text.readline()
+        reader = csv.reader(chain((first,), text), delimiter=_sniff_delimiter(first), strict=True)
+        line = 0
+        try:
+            for _cells in reader:
+                line += 1
+        except csv.Error as exc:
+            if "unexpected end of data" not in str(exc):
+                return  # something else the tolerant reader reads as it always has
+            begun = line + 1
+            raise TabularError(
+                bilingual(
+                    f"第 {begun} 行：引号没有结束，从这一行开始的带引号字段一直延续到文件末尾，"
+                    "吞掉了后面的行。请补上结束的引号",
+                    f"line {begun}: unterminated quote: the quoted field that begins on this "
+                    "line runs to the end of the file, swallowing the lines after it; "
+                    "close the quote",
+                )
+            ) from None
+    finally:
+        text.detach()
+        stream.seek(0)
+
+
+def _nul_error(line: int, column: str) -> TabularError:
+    where = f"“{column}”列" if column else ""
+    return TabularError(
+        bilingual(
+            f"第 {line} 行{where}含有空字符（NUL），文件可能已损坏或不是文本文件",
+            f"line {line}{f', column {column}' if column else ''}: contains a NUL character; "
+            "the file may be damaged or not a text file",
+        )
+    )
+
+
+def _refuse_nul(table: Table, header: Sequence[str], line: int) -> None:
+    for index, cell in enumerate(header):
+        if "\x00" in cell:
+            table.close()
+            raise _nul_error(line, cell.replace("\x00", "") or f"#{index + 1}")
 
 
 def _sniff_delimiter(header_line: str) -> str:
@@ -310,6 +502,96 @@ _PERCENT_FORMAT_IDS = frozenset([9, 10])
 # The root element of a part, for the prefix its elements carry (x:c, x:v...) if any.
 _ROOT_ELEMENT = re.compile(rb"<(?:(\w+):)?(?:worksheet|sst)[\s>]")
 _SCAN_CHUNK = 1 << 20
+_SCAN_TAIL = 256 << 10
+# An XML part's root element comes within this many bytes, after the XML declaration.
+_PROLOG_LIMIT = 64 << 10
+_MIN_RATIO_CHECKED = 1 << 20  # small parts compress as they like
+_ROW_TAG = re.compile(rb'<(?:\w+:)?row\b[^>]*?\br=["\'](\d+)')
+
+
+def _hostile_xlsx(zh: str, en: str) -> TabularError:
+    return TabularError(bilingual(f"拒绝处理该 XLSX 文件：{zh}", f"XLSX file refused: {en}"))
+
+
+def _check_xlsx(stream: IO[bytes], limits: Limits) -> None:
+    """Refuse, before any reader inflates it, an XLSX that would inflate beyond the limits, whose
+    parts are compressed suspiciously well (a zip bomb), whose XML declares a DTD or entities
+    (entity expansion), or whose first sheet has more rows than allowed. A file that is not a
+    readable zip is left to the reader, whose error is the one reported. Rewinds the stream."""
+    try:
+        with zipfile.ZipFile(stream) as archive:
+            infos = archive.infolist()
+            inflated = sum(info.file_size for info in infos)
+            if inflated > limits.max_inflated_bytes:
+                raise _hostile_xlsx(
+                    f"解压后有 {_megabytes(inflated)}，上限为 {_megabytes(limits.max_inflated_bytes)}",
+                    f"it inflates to {_megabytes(inflated)}, the limit is "
+                    f"{_megabytes(limits.max_inflated_bytes)}",
+                )
+            for info in infos:
+                if info.file_size > _MIN_RATIO_CHECKED and info.file_size > limits.max_ratio * max(
+                    info.compress_size, 1
+                ):
+                    raise _hostile_xlsx(
+                        f"{info.filename} 的压缩比超过 {limits.max_ratio} 倍（疑似压缩炸弹）",
+                        f"{info.filename} is compressed more than {limits.max_ratio} times "
+                        "(a zip bomb?)",
+                    )
+            for info in infos:
+                if info.filename.endswith((".xml", ".rels", ".vml")) and _declares_entities(
+                    archive, info
+                ):
+                    raise _hostile_xlsx(
+                        f"{info.filename} 含有 DTD 或实体声明",
+                        f"{info.filename} declares a DTD or entities",
+                    )
+            reason, sheet, _parts = _first_sheet(archive)
+            if reason is None:
+                _check_sheet_rows(archive, sheet, limits.max_rows)
+    except TabularError:
+        raise
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError, ET.ParseError, EOFError, zlib.error):
+        pass
+    finally:
+        stream.seek(0)
+
+
+def _declares_entities(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> bool:
+    """Whether an XML part has a DTD (where entities are declared) before its root element, or
+    a prolog too long to be an ordinary one."""
+    with archive.open(info) as part:
+        head = part.read(_PROLOG_LIMIT)
+    if b"<!DOCTYPE" in head or b"<!ENTITY" in head:
+        return True
+    return len(head) == _PROLOG_LIMIT and re.search(rb"<[A-Za-z_]", head) is None
+
+
+def _check_sheet_rows(archive: zipfile.ZipFile, sheet: str, max_rows: int) -> None:
+    """Refuse a first sheet with a row past ``max_rows``: rows come in order, so the last row
+    of each chunk read says how far the sheet has gone. Read in chunks, in linear time."""
+    with archive.open(sheet) as part:
+        tail = b""
+        while chunk := part.read(_SCAN_CHUNK):
+            block = tail + chunk
+            pos = len(block)
+            for _ in range(8):  # the last opening <row> tag of the block (not a </row>)
+                last = block.rfind(b"row", 0, pos)
+                if last < 0:
+                    break
+                found = _ROW_TAG.match(block, max(block.rfind(b"<", 0, last), 0))
+                if found is not None:
+                    if int(found.group(1)) > max_rows:
+                        raise TabularError(
+                            bilingual(
+                                f"工作表超过 {max_rows} 行（Excel 的上限为 {EXCEL_MAX_ROWS} 行），"
+                                "请分成几个文件上传",
+                                f"the sheet has more than {max_rows} rows (Excel's limit is "
+                                f"{EXCEL_MAX_ROWS}): split it into several files",
+                            )
+                        )
+                    break
+                pos = last
+            tail = block[-256:]
 
 
 def xlsx_reader(stream: IO[bytes]) -> str:
@@ -331,23 +613,31 @@ def calamine_obstacle(stream: IO[bytes]) -> str | None:
         stream.seek(0)
 
 
-def _calamine_obstacle(archive: zipfile.ZipFile) -> str | None:
+def _first_sheet(archive: zipfile.ZipFile) -> tuple[str | None, str, dict]:
+    """(why there is no first worksheet or None, its part's path, the workbook's parts)."""
     workbook = next(
         (t for kind, t in _relationships(archive, "").values() if kind == "officeDocument"), None
     )
     if workbook is None:
-        return "no workbook part"
+        return "no workbook part", "", {}
     parts = _relationships(archive, workbook)
     first_sheet = next(
         (el for el in ET.fromstring(archive.read(workbook)).iter() if _local(el.tag) == "sheet"),
         None,
     )
     if first_sheet is None:
-        return "no sheet"
+        return "no sheet", "", parts
     rel_id = next((v for k, v in first_sheet.attrib.items() if _local(k) == "id" and "}" in k), "")
     kind, sheet = parts.get(rel_id, ("", ""))
     if kind != "worksheet":
-        return "the first sheet is not a worksheet"
+        return "the first sheet is not a worksheet", "", parts
+    return None, sheet, parts
+
+
+def _calamine_obstacle(archive: zipfile.ZipFile) -> str | None:
+    reason, sheet, parts = _first_sheet(archive)
+    if reason:
+        return reason
     date_styles: frozenset[int] = frozenset()
     for kind, target in parts.values():
         if kind == "styles":
@@ -464,12 +754,15 @@ def _part_matches(archive: zipfile.ZipFile, name: str, date_styles: frozenset[in
                 return True
             # A match holds at most four "<" (<c>, <f>, </f>, <v>): whatever starts at the
             # fourth "<" from the end may be cut short, so it is read again with the next chunk.
+            # But never more than _SCAN_TAIL bytes (a cell holds at most 32,767 characters):
+            # a part without "<" for megabytes would otherwise be carried over and scanned
+            # again with every chunk, in time growing with the square of its size.
             cut = len(block)
             for _ in range(4):
                 cut = block.rfind(b"<", 0, cut)
                 if cut <= 0:
                     break
-            tail = block[max(cut, 0) :]
+            tail = block[max(cut, 0, len(block) - _SCAN_TAIL) :]
     return False
 
 
@@ -689,6 +982,36 @@ def _value_text(value: object, number_format: str | None = None) -> str:
     if isinstance(value, date | time):
         return value.isoformat()
     return str(value)
+
+
+def _guarded(table: Table, max_rows: int) -> Table:
+    """The table's rows, refused past line ``max_rows`` and at a cell with a NUL character
+    (which PostgreSQL cannot store, and which no one types), by line and column."""
+    rows = table._rows
+    header = table.header
+    check_nul = table.may_hold_nul
+
+    def guarded() -> Iterator[Sequence[str]]:
+        line = table.header_line
+        for cells in rows:
+            line += 1
+            if line > max_rows:
+                raise TabularError(
+                    bilingual(
+                        f"文件超过 {max_rows} 行（Excel 的上限为 {EXCEL_MAX_ROWS} 行），请分成几个文件上传",
+                        f"the file has more than {max_rows} lines (Excel's limit is "
+                        f"{EXCEL_MAX_ROWS}): split it into several files",
+                    )
+                )
+            if check_nul:
+                for index, cell in enumerate(cells):
+                    if "\x00" in cell:
+                        column = header[index] if index < len(header) else f"#{index + 1}"
+                        raise _nul_error(line, column)
+            yield cells
+
+    table._rows = guarded()
+    return table
 
 
 def _with_first_data_row(table: Table) -> Table:

@@ -16,11 +16,13 @@ Two entry points:
 
 Rules, each reported with line, column and a bilingual reason (every row, every problem):
 org unit empty / unknown / outside ``scope``; element empty / unknown; period empty / not a
-period / of another type than the element's; value empty / not a number (thousands
+period / of another type than the element's; value empty while the row has a comment (a row
+with neither value nor comment — blank, or a template row left empty — is skipped and counted in
+``rows_skipped``) / not a number (thousands
 separators, full-width digits and signs, spaces and scientific notation are accepted) / ``%``
 on a non-percent element / fraction in an integer element / negative in an integer element or
 one counting things (:data:`COUNT_UNITS`) / percent outside 0–100 / boolean not 1/0, 是/否,
-true/false, yes/no / at or above :data:`MAX_ABS`; a second row for the same (element, org unit,
+true/false, yes/no / at or above :data:`MAX_ABS` once rounded / so small that it rounds to 0; a second row for the same (element, org unit,
 period), naming the first; cells past the header, or a comment that is the tail of a number
 split by an unquoted comma; a value above its ``not_above`` element for the same unit and
 period (the file's value, else the stored one). Warnings, not errors: a value over 3× or under
@@ -122,6 +124,7 @@ class ValuesReport:
     errors: list[RowError] = field(default_factory=list)
     warnings: list[RowError] = field(default_factory=list)
     rows_total: int = 0  # data rows read (blank rows are not counted)
+    rows_skipped: int = 0  # rows without a value or comment (blank or left empty): skipped
     rows_valid: int = 0
     rows_invalid: int = 0  # rows with at least one error
     errors_total: int = 0  # every error, including those past the detail cap
@@ -487,7 +490,8 @@ class ValuesValidator:
                             cache[value_raw] = cached
                         value, number = cached
                         if value is None:
-                            reject(line, cells)
+                            if not reject(line, cells):
+                                blank += 1
                             floats_append(nan)
                             continue
                     if not has_comment:
@@ -537,6 +541,7 @@ class ValuesValidator:
                                     warn(after, later, number, p[0], line)
                     out_append((e[0], u[0], p[0], value, comment, line, e[3], u[1]))
                 self.report.rows_total = line - first_line - blank
+                self.report.rows_skipped = blank
                 if out:
                     if gc_was_enabled:
                         gc.enable()
@@ -548,6 +553,7 @@ class ValuesValidator:
             if gc_was_enabled:
                 gc.enable()
         self.report.rows_total = line - first_line - blank
+        self.report.rows_skipped = blank
 
     def _fit(
         self, cells: Sequence[str], width: int, line: int
@@ -572,10 +578,17 @@ class ValuesValidator:
     # -- the slow path: a row with something wrong --------------------------------------------
 
     def _reject(self, line: int, cells: Sequence[str], extra: RowError | None = None) -> bool:
-        """Record every error of a row the fast path refused. False if the row is blank."""
-        if extra is None and is_blank(cells):
-            return False
+        """Record every error of a row the fast path refused. False if the row has no value and
+        no comment (blank, or a template row left empty): it is skipped, not an error."""
         index = self._columns.index
+        if extra is None and (
+            is_blank(cells)
+            or (
+                not cells[index["value"]].strip()
+                and ("comment" not in index or not cells[index["comment"]].strip())
+            )
+        ):
+            return False
         label = self._columns.label
         problems: list[RowError] = [extra] if extra is not None else []
 
