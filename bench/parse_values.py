@@ -26,10 +26,14 @@ import tracemalloc
 from decimal import Decimal
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+import django
 
-from districts.intake.validator import ValuesValidator
-from districts.rules import ElementRule
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
+django.setup()  # districts.intake's public face imports the models
+
+from districts.intake.validator import ValuesValidator  # noqa: E402 - after django.setup()
+from districts.rules import ElementRule  # noqa: E402 - after django.setup()
 
 FIRST_YEAR = 2006
 

@@ -6,7 +6,7 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
+from django.conf import settings
 from django.db import transaction
 
 from districts.models import OrgUnit
@@ -17,8 +17,8 @@ from .plan_schema import (
     IndicatorDef,
     Known,
     PlanDef,
-    PlanFileError,
     check_plan_document,
+    parse_plan_yaml,
 )
 
 
@@ -43,18 +43,12 @@ def _known() -> Known:
 
 
 def read_plan_file(path: Path) -> tuple[object, bytes]:
-    raw = path.read_bytes()
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise PlanFileError(str(path), [f"(file): is not UTF-8 text ({exc.reason})"]) from exc
-    try:
-        return yaml.safe_load(text), raw
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "(file)"
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise PlanFileError(str(path), [f"{where}: not valid YAML: {problem}"]) from exc
+    """A plan file's document and bytes (:func:`targets.plan_schema.parse_plan_yaml`): a file
+    past settings.PLAN_MAX_BYTES is refused without being read whole."""
+    limit = settings.PLAN_MAX_BYTES
+    with path.open("rb") as handle:
+        raw = handle.read(limit + 1)
+    return parse_plan_yaml(raw, str(path), max_bytes=limit), raw
 
 
 def plan_files_load(*, paths: list[Path]) -> list[LoadResult]:

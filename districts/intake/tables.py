@@ -31,7 +31,18 @@ from itertools import chain
 from typing import IO, NamedTuple
 from xml.etree import ElementTree as ET
 
+from django.conf import settings
+from openpyxl import load_workbook
+from openpyxl.styles.numbers import BUILTIN_FORMATS, is_date_format, is_timedelta_format
+from openpyxl.utils.exceptions import InvalidFileException
+from python_calamine import CalamineError, CalamineWorkbook, SheetTypeEnum
+
 from core.text import bilingual
+
+try:
+    from lxml.etree import XMLSyntaxError
+except ImportError:  # openpyxl then parses with the standard library (ET.ParseError)
+    XMLSyntaxError = ET.ParseError
 
 CSV = "csv"
 XLSX = "xlsx"
@@ -67,8 +78,6 @@ class Limits:
 
 def default_limits() -> Limits:
     """The limits from Django's settings when they are configured, else the built-in ones."""
-    from django.conf import settings  # this module is pure; settings only when Django runs
-
     built_in = Limits()
     if not settings.configured:
         return built_in
@@ -654,8 +663,6 @@ def _calamine_obstacle(archive: zipfile.ZipFile) -> str | None:
 def _number_formats_obstacle(styles: bytes) -> tuple[str | None, frozenset[int]]:
     """Why the number formats of a workbook's cells need openpyxl (if they do), and which
     cell styles (the ``s`` of a cell) are dates."""
-    from openpyxl.styles.numbers import BUILTIN_FORMATS
-
     root = ET.fromstring(styles)
     custom: dict[int, str] = {}
     styles_formats: list[int] = []
@@ -686,8 +693,6 @@ def _number_formats_obstacle(styles: bytes) -> tuple[str | None, frozenset[int]]
 
 
 def _openpyxl_format_kind(code: str) -> str:
-    from openpyxl.styles.numbers import is_date_format, is_timedelta_format
-
     if not is_date_format(code):
         return "number"
     return "elapsed" if is_timedelta_format(code) else "date"
@@ -766,6 +771,18 @@ def _part_matches(archive: zipfile.ZipFile, name: str, date_styles: frozenset[in
     return False
 
 
+# A character reference to a white-space character (what calamine trims: Unicode White_Space).
+_SPACE_CODES = (9, 10, 11, 12, 13, 32, 0x85, 0xA0, 0x1680, *range(0x2000, 0x200B), 0x2028,
+                0x2029, 0x202F, 0x205F, 0x3000)  # fmt: skip
+_SPACE_REF = (
+    rb"&#(?:0*(?:"
+    + b"|".join(str(c).encode() for c in _SPACE_CODES)
+    + rb")|[xX]0*(?:"
+    + b"|".join(f"{c:x}".encode() + b"|" + f"{c:X}".encode() for c in _SPACE_CODES)
+    + rb"));"
+)
+
+
 @functools.lru_cache(maxsize=64)
 def _cell_patterns(
     prefix: bytes, date_styles: frozenset[int]
@@ -778,9 +795,14 @@ def _cell_patterns(
         rb"_x[0-9A-Fa-f]{4}_",  # an escaped character: unescaped by calamine only
         # Text with a space (or a character reference) at either end, not marked
         # xml:space="preserve": trimmed by calamine only.
-        b"<" + p + rb"t>(?:\s|&#|[^<]*[\s;]</)",
+        # (A character reference counts when it stands for white space: writers that spell
+        # every Chinese character as &#21333; leave the rest to calamine.)
+        b"<" + p + rb"t>(?:\s|" + _SPACE_REF + rb"|[^<]*(?:\s|" + _SPACE_REF + rb")</)",
         # An integer of 16 digits or more (calamine has only floats), or -0.
         b"<" + p + rb"v>(?:-?\d{16}|-0(?:\.0*)?(?:[eE][-+]?\d+)?<)",
+        # A formula without a calculated value: "" to calamine; openpyxl reads its formula too.
+        b"<" + p + rb"c\b[^>]*>\s*<" + p + rb"f\b(?:[^>]*/>|[^>]*>[^<]*</" + p + rb"f>)\s*"
+        rb"(?:<" + p + rb"v\s*/>\s*|<" + p + rb"v>\s*</" + p + rb"v>\s*)?</" + p + rb"c>",
     ]
     # Numbers the two readers turn into different dates: negative ones, and times of day
     # within half a millisecond of midnight (the next day to openpyxl, 00:00 to calamine).
@@ -832,8 +854,6 @@ def _open_xlsx(stream: IO[bytes], owned: bool) -> Table:
 
 def _open_xlsx_calamine(stream: IO[bytes], owned: bool) -> Table | None:
     """The first worksheet read by calamine; ``None`` when calamine cannot open the file."""
-    from python_calamine import CalamineError, CalamineWorkbook, SheetTypeEnum
-
     try:
         workbook = CalamineWorkbook.from_filelike(stream)
     except (CalamineError, OSError, ValueError):
@@ -896,28 +916,44 @@ def _calamine_rows(values: Iterator[list], first_column: int) -> Iterator[list[s
         yield pad + cells if pad and cells else cells
 
 
-def _open_xlsx_openpyxl(stream: IO[bytes], owned: bool) -> Table:
-    from openpyxl import load_workbook
-    from openpyxl.utils.exceptions import InvalidFileException
+class FormulaText(str):
+    """The text of a formula cell that has no calculated value (a workbook written by a
+    program, or saved without recalculating): the formula itself, so that the validator can say
+    "formula without a value" rather than "value is empty" or "not a number"."""
 
+
+def _open_xlsx_openpyxl(stream: IO[bytes], owned: bool) -> Table:
     try:
         workbook = load_workbook(stream, read_only=True, data_only=True)
+        # Formulas are read too, only when some formula has no value: reading twice costs.
+        formulas = (
+            load_workbook(stream, read_only=True, data_only=False)
+            if _has_formula_without_value(stream)
+            else None
+        )
     except (InvalidFileException, *_BROKEN_XLSX) as exc:
         raise _unreadable_xlsx(exc) from exc
 
     def close() -> None:
         workbook.close()
+        if formulas is not None:
+            formulas.close()
         if owned:
             stream.close()
 
-    try:
-        sheets = [ws for ws in workbook.worksheets if hasattr(ws, "iter_rows")]
+    def first_sheet(book):
+        sheets = [ws for ws in book.worksheets if hasattr(ws, "iter_rows")]
         if not sheets:
             raise _empty_file()
-        sheet = sheets[0]
         # Writers other than Excel often record a wrong <dimension>; read what is really there.
-        sheet.reset_dimensions()
+        sheets[0].reset_dimensions()
+        return sheets[0]
+
+    try:
+        sheet = first_sheet(workbook)
         rows = _openpyxl_rows(sheet)
+        if formulas is not None:
+            rows = _with_formulas(rows, _openpyxl_formulas(first_sheet(formulas)))
         header, line = _sheet_header(rows)
     except BaseException:
         close()
@@ -925,7 +961,58 @@ def _open_xlsx_openpyxl(stream: IO[bytes], owned: bool) -> Table:
     return Table(XLSX, None, header, line, rows, close)
 
 
-# What openpyxl raises, when opening or while reading rows, for a damaged file.
+def _has_formula_without_value(stream: IO[bytes]) -> bool:
+    """Whether the first sheet has a formula cell without a cached value. Rewinds the stream."""
+    try:
+        with zipfile.ZipFile(stream) as archive:
+            reason, sheet, _parts = _first_sheet(archive)
+            if reason:
+                return False
+            with archive.open(sheet) as part:
+                tail = b""
+                while chunk := part.read(_SCAN_CHUNK):
+                    block = tail + chunk
+                    if b"<f" in block or b":f" in block:
+                        if _FORMULA_WITHOUT_VALUE.search(block):
+                            return True
+                    tail = block[-_SCAN_TAIL:]
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError, ET.ParseError, EOFError):
+        return False
+    finally:
+        stream.seek(0)
+    return False
+
+
+# A formula cell whose <v> is missing or empty: <c r="D2"><f>B2*C2</f></c>.
+_FORMULA_WITHOUT_VALUE = re.compile(
+    rb"<(\w+:)?c\b[^>]*>\s*<(?:\w+:)?f\b(?:[^>]*/>|[^>]*>[^<]*</(?:\w+:)?f>)\s*"
+    rb"(?:<(?:\w+:)?v\s*/>\s*|<(?:\w+:)?v>\s*</(?:\w+:)?v>\s*)?</(?:\w+:)?c>"
+)
+
+
+def _openpyxl_formulas(sheet) -> Iterator[list[object]]:
+    try:
+        for cells in sheet.iter_rows(min_row=1, min_col=1):
+            yield [c.value for c in cells]
+    except _BROKEN_XLSX as exc:
+        raise _unreadable_xlsx(exc) from exc
+
+
+def _with_formulas(
+    rows: Iterator[list[str]], formulas: Iterator[list[object]]
+) -> Iterator[list[str]]:
+    """The rows, with the text of each formula that has no value in place of its ``""``."""
+    for cells, raw in zip(rows, chain(formulas, iter(list, None)), strict=False):
+        for index, cell in enumerate(cells):
+            if not cell and index < len(raw):
+                formula = raw[index]
+                if isinstance(formula, str) and formula.startswith("="):
+                    cells[index] = FormulaText(formula)
+        yield cells
+
+
+# What openpyxl raises, when opening or while reading rows, for a damaged file (its XML parser
+# is lxml's when lxml is installed).
 _BROKEN_XLSX = (
     zipfile.BadZipFile,
     KeyError,
@@ -934,6 +1021,7 @@ _BROKEN_XLSX = (
     EOFError,
     zlib.error,
     ET.ParseError,
+    XMLSyntaxError,
 )
 
 

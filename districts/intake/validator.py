@@ -75,7 +75,7 @@ from ..rules import (
     NUMBER,
     PERCENT,
     ElementRule,
-    not_above_reason,
+    not_above_violation,
     number_or_word,
     outlier_kind,
     outlier_reason,
@@ -83,6 +83,7 @@ from ..rules import (
 )
 from .tables import (
     ColumnMap,
+    FormulaText,
     RowError,
     Source,
     Table,
@@ -633,7 +634,9 @@ class ValuesValidator:
                     f"element {e[0]} is reported by {en}; {p[0]} is {got_en}",
                 ),
             )
-        if known[0]:
+        if isinstance(value_raw, FormulaText):
+            add("value", value_raw, _FORMULA_WITHOUT_VALUE)
+        elif known[0]:
             try:
                 e[5](value_raw)
             except ValueError as exc:
@@ -714,17 +717,14 @@ class ValuesValidator:
                     limit_line, limit = found[0], found[1]
             if limit is None:
                 limit = self.existing.get((rule.not_above, unit_code, period))
-            if limit is None or Decimal(value) <= Decimal(limit):
-                continue
-            problems.append(
-                RowError(
-                    line,
-                    label,
-                    shown_number(value),
-                    not_above_reason(rule.not_above, limit, limit_line),
-                    "value",
-                )
+            reason = not_above_violation(
+                Decimal(value),
+                None if limit is None else Decimal(limit),
+                other=rule.not_above,
+                limit_line=limit_line,
             )
+            if reason:
+                problems.append(RowError(line, label, shown_number(value), reason, "value"))
         for problem in sorted(problems):
             self._add_errors([problem])
 
@@ -743,6 +743,12 @@ class ValuesValidator:
 
 def _ignore(_value) -> None:
     pass
+
+
+_FORMULA_WITHOUT_VALUE = bilingual(
+    "公式没有计算结果：请在 Excel 中打开并保存文件，或填入数值",
+    "formula without a value: open and save the file in Excel, or type the value",
+)
 
 
 def duplicate_reason(first_line: int) -> str:

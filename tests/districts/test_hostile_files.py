@@ -283,3 +283,29 @@ def test_an_upload_says_how_many_rows_without_a_value_it_skipped(cast, populatio
     assert job.state == UploadJob.SUCCEEDED, job.errors
     assert "跳过 2 行没有数值的行（2 rows without a value skipped）" in job.message
     assert DataValue.objects.count() == 1
+
+
+def test_a_formula_without_a_calculated_value_is_reported_as_such():
+    def text(ref: str, value: str) -> str:
+        return f'<c r="{ref}" t="inlineStr"><is><t>{value}</t></is></c>'
+
+    header = ["单位代码", "期间", "数据项", "数值"]
+    data = raw_xlsx(
+        row(1, *(text(f"{c}1", h) for c, h in zip("ABCD", header, strict=True)))
+        + row(2, text("A2", "441900"), text("B2", "2015"), text("C2", "population.resident"),
+              '<c r="D2"><f>10*2</f></c>')
+        + row(3, text("A3", "441900"), text("B3", "2016"), text("C3", "population.resident"),
+              '<c r="D3"><f>10*3</f><v>30</v></c>')
+    )  # fmt: skip
+    assert xlsx_reader(io.BytesIO(data)) == tables.OPENPYXL
+    report = validate_values(data, elements=ELEMENTS, org_units=ORG_UNITS)
+    assert [(e.line, e.column, e.value, e.reason) for e in report.errors] == [
+        (
+            2,
+            "数值",
+            "=10*2",
+            "公式没有计算结果：请在 Excel 中打开并保存文件，或填入数值"
+            "（formula without a value: open and save the file in Excel, or type the value）",
+        )
+    ]
+    assert [r[3] for r in report.rows] == ["30"]
