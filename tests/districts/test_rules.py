@@ -30,8 +30,8 @@ def test_not_above_keeps_to_the_limit_or_has_none(value, limit):
     [
         (31, 10, "high"),
         (30, 10, None),
-        (3, 10, None),
-        (2.9, 10, "low"),
+        (4, 10, None),
+        (3, 10, "low"),
         (5, 0, None),
         (-1, 10, None),
     ],

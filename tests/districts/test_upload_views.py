@@ -410,3 +410,15 @@ def test_every_data_page_renders_in_both_languages(client, cast, elements, post_
     client.cookies["django_language"] = language
     response = client.get(reverse("districts:entry"), {"unit": "441900003001", "period": "2015"})
     assert response.status_code == 200
+
+
+def test_a_file_above_the_size_limit_is_refused_by_the_page_before_it_is_stored(
+    client, cast, elements, settings
+):
+    settings.UPLOAD_MAX_BYTES = len(GOOD.encode("utf-8-sig")) - 1
+    login(client, cast, "alice")
+    payload = {"file": SimpleUploadedFile("v.csv", GOOD.encode("utf-8-sig"))}
+    response = client.post(UPLOADS, payload, **XHR)
+    assert response.status_code == 413
+    assert "文件过大" in response.json()["detail"]
+    assert not UploadJob.objects.exists()
