@@ -213,13 +213,16 @@ def test_the_heartbeat_is_written_outside_the_long_write_transaction(cast, popul
     assert upload_reap_stale(stale_after=2)["requeued"] == 0
 
 
-def test_the_beat_schedule_runs_the_reaper():
+def test_the_beat_schedule_runs_the_reaper_of_every_job_kind_uploads_included():
     from config.celery import app
+    from core.jobs import job_models
 
     entries = {e["task"]: e for e in app.conf.beat_schedule.values()}
-    assert entries["districts.tasks.reap_stale_uploads"]["schedule"] == 60.0
+    assert entries["core.tasks.reap_stale_jobs"]["schedule"] == 60.0
+    assert UploadJob in job_models()
     app.loader.import_default_modules()
-    assert "districts.tasks.reap_stale_uploads" in app.tasks
+    assert "core.tasks.reap_stale_jobs" in app.tasks
+    assert "districts.tasks.reap_stale_uploads" in app.tasks  # kept for calling by hand
 
 
 @pytest.mark.django_db
