@@ -13,7 +13,6 @@ from django.utils import timezone
 from audit.services import audit_record
 from core.periods import Period
 from core.text import bilingual
-from reports.triggers import progress_recompute_for_values
 from targets.models import DataElement
 
 from . import scopes
@@ -22,6 +21,7 @@ from .intake.orgunits import order_orgunit_rows, parse_orgunit_file
 from .intake.tables import TabularError
 from .models import DataValue, DataValueChange, OrgUnit, RoleAssignment
 from .rules import check_value, element_rule, not_above_violation
+from .signals import announce_approved_values_changed
 
 
 class OrgUnitImportError(ValueError):
@@ -755,8 +755,13 @@ def values_save_grid(
 
 
 def _after_approval_change(values: list[DataValue]) -> None:
-    """Official progress counts approved values only: recompute what they feed, after commit."""
-    progress_recompute_for_values(values)
+    """Official progress counts approved values only: announce what changed (reports
+    recomputes what those values feed, after commit)."""
+    announce_approved_values_changed(
+        element_codes={v.element.code for v in values},
+        unit_codes={v.org_unit.code for v in values},
+        trigger="approval",
+    )
 
 
 # Uploads live in their own package (districts.intake); these names are also the services'.

@@ -34,3 +34,8 @@ def progress_recompute_for_keys(*, element_codes, unit_codes, trigger: str = "ap
         as_of=timezone.localdate(),
     )
     jobs.enqueue(run)
+
+
+def on_approved_values_changed(sender, *, element_codes, unit_codes, trigger, **kwargs) -> None:
+    """The values layer's announcement (districts.signals), connected in ReportsConfig.ready."""
+    progress_recompute_for_keys(element_codes=element_codes, unit_codes=unit_codes, trigger=trigger)

@@ -13,9 +13,9 @@ import time
 from django.db.models import Count, Q
 
 from core import jobs
-from reports.triggers import progress_recompute_for_keys
 
 from ..models import DataValueChange, UploadJob
+from ..signals import announce_approved_values_changed
 
 log = logging.getLogger("districts.intake")
 
@@ -40,7 +40,7 @@ def crashed(job: UploadJob, exc: BaseException) -> None:
 def recompute_progress(*, element_codes: set[str], unit_codes: set[str], trigger: str = "upload"):
     """Official progress counts approved values: recompute what an approved upload fed, after
     commit (for every unit when it touched too many to list)."""
-    progress_recompute_for_keys(
+    announce_approved_values_changed(
         element_codes=element_codes,
         unit_codes=unit_codes if len(unit_codes) <= INCREMENTAL_UNITS_LIMIT else set(),
         trigger=trigger,
