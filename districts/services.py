@@ -764,6 +764,60 @@ def _after_approval_change(values: list[DataValue]) -> None:
     )
 
 
+@transaction.atomic
+def value_record_approved(
+    *, actor, element, org_unit, period: Period, value: Decimal, comment: str, source: str
+) -> DataValue:
+    """A value decided by a reviewer outside the entry form (a closed 督办 task is its milestone's
+    value): written approved at once, with its history, and announced as an approval is. The
+    same value already approved is left alone."""
+    row = (
+        DataValue.objects.select_for_update()
+        .filter(element=element, org_unit=org_unit, period=str(period))
+        .first()
+    )
+    now = timezone.now()
+    if row is None:
+        row = DataValue.objects.create(
+            element=element,
+            org_unit=org_unit,
+            period=str(period),
+            period_start=period.start,
+            period_end=period.end,
+            value=value,
+            comment=comment,
+            source=source,
+            created_by=actor,
+            updated_by=actor,
+            reviewed_by=actor,
+            reviewed_at=now,
+            review_comment=comment,
+            state=DataValue.APPROVED,
+        )
+        old_value, old_state, action = None, "", "create"
+    else:
+        if row.value == value and row.state == DataValue.APPROVED:
+            return row
+        old_value, old_state, action = row.value, row.state, "approve"
+        row.value, row.state, row.comment = value, DataValue.APPROVED, comment
+        row.updated_by = row.reviewed_by = actor
+        row.reviewed_at, row.review_comment = now, comment
+        row.source = source
+        row.version += 1
+        row.save()
+    _record(
+        row,
+        action=action,
+        actor=actor,
+        source=source,
+        old_value=old_value,
+        old_state=old_state,
+        comment=comment,
+    )
+    _after_approval_change([row])
+    return row
+
+
 # Uploads live in their own package (districts.intake); these names are also the services'.
 __all__ = [
     "upload_create",
