@@ -69,7 +69,7 @@ def _city_defaults(cities: list[OrgUnit]) -> dict[int, str | None]:
         return {}
     by_city: dict[int, list] = defaultdict(list)
     for row in ProgressRow.objects.filter(org_unit_id__in=[c.id for c in cities]).values_list(
-        "org_unit_id", "period", "period_end", "completeness", named=True
+        "org_unit_id", "indicator_id", "period", "period_end", "completeness", named=True
     ):
         by_city[row.org_unit_id].append(row)
     schedules = selectors.active_schedules()
