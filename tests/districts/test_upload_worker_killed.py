@@ -28,6 +28,7 @@ from districts.intake import upload_reap_stale
 from districts.intake.job import claim, heartbeat
 from districts.models import DataValue, DataValueChange, OrgUnit, UploadJob
 from targets.models import DataElement
+from tests import factories
 from tests.conftest import ROOT, wait_for
 
 SMALL = "单位代码,期间,数据项,数值,备注\r\n441900003001,2015,population.resident,12000,\r\n"
@@ -35,15 +36,7 @@ SMALL = "单位代码,期间,数据项,数值,备注\r\n441900003001,2015,popula
 
 @pytest.fixture
 def population(db):
-    return DataElement.objects.create(
-        code="population.resident",
-        name_zh="常住人口",
-        unit="persons",
-        value_type="integer",
-        period_type="year",
-        aggregation="sum",
-        temporal="last",
-    )
+    return factories.element("population.resident")
 
 
 def make_job(actor, text: str, **fields) -> UploadJob:
