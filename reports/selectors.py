@@ -45,9 +45,12 @@ PROGRESS_COLUMNS = (
     "share_of_total",
     "ratio",
     "score",
+    "reporting_units",
+    "expected_units",
 )
 """A progress row's computed columns, in the one order the pages, the export and the API read
-them (the API adds ``computed_at``)."""
+them (the API adds ``computed_at``). ``reporting_units`` of ``expected_units``: which children the
+figure rests on (both empty when the unit reported the figure itself)."""
 PROGRESS_EXPORT_COLUMNS = PROGRESS_COLUMNS[: PROGRESS_COLUMNS.index("completeness") + 1]
 """The columns ``export_progress`` prints after the indicator and unit codes: the row's figures
 and status, without the derived presentation columns that follow ``completeness``."""

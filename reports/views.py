@@ -44,6 +44,11 @@ def _as_of(request) -> str:
     return value if selectors.parse_period(value) else ""
 
 
+def _include_proposals(request) -> bool:
+    """``?proposals=1``: count research reports' and proposals' figures in the headline too."""
+    return request.GET.get("proposals", "") == "1"
+
+
 @login_required
 @require_GET
 def home(request):
@@ -78,6 +83,7 @@ def city(request, code: str):
         goal_id=goal_id,
         status=status,
         as_of=_as_of(request),
+        include_proposals=_include_proposals(request),
     )
     if dashboard is None:
         return redirect("reports:unit", code=unit.code)
@@ -94,7 +100,12 @@ def unit(request, code: str):
     org_unit = get_object_or_404(OrgUnit, code=code)
     if not scopes.can(request.user, scopes.READ, org_unit):
         return _forbidden(request, org_unit)
-    overview = unit_page.unit_overview(unit=org_unit, user=request.user, as_of=_as_of(request))
+    overview = unit_page.unit_overview(
+        unit=org_unit,
+        user=request.user,
+        as_of=_as_of(request),
+        include_proposals=_include_proposals(request),
+    )
     return render(request, "reports/unit.html", {"o": overview})
 
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from django.db.models import F
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from core.text import name_of, title_of
 from districts import scopes
@@ -175,7 +176,7 @@ def comparison(*, user, as_of: str = "") -> Comparison:
                     "details": [
                         f"{c['line'].value_display} / {c['line'].target_display}" for c in cells
                     ],
-                    "labels": {"pct": _("目标完成度（%）"), "target": _("目标")},
+                    "labels": {"pct": _("目标完成度（%）"), "target": pgettext("target", "目标")},
                 },
             )
         )

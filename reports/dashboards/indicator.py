@@ -9,6 +9,7 @@ from datetime import date
 
 from django.db.models import Count, Q
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from core.numbers import as_float, format_number
 from core.text import name_of, title_of
@@ -25,7 +26,8 @@ from .common import (
     basis_text,
     breadcrumb,
     build_line,
-    children_noun,
+    noun_for,
+    plan_kind_label,
     status_of,
     target_display,
     unit_ref,
@@ -62,6 +64,8 @@ class IndicatorDetail:
     unit_name: str
     name: str
     plan_title: str
+    plan_kind_label: str
+    """Set when the plan is a research report or proposal: its figures are labelled so."""
     issuer: str
     goal_title: str
     kind_label: str
@@ -205,10 +209,13 @@ def indicator_detail(
             )
             league.append(item)
         league.sort(key=_rank_key(indicator.comparator))
+        # "28 of 36 towns": the units are named after the children the league lists.
         current = next((r for r in rows if r.period == as_of), None)
         if current is not None:
             line.basis = basis_text(
-                current.completeness, len(league), children_noun(i["level"] for i in league)
+                current.reporting_units,
+                current.expected_units,
+                noun_for(indicator, {i["level"] for i in league}),
             )
         rank = 0
         for item in league:
@@ -222,6 +229,8 @@ def indicator_detail(
     elements = _elements_of(indicator)
     reports, states, changes = _reports_for(indicator, unit, as_of, elements)
     plan = indicator.plan
+    line.binding = plan.is_binding
+    line.plan_kind_label = plan_kind_label(plan)
     baseline_display = "—"
     if indicator.baseline_value is not None and unit.id == plan.city_id:
         baseline_display = (
@@ -242,6 +251,7 @@ def indicator_detail(
         unit_name=name_of(unit),
         name=name_of(indicator),
         plan_title=title_of(plan),
+        plan_kind_label=plan_kind_label(plan),
         issuer=name_of(plan, "issuer_zh", "issuer_en"),
         goal_title=title_of(indicator.goal),
         kind_label=str(KIND_LABELS.get(indicator.kind, indicator.kind)),
@@ -323,7 +333,7 @@ def _trend_chart(indicator: Indicator, unit: OrgUnit, rows: Sequence, as_of: str
         "unit": indicator.unit,
         "labels": {
             "values": _("实际值"),
-            "target": _("目标"),
+            "target": pgettext("target", "目标"),
             "trajectory": _("目标轨迹"),
             "forecast": _("预测"),
             "deadline": _("期限"),
@@ -340,7 +350,7 @@ def _league_chart(indicator: Indicator, league: list[dict], league_kind: str) ->
         "statuses": [item["status"].label for item in ranked],
         "target": as_float(indicator.target) if league_kind == "status" else None,
         "unit": indicator.unit,
-        "labels": {"target": _("目标"), "value": _("数值")},
+        "labels": {"target": pgettext("target", "目标"), "value": _("数值")},
     }
 
 

@@ -27,12 +27,14 @@ from .common import (
     attention_lines,
     breadcrumb,
     build_line,
-    children_noun,
     level_label,
     lines_status_counts,
     name_lines,
+    noun_for,
+    plan_kind_label,
     restatements,
     rows_by_indicator,
+    scored,
     share_good,
     status_counts,
     unit_ref,
@@ -54,9 +56,13 @@ class UnitOverview:
     share_good: int | None
     children: list[dict]
     attention: list[Line]
+    proposals: int = 0
+    include_proposals: bool = False
 
 
-def unit_overview(*, unit: OrgUnit, user, as_of: str = "") -> UnitOverview:
+def unit_overview(
+    *, unit: OrgUnit, user, as_of: str = "", include_proposals: bool = False
+) -> UnitOverview:
     """All indicators with progress at ``unit`` (grouped by plan and goal) and its children
     with their status counts. Seven queries whatever the unit's size."""
     rows = list(
@@ -76,11 +82,9 @@ def unit_overview(*, unit: OrgUnit, user, as_of: str = "") -> UnitOverview:
     hidden, restating = restatements(indicators)
     indicators = [ind for ind in indicators if ind.id not in hidden]
     children_units = list(OrgUnit.objects.filter(parent=unit).order_by("path"))
-    noun = children_noun(c.level for c in children_units)
+    child_levels = {c.level for c in children_units}
     lines = [
-        build_line(
-            ind, rows_by_ind[ind.id], as_of, unit.code, children=len(children_units), noun=noun
-        )
+        build_line(ind, rows_by_ind[ind.id], as_of, unit.code, noun=noun_for(ind, child_levels))
         for ind in indicators
     ]
     name_lines(lines, {ind.plan_id: ind.plan for ind in indicators}, restating)
@@ -99,6 +103,7 @@ def unit_overview(*, unit: OrgUnit, user, as_of: str = "") -> UnitOverview:
                 issuer=name_of(p, "issuer_zh", "issuer_en"),
                 issued_on=p.issued_on,
                 goals=[],
+                kind_label=plan_kind_label(p),
             )
         goal = goals.get(ind.goal_id)
         if goal is None:
@@ -131,7 +136,8 @@ def unit_overview(*, unit: OrgUnit, user, as_of: str = "") -> UnitOverview:
             has_rows=bool(counter),
         )
         children.append(ref)
-    attention = attention_lines(lines)
+    counted = scored(lines, include_proposals)
+    attention = attention_lines(counted)
     return UnitOverview(
         unit=unit,
         name=name_of(unit),
@@ -142,8 +148,10 @@ def unit_overview(*, unit: OrgUnit, user, as_of: str = "") -> UnitOverview:
         periods=periods,
         period=period,
         plans=list(plans.values()),
-        counts=lines_status_counts(lines),
-        share_good=share_good(line.status.code for line in lines),
+        counts=lines_status_counts(counted),
+        share_good=share_good(line.status.code for line in counted),
         children=children,
         attention=attention,
+        proposals=sum(1 for line in lines if not line.binding),
+        include_proposals=include_proposals,
     )
