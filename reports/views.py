@@ -18,12 +18,14 @@ from django.views.decorators.http import require_GET, require_http_methods
 from core.text import name_of
 from districts import scopes
 from districts.models import OrgUnit
+from targets.models import Indicator, Plan
 
 from . import packs, selectors
 from .dashboards import city as city_page
 from .dashboards import compare as compare_page
 from .dashboards import home as home_page
 from .dashboards import indicator as indicator_page
+from .dashboards import plan_text as plan_text_page
 from .dashboards import unit as unit_page
 from .dashboards.common import status_legend
 from .models import ReportPack
@@ -131,6 +133,24 @@ def indicator(request, code: str):
         indicator=found, unit=org_unit, user=request.user, as_of=_as_of(request)
     )
     return render(request, "reports/indicator.html", {"i": detail})
+
+
+@login_required
+@require_GET
+def plan_text(request, code: str):
+    """The plan's document with an indicator's clause highlighted (``?indicator=<code>``), where
+    the installation holds the texts (``PLAN_TEXTS_DIR``)."""
+    plan = get_object_or_404(Plan.objects.select_related("city"), code=code)
+    if indicator_page.default_unit_for(request.user, plan.city) is None:
+        return _forbidden(request, plan.city)
+    found = None
+    indicator_code = request.GET.get("indicator", "").strip()
+    if indicator_code:
+        found = Indicator.objects.filter(plan=plan, code=indicator_code).first()
+    page = plan_text_page.plan_text(plan=plan, indicator=found)
+    if page is None:
+        raise Http404
+    return render(request, "reports/plan_text.html", {"t": page})
 
 
 @login_required

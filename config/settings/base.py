@@ -160,6 +160,10 @@ UPLOAD_MAX_ATTEMPTS = int(os.environ.get("UPLOAD_MAX_ATTEMPTS", "3"))
 # percentage, or half of it once the period's reporting deadline has passed.
 ASOF_COMPLETENESS_THRESHOLD = float(os.environ.get("ASOF_COMPLETENESS_THRESHOLD", "80"))
 
+# A folder holding the plans' document texts (a plan's `source` names its file there): when set,
+# the indicator page links to the text with the quoted clause highlighted. Empty: no such page.
+PLAN_TEXTS_DIR = os.environ.get("PLAN_TEXTS_DIR", "")
+
 # Supervision reminders. Deadlines, reminder days and escalation delays are per schedule
 # (supervision.ReportingSchedule, seeded by `manage.py seed_schedules`); these are global.
 REMINDER_HORIZON_DAYS = int(os.environ.get("REMINDER_HORIZON_DAYS", "366"))

@@ -33,6 +33,7 @@ from .common import (
     unit_ref,
     value_display,
 )
+from .plan_text import has_text
 
 
 def indicator_for_page(code: str) -> Indicator | None:
@@ -89,6 +90,8 @@ class IndicatorDetail:
     keep: list[tuple[str, str]]
     also_in: list[str]
     """The other documents stating the same target (``same_as`` either way)."""
+    has_text: bool = False
+    """The installation holds the plan's text (the page links to it, the clause highlighted)."""
 
 
 def _also_in(indicator: Indicator) -> list[str]:
@@ -277,6 +280,7 @@ def indicator_detail(
         changes=changes,
         keep=[("unit", unit.code)],
         also_in=_also_in(indicator),
+        has_text=has_text(plan),
     )
 
 
