@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from django.utils.translation import gettext as _
 
 from core.numbers import as_float, format_number
-from core.text import name_of, title_of
+from core.text import name_of, paren, title_of
 from districts.models import OrgUnit
 from reports.models import ProgressRow
 from reports.selectors import (
@@ -184,7 +184,7 @@ def city_dashboard(
         plan_options=[
             {
                 "code": p.code,
-                "label": title_of(p) + (f"（{p.document_number}）" if p.document_number else ""),
+                "label": title_of(p) + paren(p.document_number),
             }
             for p in plans
         ],

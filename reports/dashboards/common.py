@@ -14,7 +14,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from core.numbers import as_float, format_number, with_unit
-from core.text import name_of, title_of
+from core.text import name_of, punct, title_of, unit_label
 from districts import scopes
 from districts.levels import LEVEL_CHOICES
 from districts.models import OrgUnit
@@ -149,7 +149,7 @@ def target_display(indicator: Indicator, target=None) -> str:
     if indicator.kind == "milestone":
         return _labels(translation.get_language())["complete"]
     sign = COMPARATOR_SIGNS.get(indicator.comparator, indicator.comparator)
-    return f"{sign} {with_unit(format_number(target), indicator.unit)}"
+    return f"{sign} {with_unit(format_number(target), unit_label(indicator.unit))}"
 
 
 def value_display(indicator: Indicator, value: float | None) -> str:
@@ -158,7 +158,7 @@ def value_display(indicator: Indicator, value: float | None) -> str:
     if indicator.kind == "milestone":
         words = _labels(translation.get_language())
         return words["done"] if value >= 1 else words["not_done"]
-    return with_unit(format_number(value), indicator.unit)
+    return with_unit(format_number(value), unit_label(indicator.unit))
 
 
 def precision_of(indicator) -> int:
@@ -192,7 +192,7 @@ def change_text(change: float | None, indicator) -> str:
     number = format_number(abs(change))
     if indicator.unit == "%":
         return _("%(n)s 个百分点") % {"n": sign + number}
-    return with_unit(sign + number, indicator.unit)
+    return with_unit(sign + number, unit_label(indicator.unit))
 
 
 def children_noun(levels: Iterable[str]) -> str:
@@ -248,7 +248,7 @@ def build_line(
         name=name_of(indicator),
         kind=indicator.kind,
         kind_label=_labels(translation.get_language())["kinds"].get(indicator.kind, indicator.kind),
-        unit=indicator.unit,
+        unit=unit_label(indicator.unit),
         plan_id=indicator.plan_id,
         goal_id=indicator.goal_id,
         target_display=target_display(indicator),
@@ -294,7 +294,9 @@ def build_line(
     words = _labels(translation.get_language())
     line.bar_label = words["bar"] % {"pct": line.pct_display}
     if line.expected_pct is not None:
-        line.bar_label += "；" + words["bar_expected"] % {"value": line.expected_display}
+        line.bar_label += punct("；", "; ") + words["bar_expected"] % {
+            "value": line.expected_display
+        }
     line.forecast_display = value_display(indicator, as_float(current.forecast))
     line.precision = precision_of(indicator)
     earlier = [v for (p, v) in line.series if p != current.period and v is not None]

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
 from core.numbers import as_float, format_number
-from core.text import name_of, title_of
+from core.text import name_of, title_of, unit_label
 from districts import scopes
 from districts.models import DataValue, DataValueChange, OrgUnit
 from reports.models import ProgressRow
@@ -262,7 +262,7 @@ def indicator_detail(
         target_display=target_display(indicator),
         baseline_display=baseline_display,
         elements=[
-            {"role": str(label), "code": e.code, "name": name_of(e), "unit": e.unit}
+            {"role": str(label), "code": e.code, "name": name_of(e), "unit": unit_label(e.unit)}
             for label, e in elements
         ],
         breadcrumb=breadcrumb(unit, user),
@@ -334,7 +334,7 @@ def _trend_chart(indicator: Indicator, unit: OrgUnit, rows: Sequence, as_of: str
         "forecast": forecast_line,
         "deadline": str(deadline_year),
         "as_of": as_of,
-        "unit": indicator.unit,
+        "unit": unit_label(indicator.unit),
         "labels": {
             "values": _("实际值"),
             "target": pgettext("target", "目标"),
@@ -353,7 +353,7 @@ def _league_chart(indicator: Indicator, league: list[dict], league_kind: str) ->
         "status_codes": [item["status"].code for item in ranked],
         "statuses": [item["status"].label for item in ranked],
         "target": as_float(indicator.target) if league_kind == "status" else None,
-        "unit": indicator.unit,
+        "unit": unit_label(indicator.unit),
         "labels": {"target": pgettext("target", "目标"), "value": _("数值")},
     }
 
