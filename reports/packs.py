@@ -225,7 +225,7 @@ def workbook_bytes(content: dict) -> bytes:
             _("指标代码"),
             _("指标"),
             _("类型"),
-            _("单位"),
+            _("计量单位"),
             pgettext("target", "目标"),
             _("期限"),
             _("当前值"),
