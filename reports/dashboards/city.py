@@ -35,6 +35,7 @@ from .common import (
     name_lines,
     noun_for,
     plan_kind_label,
+    proposals_only,
     restatements,
     rows_by_indicator,
     scored,
@@ -76,6 +77,7 @@ class CityDashboard:
     """How many lines come from research reports or proposals (labelled, and left out of the
     headline counts and scores unless ``include_proposals``)."""
     include_proposals: bool = False
+    proposals_only: bool = False
 
 
 def city_dashboard(
@@ -140,7 +142,11 @@ def city_dashboard(
     # listed (labelled) but counted only on request.
     counted = scored(scoped, include_proposals)
     attention = attention_lines(counted)
-    children, missing = _city_children(units, as_of, [ind.id for ind in indicators], attention)
+    counted_ids = {line.indicator_id for line in scored(lines, include_proposals)}
+    children, missing = _city_children(
+        units, as_of, [ind.id for ind in indicators if ind.id in counted_ids], attention
+    )
+    only_proposals = proposals_only(scoped)
 
     shown_ids = {line.indicator_id for line in shown}
     plan_blocks = []
@@ -208,7 +214,7 @@ def city_dashboard(
         counts=lines_status_counts(counted),
         total=len(counted),
         shown=len(shown),
-        share_good=share_good(line.status.code for line in counted),
+        share_good=None if only_proposals else share_good(line.status.code for line in counted),
         completeness_pct=round(sum(completeness) / len(completeness)) if completeness else None,
         attention=attention,
         missing_reports=missing,
@@ -216,7 +222,8 @@ def city_dashboard(
         chart=_goal_chart(plans, goals, counted),
         all_lines=lines,
         listed=len(scoped),
-        proposals=sum(1 for line in scoped if not line.binding),
+        proposals=0 if only_proposals else sum(1 for line in scoped if not line.binding),
+        proposals_only=only_proposals,
         include_proposals=include_proposals,
     )
 

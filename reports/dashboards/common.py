@@ -379,8 +379,18 @@ def plan_kind_label(plan) -> str:
 
 def scored(lines: Iterable[Line], include_proposals: bool = False) -> list[Line]:
     """The lines headline counts and scores are computed from: adopted policy only, unless the
-    reader asks to include research reports and proposals."""
-    return [line for line in lines if include_proposals or line.binding]
+    reader asks to include research reports and proposals, or the page has nothing else (a
+    district whose only document is a research report: its figures are counted, labelled as
+    proposals, and the page gives no score)."""
+    lines = list(lines)
+    binding = [line for line in lines if line.binding]
+    return lines if include_proposals or not binding else binding
+
+
+def proposals_only(lines: Iterable[Line]) -> bool:
+    """Whether every line comes from a research report or proposal (no score is given)."""
+    lines = list(lines)
+    return bool(lines) and not any(line.binding for line in lines)
 
 
 def rows_by_indicator(rows: Iterable) -> dict[int, list]:

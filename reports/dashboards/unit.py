@@ -32,6 +32,7 @@ from .common import (
     name_lines,
     noun_for,
     plan_kind_label,
+    proposals_only,
     restatements,
     rows_by_indicator,
     scored,
@@ -58,6 +59,7 @@ class UnitOverview:
     attention: list[Line]
     proposals: int = 0
     include_proposals: bool = False
+    proposals_only: bool = False
 
 
 def unit_overview(
@@ -113,13 +115,20 @@ def unit_overview(
             plan.goals.append(goal)
         goal.lines.append(line_of[ind.id])
 
+    counted_lines = scored(lines, include_proposals)
+    # The children's counts rest on the same indicators as the unit's own.
+    counted_ids = {line.indicator_id for line in counted_lines}
+    left_out = [
+        *hidden,
+        *(line.indicator_id for line in lines if line.indicator_id not in counted_ids),
+    ]
     counted: dict[int, Counter] = defaultdict(Counter)
     if as_of and children_units:
         for item in (
             # Driven by the children's ids: the (org_unit, period) index, not a scan of every
             # unit's rows of each indicator.
             ProgressRow.objects.filter(org_unit_id__in=[c.id for c in children_units], period=as_of)
-            .exclude(indicator_id__in=hidden)
+            .exclude(indicator_id__in=left_out)
             .values("org_unit_id", "status")
             .annotate(n=Count("id"))
         ):
@@ -136,8 +145,8 @@ def unit_overview(
             has_rows=bool(counter),
         )
         children.append(ref)
-    counted = scored(lines, include_proposals)
-    attention = attention_lines(counted)
+    attention = attention_lines(counted_lines)
+    only_proposals = proposals_only(lines)
     return UnitOverview(
         unit=unit,
         name=name_of(unit),
@@ -148,10 +157,13 @@ def unit_overview(
         periods=periods,
         period=period,
         plans=list(plans.values()),
-        counts=lines_status_counts(counted),
-        share_good=share_good(line.status.code for line in counted),
+        counts=lines_status_counts(counted_lines),
+        share_good=None
+        if only_proposals
+        else share_good(line.status.code for line in counted_lines),
         children=children,
         attention=attention,
-        proposals=sum(1 for line in lines if not line.binding),
+        proposals=0 if only_proposals else sum(1 for line in lines if not line.binding),
+        proposals_only=only_proposals,
         include_proposals=include_proposals,
     )

@@ -153,3 +153,31 @@ def test_goal_and_target_read_right_in_english(leader, data):
         from targets.models import Goal
 
         assert str(Goal._meta.verbose_name) == "Goal"
+
+
+def test_a_unit_with_only_a_research_reports_figures_counts_them_without_a_score(
+    leader, data, tree
+):
+    from targets.models import Plan
+
+    Plan.objects.filter(code="dongguan-2012-14").update(kind="report")
+    d = leader.get(CITY_DG).context["d"]
+    assert d.proposals_only and d.share_good is None and d.total == 5
+    assert d.attention
+    o = leader.get(UNIT_DG).context["o"]
+    assert o.proposals_only and o.share_good is None and o.counts
+
+
+def test_childrens_counts_leave_a_reports_figures_out(leader, data, report, tree):
+    from tests.reports.test_dashboard_data import put_row
+
+    for ind in report:
+        put_row(ind, tree["441900003"], AS_OF, 1, "off_track")
+    d = leader.get(CITY_DG).context["d"]
+    town = next(c for c in d.children if c["code"] == "441900003")
+    included = leader.get(CITY_DG, {"proposals": "1"}).context["d"]
+    town_all = next(c for c in included.children if c["code"] == "441900003")
+    assert town_all["bad"] == town["bad"] + 2
+    o = leader.get(UNIT_DG).context["o"]
+    child = next(c for c in o.children if c["code"] == "441900003")
+    assert child["bad"] == town["bad"]
