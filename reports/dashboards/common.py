@@ -12,6 +12,7 @@ from functools import lru_cache
 
 from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from core.numbers import as_float, format_number, with_unit
 from core.text import name_of, punct, title_of, unit_label
@@ -135,7 +136,7 @@ class Line:
 def _labels(language: str | None) -> dict:
     """Words every table line needs, translated once per language (pages show hundreds)."""
     return {
-        "complete": _("完成"),
+        "complete": pgettext("milestone", "完成"),
         "done": _("已完成"),
         "not_done": _("未完成"),
         "bar": _("目标完成度 %(pct)s"),
@@ -271,7 +272,9 @@ def build_line(
     line.spark_target = (
         None if untargeted or indicator.kind == "milestone" else as_float(indicator.target)
     )
-    line.spark_label = "; ".join(f"{r.period}: {format_number(r.value)}" for r in shown)
+    line.spark_label = punct("；", "; ").join(
+        f"{r.period}{punct('：', ': ')}{format_number(r.value)}" for r in shown
+    )
     if current is None:
         line.overdue = True
         return line

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
 from core.numbers import as_float, format_number
-from core.text import name_of, title_of, unit_label
+from core.text import name_of, paren, punct, title_of, unit_label
 from districts import scopes
 from districts.models import DataValue, DataValueChange, OrgUnit
 from reports.models import ProgressRow
@@ -236,17 +236,14 @@ def indicator_detail(
     line.plan_kind_label = plan_kind_label(plan)
     baseline_display = "—"
     if indicator.baseline_value is not None and unit.id == plan.city_id:
-        baseline_display = (
-            f"{value_display(indicator, as_float(indicator.baseline_value))}"
-            f" ({indicator.baseline_period})"
+        baseline_display = value_display(indicator, as_float(indicator.baseline_value)) + paren(
+            indicator.baseline_period
         )
     else:
         first = next((r for r in rows if r.value is not None), None)
         if first is not None:
-            baseline_display = (
-                f"{value_display(indicator, as_float(first.value))} ({first.period}, "
-                + _("最早数值")
-                + ")"
+            baseline_display = value_display(indicator, as_float(first.value)) + paren(
+                first.period + punct("，", ", ") + _("最早数值")
             )
     return IndicatorDetail(
         indicator=indicator,
