@@ -103,3 +103,12 @@ def test_chinese_pages_show_chinese_units(client, cast, data):
     html = client.get(CITY_DG).content.decode()
     row = re.search(r'<tr data-indicator="dg.volunteers.total".*?</tr>', html, re.S).group(0)
     assert "≥ 1,000,000 人" in row
+
+
+def test_a_template_string_with_a_percent_sign_is_translated(client, cast, data):
+    # {% translate %} looks a string with % up as %%: the catalogue must hold that form.
+    client.force_login(cast["admin"])
+    client.post(reverse("set_language"), {"language": "en", "next": "/"})
+    html = client.get(reverse("reports:compare")).content.decode()
+    caption = re.search(r'<figcaption class="sr-only">(.*?)</figcaption>', html).group(1)
+    assert caption == "% of target"
