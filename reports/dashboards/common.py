@@ -123,13 +123,13 @@ class Line:
     also_in: list[str] = field(default_factory=list)
     """Other documents restating the same target (``same_as``): the line stands for them."""
     basis: str = ""
+    """Which children the figure rests on ("28 of 36 towns"): the row's reporting_units of
+    expected_units; empty when the unit reported the figure itself."""
     precision: int = 2
     """Decimals the indicator's figures are shown and exported with (:func:`precision_of`)."""
     change: float | None = None
     """The value's change since the period before the as-of one."""
     change_display: str = ""
-    """Which children the figure rests on ("28 of 36 towns"): the row's reporting_units of
-    expected_units; empty when the unit reported the figure itself."""
 
 
 @lru_cache(maxsize=8)

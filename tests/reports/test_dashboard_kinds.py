@@ -181,3 +181,15 @@ def test_childrens_counts_leave_a_reports_figures_out(leader, data, report, tree
     o = leader.get(UNIT_DG).context["o"]
     child = next(c for c in o.children if c["code"] == "441900003")
     assert child["bad"] == town["bad"]
+
+
+def test_the_comparison_labels_a_reports_figures(client, cast, data):
+    from targets.models import Plan
+
+    Plan.objects.filter(code="zhongshan-2014").update(kind="report")
+    client.force_login(cast["admin"])
+    html = client.get(reverse("reports:compare")).content.decode()
+    row = re.search(r'<tr data-city="442000">.*?</tr>', html, re.S).group(0)
+    assert "研究报告 · 建议" in row
+    dongguan = re.search(r'<tr data-city="441900">.*?</tr>', html, re.S).group(0)
+    assert "研究报告" not in dongguan
