@@ -10,7 +10,7 @@ every data value in it):
    percents, thousands separators on some, a comment on 1 %), streamed to disk;
 3. (a) ``COPY bare_values FROM STDIN (FORMAT csv, HEADER)`` of that file into a bare table
    with the file's five text columns, committed;
-4. (b) the official's upload of the same file through ``districts.uploading.upload_process``:
+4. (b) the official's upload of the same file through ``districts.intake.upload_process``:
    parse, validate (every rule, scope, locks, outliers), spool, COPY to a temporary table, one
    UPDATE and one INSERT for the values, each with their history, committed;
 5. (d) the write alone: the rows (b) wrote, already typed, COPYed into empty copies of the
@@ -293,8 +293,8 @@ def upload(path: Path, official):
     """(b)/(c) the official's upload, from the stored file to committed values and history."""
     from django.core.files import File
 
+    from districts.intake import upload_process
     from districts.models import UploadJob
-    from districts.uploading import upload_process
 
     with path.open("rb") as handle:
         job = UploadJob(original_name=path.name, created_by=official, source="upload")
@@ -318,7 +318,7 @@ def main() -> None:
 
     # The upload's own log lines give the time of each phase.
     logging.basicConfig(level=logging.WARNING, format="    %(message)s")
-    logging.getLogger("districts.uploading").setLevel(logging.INFO)
+    logging.getLogger("districts.intake").setLevel(logging.INFO)
     logging.getLogger("districts.upload_sql").setLevel(logging.INFO)
     from django.contrib.auth import get_user_model
     from django.db import connection

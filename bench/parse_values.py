@@ -1,4 +1,4 @@
-"""Throughput and memory of the pure upload validator (districts.uploads) on a 1M-row file.
+"""Throughput and memory of the pure upload validator (districts.intake.validator) on a 1M-row file.
 
 Generates a realistic values CSV in a temporary directory — by default 5,000 org units × 20
 elements × 10 years (integers, decimals and percents, a ``not_above`` pair, thousands
@@ -26,9 +26,14 @@ import tracemalloc
 from decimal import Decimal
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+import django
 
-from districts.uploads import ElementRule, ValuesValidator
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
+django.setup()  # districts.intake's public face imports the models
+
+from districts.intake.validator import ValuesValidator  # noqa: E402 - after django.setup()
+from districts.rules import ElementRule  # noqa: E402 - after django.setup()
 
 FIRST_YEAR = 2006
 

@@ -1,4 +1,4 @@
-"""Reading a 100,000-row XLSX values file through districts.tabular.open_table: calamine vs openpyxl.
+"""Reading a 100,000-row XLSX values file through districts.intake.tables.open_table: calamine vs openpyxl.
 
 Writes a values sheet like the upload template (单位代码, 期间, 数据项, 数值, 备注: codes, periods and
 elements as text cells in the "@" format, integers and decimals as numbers, a comment on 1% of
@@ -27,10 +27,14 @@ import time
 from decimal import Decimal
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+import django
 
-from districts import tabular
-from districts.tabular import CALAMINE, OPENPYXL, open_table
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
+django.setup()  # districts.intake's public face imports the models
+
+from districts.intake import tables as tabular  # noqa: E402 - after django.setup()
+from districts.intake.tables import CALAMINE, OPENPYXL, open_table  # noqa: E402 - after django.setup()
 
 HEADER = ["单位代码", "期间", "数据项", "数值", "备注"]
 ELEMENTS = [f"element.{i:02d}" for i in range(20)]

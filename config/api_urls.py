@@ -5,8 +5,10 @@ from rest_framework.routers import SimpleRouter
 
 from core.api import not_found
 from districts.api import DataValueViewSet, OrgUnitViewSet, UploadViewSet
+from duban.api import InstructionViewSet, TaskViewSet
 from reports.api import ProgressViewSet
 from targets.api import DataElementViewSet, IndicatorViewSet, PlanViewSet
+from targets.extraction.api import ExtractionViewSet
 
 app_name = "api"
 
@@ -18,5 +20,8 @@ router.register("data-elements", DataElementViewSet, basename="data-element")
 router.register("data-values", DataValueViewSet, basename="data-value")
 router.register("uploads", UploadViewSet, basename="upload")
 router.register("progress", ProgressViewSet, basename="progress")
+router.register("extractions", ExtractionViewSet, basename="extraction")
+router.register("tasks", TaskViewSet, basename="task")
+router.register("instructions", InstructionViewSet, basename="instruction")
 
 urlpatterns = [*router.urls, re_path(r"^.*$", not_found, name="not-found")]

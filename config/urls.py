@@ -2,25 +2,32 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from accounts import views as account_views
 from reports import views as report_views
 
 urlpatterns = [
     path("", report_views.home, name="home"),
-    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/login/", account_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/verify/", account_views.verify, name="otp-verify"),
+    path("accounts/two-factor/", account_views.enrol, name="otp-enrol"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("healthz", report_views.healthz, name="healthz"),
     path("reports/", include("reports.urls")),
     path("data/", include("districts.urls")),
     path("supervision/", include("supervision.urls")),
+    path("catalog/", include("targets.urls")),
+    path("duban/", include("duban.urls")),
     path("api/v1/", include("config.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    # The split view serves Swagger UI's start-up script as its own response (?script), so the
+    # page needs no inline script under the Content Security Policy.
     path(
         "api/docs/",
-        login_required(SpectacularSwaggerView.as_view(url_name="api-schema")),
+        login_required(SpectacularSwaggerSplitView.as_view(url_name="api-schema")),
         name="api-docs",
     ),
 ]

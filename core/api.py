@@ -1,6 +1,8 @@
 """API conventions shared by every endpoint of /api/v1/ (SPEC §4.5).
 
-- Pagination: page-number pages of 100 rows, ``?page_size=`` up to 1000.
+- Pagination: page-number pages of 100 rows, ``?page_size=`` up to 1000. The lists that grow
+  with the data (progress, data values) also take ``?cursor=`` (keyset pages) and count only
+  on the first page or with ``?count=true`` (:class:`ScalablePagination`).
 - Formats: JSON by default; ``?format=csv`` (or ``Accept: text/csv``) renders the same rows as
   CSV with spreadsheet-formula injection neutralised. A CSV list without ``?page=`` or
   ``?page_size=`` is the whole filtered list, streamed, so ``curl …&format=csv`` returns every
@@ -10,15 +12,19 @@
   every response of the API, and logged with every server error, so a client's report can be
   matched with the server log.
 - Throttling: token clients (other systems, scripts) get ``API_THROTTLE_RATE`` requests per
-  window (default 10000/hour); the web UI's session requests are not throttled.
+  window (default 10000/hour), counted in the default cache (Redis, shared by every web
+  process, when configured); the web UI's session requests are not throttled.
+- Size: a body over ``DATA_UPLOAD_MAX_MEMORY_SIZE`` (env ``API_MAX_BODY_BYTES``), or a multipart
+  upload over ``UPLOAD_MAX_BYTES``, is a 413 before it is read.
+- Writes: a PATCH must carry the version it read (``version`` or ``If-Match``), else 428.
 - Schema: :class:`TrackerAutoSchema` adds the ``format`` parameter, the error responses and the
   ``X-Request-ID`` header to every operation, so the OpenAPI document lists what really comes back.
 """
 
 from __future__ import annotations
 
+import base64
 import csv
-import functools
 import hashlib
 import io
 import json
@@ -32,6 +38,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.cache import caches
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
@@ -43,6 +50,7 @@ from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.throttling import BaseThrottle
+from rest_framework.utils.urls import remove_query_param, replace_query_param
 
 from core.exporting import safe_cell
 
@@ -93,6 +101,202 @@ class Pagination(PageNumberPagination):
         return params
 
 
+def _yes(raw: str | None, name: str) -> bool | None:
+    if raw is None:
+        return None
+    if raw.lower() in ("true", "1", "yes"):
+        return True
+    if raw.lower() in ("false", "0", "no"):
+        return False
+    raise exceptions.ValidationError({name: ["须为 true 或 false（true or false）"]})
+
+
+def encode_cursor(ordering: str, values, *, backwards: bool = False) -> str:
+    """The opaque ``cursor`` of a keyset page: the ordering, the sort key of the row the page
+    starts after (or, ``backwards``, before), as URL-safe base64 of a small JSON object."""
+    payload = json.dumps(
+        {"o": ordering, "k": [None if v is None else str(v) for v in values], "b": backwards},
+        separators=(",", ":"),
+    )
+    return base64.urlsafe_b64encode(payload.encode()).decode().rstrip("=")
+
+
+def decode_cursor(token: str) -> dict:
+    """:func:`encode_cursor` undone (``ValueError`` and friends on anything malformed)."""
+    padded = token + "=" * (-len(token) % 4)
+    return json.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
+
+
+MAX_OFFSET = 2**62
+"""Beyond any list's last row: a page number past it is a 404 without asking the database."""
+
+
+class ScalablePagination(Pagination):
+    """Pagination of the lists that grow with the data (progress, data values): what
+    :class:`Pagination` does, in one of two modes, and without a full count on every page.
+
+    - Page numbers (``?page=``, as before): the page is read with one row more than it shows, to
+      know whether there is a next one; ``count`` is given on the first page and, on later
+      pages, only with ``?count=true`` (else ``null``). A page past the last is a 404.
+    - Keyset (``?cursor=``, DRF CursorPagination's semantics): start with an empty ``cursor=``
+      and follow ``next``/``previous``, opaque links that hold the last row's sort key. Each page
+      costs the same however deep it is and however many rows the scope holds: the database
+      walks an index from the key (``WHERE (a, b) > (…) ORDER BY a, b LIMIT n``). Only the
+      orderings a view lists in ``keyset_orderings`` (each served by an index) are allowed;
+      ``count`` as in page mode (on the first page, or with ``?count=true``; ``?count=false``
+      leaves it out of the first page too).
+    """
+
+    cursor_query_param = "cursor"
+    count_query_param = "count"
+
+    def paginate_queryset(self, queryset, request, view=None):
+        self.request = request
+        self.size = self.get_page_size(request)
+        self.want_count = _yes(request.query_params.get(self.count_query_param), "count")
+        self.base_url = request.build_absolute_uri()
+        self.next_url = self.previous_url = None
+        if self.cursor_query_param in request.query_params:
+            return self._keyset(queryset, request, view)
+        raw = request.query_params.get(self.page_query_param) or "1"
+        if not (raw.isascii() and raw.isdigit()):
+            raise exceptions.ValidationError(
+                {self.page_query_param: ["页码须为正整数（a page number from 1）"]}
+            )
+        number = int(raw)
+        offset = (number - 1) * self.size
+        if number < 1 or offset > MAX_OFFSET:  # past any last page (and a bigint's range)
+            raise exceptions.NotFound()
+        rows = list(queryset[offset : offset + self.size + 1])
+        more = len(rows) > self.size
+        rows = rows[: self.size]
+        if number > 1 and not rows:
+            raise exceptions.NotFound()
+        self.count = self._count(queryset, first=number == 1, shown=len(rows), more=more)
+        if more:
+            self.next_url = replace_query_param(self.base_url, self.page_query_param, number + 1)
+        if number == 2:
+            self.previous_url = remove_query_param(self.base_url, self.page_query_param)
+        elif number > 2:
+            self.previous_url = replace_query_param(
+                self.base_url, self.page_query_param, number - 1
+            )
+        return rows
+
+    def _count(self, queryset, *, first: bool, shown: int, more: bool) -> int | None:
+        if self.want_count is False or (not first and not self.want_count):
+            return None
+        return shown if first and not more else queryset.count()
+
+    # --- keyset ---
+
+    def _keyset(self, queryset, request, view):
+        orderings = getattr(view, "keyset_orderings", {})
+        ordering = request.query_params.get("ordering", "")
+        descending = ordering.startswith("-")
+        keys = orderings.get(ordering.removeprefix("-"))
+        if keys is None:
+            allowed = ", ".join(
+                f"{name}, -{name}" if name else "(none)" for name in orderings
+            )  # fmt: skip
+            raise exceptions.ValidationError(
+                {"ordering": [f"cursor 分页只支持这些排序：{allowed}（with cursor, ordering may "
+                              f"only be one of: {allowed}）"]}
+            )  # fmt: skip
+        token = request.query_params.get(self.cursor_query_param)
+        position, backwards = self._decode(token, ordering, keys, queryset.model)
+        down = descending != backwards  # walking towards smaller keys
+        page = queryset.order_by(*[f"-{k}" if down else k for k in keys])
+        if position is not None:
+            from django.db.models import F
+            from django.db.models.fields.tuple_lookups import (
+                Tuple,
+                TupleGreaterThan,
+                TupleLessThan,
+            )
+
+            columns = Tuple(*[F(k) for k in keys])
+            page = page.filter((TupleLessThan if down else TupleGreaterThan)(columns, position))
+        rows = list(page[: self.size + 1])
+        more = len(rows) > self.size
+        rows = rows[: self.size]
+        if backwards:
+            rows.reverse()
+        self.count = self._count(queryset, first=position is None, shown=len(rows), more=more)
+        if rows:
+            has_next, has_previous = (True, more) if backwards else (more, position is not None)
+            if has_next:
+                self.next_url = self._link(ordering, keys, rows[-1], backwards=False)
+            if has_previous:
+                self.previous_url = self._link(ordering, keys, rows[0], backwards=True)
+        return rows
+
+    def _link(self, ordering: str, keys, row, *, backwards: bool) -> str:
+        values = [row[k] if isinstance(row, dict) else getattr(row, k) for k in keys]
+        token = encode_cursor(ordering, values, backwards=backwards)
+        url = remove_query_param(self.base_url, self.page_query_param)
+        return replace_query_param(url, self.cursor_query_param, token)
+
+    def _decode(self, token: str | None, ordering: str, keys, model):
+        if not token:
+            return None, False
+        invalid = exceptions.ValidationError(
+            {self.cursor_query_param: ["cursor 无效：请从 next/previous 链接取用（invalid cursor: "
+                                       "use the next or previous link as given）"]}
+        )  # fmt: skip
+        try:
+            data = decode_cursor(token)
+            if data["o"] != ordering or len(data["k"]) != len(keys):
+                raise ValueError("cursor of another ordering")
+            fields = [model._meta.get_field(k) for k in keys]
+            values = tuple(f.to_python(v) for f, v in zip(fields, data["k"], strict=True))
+        except Exception:  # any malformed token: one clear 400
+            raise invalid from None
+        if any(v is None for v in values):
+            raise invalid
+        return values, bool(data.get("b"))
+
+    def get_paginated_response(self, data):
+        return Response(
+            {"count": self.count, "next": self.next_url, "previous": self.previous_url,
+             "results": data}
+        )  # fmt: skip
+
+    def get_paginated_response_schema(self, schema):
+        response = super().get_paginated_response_schema(schema)
+        response["properties"]["count"].update(
+            nullable=True,
+            description="匹配的行数：仅第一页或 count=true 时给出（rows matched: on the first "
+            "page, or with count=true; otherwise null）",
+        )
+        return response
+
+    def get_schema_operation_parameters(self, view):
+        params = super().get_schema_operation_parameters(view)
+        orderings = getattr(view, "keyset_orderings", {})
+        allowed = ", ".join(f"`{n}`, `-{n}`" if n else "none" for n in orderings)
+        params += [
+            {
+                "name": self.cursor_query_param,
+                "required": False,
+                "in": "query",
+                "description": "键集分页：首页用空值 `cursor=`，之后跟随 next/previous（keyset "
+                "pagination: start with an empty `cursor=`, then follow `next`/`previous`; "
+                f"every page costs the same at any depth). Orderings allowed with it: {allowed}.",
+                "schema": {"type": "string"},
+            },
+            {
+                "name": self.count_query_param,
+                "required": False,
+                "in": "query",
+                "description": "是否计算总行数（give `count`: by default only on the first page; "
+                "`true` on every page, `false` on none）",
+                "schema": {"type": "boolean"},
+            },
+        ]
+        return params
+
+
 # --- request ids ---------------------------------------------------------------------------
 
 
@@ -115,6 +319,11 @@ class ApiViewMixin:
 
     output_serializer_class: type[serializers.Serializer] | None = None
 
+    def initial(self, request, *args, **kwargs):
+        # Before authentication: a session client's CSRF check reads (parses) the body.
+        refuse_large_body(request)
+        super().initial(request, *args, **kwargs)
+
     def finalize_response(self, request, response, *args, **kwargs):
         response = super().finalize_response(request, response, *args, **kwargs)
         if REQUEST_ID_HEADER not in response:
@@ -131,6 +340,7 @@ class ApiViewMixin:
             getattr(renderer, "format", None) == "csv"
             and "page" not in request.query_params
             and "page_size" not in request.query_params
+            and "cursor" not in request.query_params
         )
 
     def stream_csv(self, queryset, serializer_class) -> StreamingHttpResponse:
@@ -159,6 +369,39 @@ class ApiViewMixin:
                 queryset, self.output_serializer_class or self.get_serializer_class()
             )
         return super().list(request, *args, **kwargs)
+
+
+MULTIPART_SLACK = 64 * 1024
+"""Room for a multipart body's boundaries and small fields on top of the file it carries."""
+
+
+def body_limit(request) -> int | None:
+    """The most bytes a request body may have: ``UPLOAD_MAX_BYTES`` (and the form around it)
+    for a multipart upload, ``DATA_UPLOAD_MAX_MEMORY_SIZE`` for anything else (JSON)."""
+    content_type = request.META.get("CONTENT_TYPE", "")
+    if content_type.startswith("multipart/"):
+        return settings.UPLOAD_MAX_BYTES + MULTIPART_SLACK
+    return settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+
+
+def refuse_large_body(request) -> None:
+    """413 for a body over :func:`body_limit` by its ``Content-Length``, before a byte of it is
+    read (a body without one is cut at its limit by Django as it is read)."""
+    limit = body_limit(request)
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = 0
+    if limit is not None and length > limit:
+        raise PayloadTooLarge(too_large_message(length, limit))
+
+
+def too_large_message(size: int, limit: int) -> str:
+    shown = f"{limit / 1048576:.3g} MB"
+    return (
+        f"请求体或文件过大：{size} 字节，上限 {limit} 字节（{shown}）"
+        f"（too large: {size} bytes, the limit is {limit} bytes, {shown}）"
+    )
 
 
 def not_found(request, *args, **kwargs):
@@ -384,6 +627,21 @@ class Conflict(exceptions.APIException):
     default_code = "conflict"
 
 
+class PreconditionRequired(exceptions.APIException):
+    status_code = status.HTTP_428_PRECONDITION_REQUIRED
+    default_detail = (
+        "请带上读取时的版本：请求体 version 或 If-Match 头（send the version you read, as "
+        "`version` in the body or an `If-Match` header）"
+    )
+    default_code = "precondition_required"
+
+
+class PayloadTooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = "请求体过大（request body too large）"
+    default_code = "payload_too_large"
+
+
 class PreconditionFailed(exceptions.APIException):
     status_code = status.HTTP_412_PRECONDITION_FAILED
     default_detail = "If-Match 与当前版本不符（the If-Match version is not the current one）"
@@ -401,6 +659,9 @@ def exception_handler(exc, context):
     rid = request_id(request) if request is not None else str(uuid.uuid4())
     if isinstance(exc, DjangoValidationError):
         exc = _from_django_validation_error(exc)
+    elif isinstance(exc, RequestDataTooBig):
+        # Django's own limit (DATA_UPLOAD_MAX_MEMORY_SIZE) met while reading the body.
+        exc = PayloadTooLarge()
     response = drf_handler(exc, context)
     if response is None:
         if settings.DEBUG:
@@ -452,15 +713,34 @@ def _error_body(exc, data, rid: str) -> dict:
 # --- throttling ----------------------------------------------------------------------------
 
 
-@functools.cache
 def _throttle_cache():
-    """Redis when the deployment has it (the counters must be shared by every web process);
-    otherwise the default cache (the quick start's single process)."""
-    if settings.REDIS_URL:
-        from django.core.cache.backends.redis import RedisCache
-
-        return RedisCache(settings.REDIS_URL, {"KEY_PREFIX": "tracker-api-throttle"})
+    """The default cache: Redis, shared by every web process, when the deployment has it
+    (settings.CACHES); one process's memory in the quick start."""
     return caches["default"]
+
+
+def _redis_count(cache, key: str, ttl: int) -> int | None:
+    """On Redis, one round trip (``SET NX EX`` and ``INCR`` in a pipeline) instead of the three
+    of Django's ``add`` then ``incr`` (which checks ``EXISTS`` first); ``None`` elsewhere."""
+    from django.core.cache.backends.redis import RedisCache
+
+    if not isinstance(cache, RedisCache):
+        return None
+    name = cache.make_and_validate_key(key)
+    pipe = cache._cache.get_client(name, write=True).pipeline()
+    pipe.set(name, 0, ex=ttl, nx=True)
+    pipe.incr(name)
+    return int(pipe.execute()[-1])
+
+
+def _cache_count(cache, key: str, ttl: int) -> int:
+    if cache.add(key, 1, ttl):
+        return 1
+    try:
+        return cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.add(key, 1, ttl)
+        return 1
 
 
 _PERIOD_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -501,14 +781,9 @@ class TokenRateThrottle(BaseThrottle):
         key = f"{self.scope}:{digest}:{window}"
         cache = _throttle_cache()
         try:
-            if cache.add(key, 1, self.duration + 5):
-                count = 1
-            else:
-                try:
-                    count = cache.incr(key)
-                except ValueError:  # expired between add and incr
-                    cache.add(key, 1, self.duration + 5)
-                    count = 1
+            count = _redis_count(cache, key, self.duration + 5)
+            if count is None:
+                count = _cache_count(cache, key, self.duration + 5)
         except Exception:  # the throttle's cache failing must not fail the API
             logger.warning("API throttle cache unavailable; request let through", exc_info=True)
             return True
@@ -531,6 +806,8 @@ _ERROR_DESCRIPTIONS = {
     "406": "无法提供所要求的格式（cannot produce the requested Accept type）",
     "409": "版本冲突：数值已被他人修改（version conflict: the value changed since you read it）",
     "412": "If-Match 版本不符（If-Match does not match the current version）",
+    "413": "请求体过大（request body, or uploaded file, over the configured limit）",
+    "428": "须带版本：请求体 version 或 If-Match（send `version` or `If-Match`）",
     "415": "不支持的请求体类型（unsupported request body type）",
     "429": "请求过于频繁（throttled: see Retry-After）",
 }
@@ -578,7 +855,7 @@ def _tracker_auto_schema():
             if self.method == "GET":
                 codes += ["400"] if self._is_list_view() else []
             else:
-                codes += ["400", "403", "415"]
+                codes += ["400", "403", "413", "415"]
                 codes += list(getattr(self.view, "extra_error_codes", {}).get(action, ()))
             return sorted(set(codes))
 
@@ -586,6 +863,12 @@ def _tracker_auto_schema():
             responses = super()._get_response_bodies(direction)
             if direction != "response":
                 return responses
+            # OpenAPI links: where a response's id (and ETag) lead next, for clients and for
+            # schemathesis' stateful runs. A view lists them by action: {status: {name: link}}.
+            action = getattr(self.view, "action", None)
+            for code, links in getattr(self.view, "response_links", {}).get(action, {}).items():
+                if code in responses:
+                    responses[code]["links"] = links
             for code in self._error_codes():
                 if code in responses:
                     continue

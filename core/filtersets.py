@@ -1,9 +1,13 @@
-"""The API's filter-set base and the period filter every app's filter sets use."""
+"""The API's filter-set base and the filters the apps' filter sets share (period, updated since,
+true/false)."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import django_filters
 from django import forms
+from django.utils import timezone
 
 from core.periods import PeriodError, parse_period
 
@@ -56,3 +60,47 @@ class StableOrderingFilter(django_filters.OrderingFilter):
         if value and qs.query.order_by and "pk" not in qs.query.order_by:
             qs = qs.order_by(*qs.query.order_by, "pk")
         return qs
+
+
+class SinceFormField(forms.CharField):
+    """An ISO 8601 date or date-time (``2026-05-01``, ``2026-05-01T08:00:00Z``,
+    ``2026-05-01T08:00+08:00``); without an offset it is the portal's time zone."""
+
+    def clean(self, value):
+        value = super().clean(value)
+        if value in (None, ""):
+            return None
+        text = value.strip().replace(" ", "+") if "T" in value else value.strip()
+        try:
+            moment = datetime.fromisoformat(text)
+        except ValueError:
+            raise forms.ValidationError(
+                "%(reason)s",
+                params={
+                    "reason": f"“{value}” 不是 ISO 8601 时间，如 2026-05-01 或 "
+                    f"2026-05-01T08:00:00Z（not an ISO 8601 date or date-time, e.g. 2026-05-01 "
+                    f"or 2026-05-01T08:00:00Z）"
+                },
+            ) from None
+        if timezone.is_naive(moment):
+            moment = timezone.make_aware(moment)
+        return moment
+
+
+class UpdatedSinceFilter(django_filters.CharFilter):
+    """Rows written at or after a moment (as DHIS2's ``lastUpdated``): a client syncs what
+    changed since its last run."""
+
+    field_class = SinceFormField
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("lookup_expr", "gte")
+        super().__init__(*args, **kwargs)
+
+
+class YesNoFilter(django_filters.ChoiceFilter):
+    """``true`` or ``false``; anything else (an empty value too) is a 400."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("choices", [("true", "true"), ("false", "false")])
+        super().__init__(*args, **kwargs)

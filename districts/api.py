@@ -2,16 +2,18 @@
 
 Org units are catalog (every signed-in user reads them). Data values are read inside the
 caller's scope and written only through :mod:`districts.services`, with the same rules as an
-uploaded file (:mod:`districts.uploads`): a value outside the scope is a 404 to read and a 403
+uploaded file (:mod:`districts.intake`): a value outside the scope is a 404 to read and a 403
 to write. Concurrent edits are caught by the value's ``version``, sent back as the ``ETag`` and
-checked against ``If-Match`` (412) or a ``version`` in the body (409).
+checked against ``If-Match`` (412) or a ``version`` in the body (409). A PATCH must say which
+version it read, by either of them: without one it is a 428. The domain work (existence,
+``not_above``, locking) is in :mod:`districts.services`; this module maps it to HTTP.
 """
 
 from __future__ import annotations
 
 from decimal import Decimal
 
-from django.db import transaction
+from django.conf import settings
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -26,7 +28,17 @@ from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
-from core.api import ApiViewMixin, Conflict, CSVRenderer, DecimalNumberField, PreconditionFailed
+from core.api import (
+    ApiViewMixin,
+    Conflict,
+    CSVRenderer,
+    DecimalNumberField,
+    PayloadTooLarge,
+    PreconditionFailed,
+    PreconditionRequired,
+    ScalablePagination,
+    too_large_message,
+)
 from core.periods import Period, PeriodError, parse_period
 from core.text import bilingual
 from targets.models import DataElement
@@ -34,7 +46,7 @@ from targets.models import DataElement
 from . import scopes, services
 from .filtersets import DataValueFilterSet, OrgUnitFilterSet, UploadJobFilterSet
 from .models import DataValue, OrgUnit, UploadJob
-from .uploads import check_value, element_rule
+from .rules import check_value, element_rule
 
 # --- org units -----------------------------------------------------------------------------
 
@@ -144,7 +156,10 @@ class DataValuePatchIn(serializers.Serializer):
     comment = serializers.CharField(required=False, allow_blank=True, max_length=2000)
     state = serializers.ChoiceField(choices=WRITE_STATES, required=False, help_text=_STATE_HELP)
     version = serializers.IntegerField(
-        required=False, min_value=0, help_text="读取时的版本；不符则 409（or send If-Match）"
+        required=False,
+        min_value=0,
+        help_text="读取时的版本，必填或改用 If-Match；不符则 409，都没有则 428（the version you "
+        "read: send it here or as If-Match; 409 if it changed, 428 if neither is sent）",
     )
 
 
@@ -229,31 +244,19 @@ def _stale(exc: services.StaleVersionError | None, via: str | None) -> exception
     return PreconditionFailed(detail) if via in ("if-match", "any") else Conflict(detail)
 
 
-def _check_not_above(element: DataElement, org_unit: OrgUnit, period: Period, value) -> None:
-    """A value may not exceed its ``not_above`` element's stored value for the same unit and
-    period — the rule an uploaded file is held to."""
-    if not element.not_above_id:
-        return
-    limit = (
-        DataValue.objects.filter(
-            element_id=element.not_above_id, org_unit=org_unit, period=str(period)
-        )
-        .values_list("value", flat=True)
-        .first()
-    )
-    if limit is not None and value > limit:
-        shown = format(limit.normalize(), "f")
-        raise exceptions.ValidationError(
-            {
-                "value": [
-                    bilingual(
-                        f"不能大于同一单位同一期间的 {element.not_above.code}（已有数据：{shown}）",
-                        f"may not exceed {element.not_above.code} for the same org unit and "
-                        f"period (stored value: {shown})",
-                    )
-                ]
-            }
-        )
+def _link(operation: str, *, version: bool = False) -> dict:
+    parameters = {"path.id": "$response.body#/id"}
+    if version:
+        parameters["header.If-Match"] = "$response.header.ETag"
+    return {"operationId": operation, "parameters": parameters}
+
+
+_VALUE_NEXT = {
+    "ChangeValue": _link("data_values_partial_update", version=True),
+    "ApproveValue": _link("data_values_approve_create", version=True),
+    "RejectValue": _link("data_values_reject_create", version=True),
+}
+_VALUE_LINKS = {"GetValue": _link("data_values_retrieve"), **_VALUE_NEXT}
 
 
 def _require(user, action: str, unit: OrgUnit) -> None:
@@ -267,7 +270,12 @@ def _require(user, action: str, unit: OrgUnit) -> None:
 @extend_schema_view(
     list=extend_schema(
         summary="Data values in your scope",
-        description="您范围内的数据值（values of the units in your scope）。",
+        description="您范围内的数据值（values of the units in your scope）。\n\n"
+        "Paging: `?page=` as before (`count` on the first page only, or with `count=true`), or "
+        "keyset pages with `?cursor=` (start empty, follow `next`), whose cost does not grow "
+        "with the scope or the depth; with a cursor, `ordering` may be none, `id`, `-id`, "
+        "`updated_at` or `-updated_at`. Sync: `?updated_since=2026-05-01T00:00:00Z&"
+        "ordering=updated_at&cursor=` walks the values changed since then.",
     ),
     retrieve=extend_schema(summary="One data value", parameters=[ETAG]),
     create=extend_schema(
@@ -281,6 +289,9 @@ def _require(user, action: str, unit: OrgUnit) -> None:
     ),
     partial_update=extend_schema(
         summary="Change a value",
+        description="须带读取时的版本：请求体 `version` 或 `If-Match` 头，否则 428。(Send the "
+        "version you read, as `version` in the body or as `If-Match`; without either the "
+        "request is refused with 428 Precondition Required.)",
         request=DataValuePatchIn,
         responses={200: DataValueOut},
         parameters=[IF_MATCH, ETAG],
@@ -293,12 +304,23 @@ class DataValueViewSet(
 
     lookup_value_regex = r"[^/]+"  # anything but a number is then a JSON 404, not Django's
     filterset_class = DataValueFilterSet
+    pagination_class = ScalablePagination
+    # ordering → sort key of a keyset page, each served by an index: the primary key and
+    # value_updated_key.
+    keyset_orderings = {"": ("id",), "id": ("id",), "updated_at": ("updated_at", "id")}
+    response_links = {
+        "create": {"200": _VALUE_LINKS, "201": _VALUE_LINKS},
+        "retrieve": {"200": _VALUE_NEXT},
+        "partial_update": {"200": _VALUE_LINKS},
+        "approve": {"200": {"GetValue": _link("data_values_retrieve")}},
+        "reject": {"200": _VALUE_LINKS},
+    }
     serializer_class = DataValueOut
     output_serializer_class = DataValueOut
     http_method_names = ["get", "post", "patch", "head", "options"]
     extra_error_codes = {
         "create": ("409", "412"),
-        "partial_update": ("409", "412"),
+        "partial_update": ("409", "412", "428"),
         "approve": ("409", "412"),
         "reject": ("409", "412"),
     }
@@ -324,12 +346,6 @@ class DataValueViewSet(
             headers["Location"] = reverse("api:data-value-detail", args=[fresh.pk])
         return Response(DataValueOut(fresh).data, status=code, headers=headers)
 
-    def _save(self, *, via, **kwargs) -> DataValue:
-        try:
-            return services.value_save(actor=self.request.user, source="api", **kwargs)
-        except services.StaleVersionError as exc:
-            raise _stale(exc, via) from None
-
     def retrieve(self, request, *args, **kwargs):
         return self._respond(self.get_object())
 
@@ -337,22 +353,20 @@ class DataValueViewSet(
         form = DataValueCreateIn(data=request.data)
         form.is_valid(raise_exception=True)
         data = form.validated_data
-        element, unit, period = data["element"], data["org_unit"], data["period"]
+        element, unit = data["element"], data["org_unit"]
         _require(request.user, scopes.WRITE, unit)
         number = parse_value(data["value"], element)
         expected, via = expected_version(request, data.get("version"))
-        exists = DataValue.objects.filter(
-            element=element, org_unit=unit, period=str(period)
-        ).exists()
-        if via == "any" and not exists:
-            raise _stale(None, via)
-        _check_not_above(element, unit, period, number)
-        value = self._save(
-            element=element, org_unit=unit, period=period, value=number,
-            comment=data["comment"], submit=data["state"] == DataValue.SUBMITTED,
-            expected_version=expected, via=via,
-        )  # fmt: skip
-        return self._respond(value, status.HTTP_200_OK if exists else status.HTTP_201_CREATED)
+        try:
+            value, created = services.value_put(
+                actor=request.user, element=element, org_unit=unit, period=data["period"],
+                value=number, comment=data["comment"],
+                submit=data["state"] == DataValue.SUBMITTED, expected_version=expected,
+                must_exist=via == "any",
+            )  # fmt: skip
+        except services.StaleVersionError as exc:
+            raise _stale(exc, via) from None
+        return self._respond(value, status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
     def partial_update(self, request, *args, **kwargs):
         current = self.get_object()
@@ -360,39 +374,35 @@ class DataValueViewSet(
         form.is_valid(raise_exception=True)
         data = form.validated_data
         _require(request.user, scopes.WRITE, current.org_unit)
-        if "value" in data:
-            data["value"] = parse_value(data["value"], current.element)
         expected, via = expected_version(request, data.get("version"))
-        if expected is None and not {"value", "comment"} <= data.keys():
-            # What the client left out is filled in from the row just read: if the row changes
-            # before the write, that would overwrite someone else's edit, so guard with it.
-            expected = current.version
-        period = Period.parse(current.period)
-        new_value = data.get("value", current.value)
-        _check_not_above(current.element, current.org_unit, period, new_value)
-        value = self._save(
-            element=current.element, org_unit=current.org_unit, period=period, value=new_value,
-            comment=data.get("comment", current.comment),
-            submit=data.get("state") == DataValue.SUBMITTED, expected_version=expected, via=via,
-        )  # fmt: skip
+        if expected is None:
+            raise PreconditionRequired()
+        new_value = parse_value(data["value"], current.element) if "value" in data else None
+        try:
+            value = services.value_change(
+                actor=request.user, value=current, expected_version=expected,
+                new_value=new_value, comment=data.get("comment"),
+                submit=data.get("state") == DataValue.SUBMITTED,
+            )  # fmt: skip
+        except services.StaleVersionError as exc:
+            raise _stale(exc, via) from None
         return self._respond(value)
 
-    def _review(self, request, service) -> Response:
+    def _review(self, request, decision: str) -> Response:
         current = self.get_object()
         form = self.get_serializer(data=request.data)
         form.is_valid(raise_exception=True)
         data = form.validated_data
         _require(request.user, scopes.REVIEW, current.org_unit)
         expected, via = expected_version(request, data.get("version"))
-        with transaction.atomic():
-            if expected is not None:
-                # values_approve/values_reject take no version: lock the row for the
-                # transaction so the check and the review see the same value.
-                locked = DataValue.objects.select_for_update().get(pk=current.pk)
-                if locked.version != expected:
-                    raise _stale(None, via)
-            service(actor=request.user, values=[current.pk], comment=data["comment"], source="api")
-        return self._respond(current)
+        try:
+            value = services.value_review(
+                actor=request.user, value=current, decision=decision, comment=data["comment"],
+                expected_version=expected,
+            )  # fmt: skip
+        except services.StaleVersionError as exc:
+            raise _stale(exc, via) from None
+        return self._respond(value)
 
     @extend_schema(
         summary="Approve a submitted value",
@@ -403,7 +413,7 @@ class DataValueViewSet(
     )
     @action(detail=True, methods=["post"])
     def approve(self, request, pk=None):
-        return self._review(request, services.values_approve)
+        return self._review(request, "approve")
 
     @extend_schema(
         summary="Reject a submitted value",
@@ -414,7 +424,7 @@ class DataValueViewSet(
     )
     @action(detail=True, methods=["post"])
     def reject(self, request, pk=None):
-        return self._review(request, services.values_reject)
+        return self._review(request, "reject")
 
 
 # --- uploads -------------------------------------------------------------------------------
@@ -531,10 +541,11 @@ class UploadDetailOut(UploadOut):
     ),
     create=extend_schema(
         summary="Upload a values file",
-        description="上传数据文件（SPEC §4.3），后台导入；全部有效才写入。(Imported in the "
-        "background, all or nothing; poll the returned URL.)",
         request={"multipart/form-data": UploadIn},
         responses={202: UploadDetailOut},
+        description="上传数据文件（SPEC §4.3），后台导入；全部有效才写入。超过 UPLOAD_MAX_BYTES 则 413。"
+        "(Imported in the background, all or nothing; poll the returned URL. A file over "
+        "the server's UPLOAD_MAX_BYTES, default 50 MB, is refused with 413.)",
     ),
 )
 class UploadViewSet(
@@ -544,6 +555,14 @@ class UploadViewSet(
 
     lookup_value_regex = r"[^/]+"
     filterset_class = UploadJobFilterSet
+    response_links = {
+        "create": {
+            "202": {
+                "GetUpload": _link("uploads_retrieve"),
+                "GetUploadErrors": _link("uploads_errors_retrieve"),
+            }
+        }
+    }
     output_serializer_class = UploadOut
     parser_classes = [MultiPartParser, FormParser]
 
@@ -551,9 +570,7 @@ class UploadViewSet(
         if getattr(self, "swagger_fake_view", False):  # drf-spectacular, no user
             return UploadJob.objects.none()
         queryset = UploadJob.objects.select_related("created_by").order_by("-created_at", "-id")
-        if not scopes.is_admin(self.request.user):
-            queryset = queryset.filter(created_by=self.request.user)
-        return queryset
+        return scopes.visible_uploads(self.request.user, queryset)
 
     def get_serializer_class(self):
         return {"create": UploadIn, "retrieve": UploadDetailOut}.get(self.action, UploadOut)
@@ -561,6 +578,9 @@ class UploadViewSet(
     def create(self, request, *args, **kwargs):
         form = UploadIn(data=request.data)
         form.is_valid(raise_exception=True)
+        size = form.validated_data["file"].size
+        if size > settings.UPLOAD_MAX_BYTES:
+            raise PayloadTooLarge(too_large_message(size, settings.UPLOAD_MAX_BYTES))
         job = services.upload_create(
             actor=request.user,
             uploaded_file=form.validated_data["file"],
@@ -568,7 +588,9 @@ class UploadViewSet(
             source="api",
         )
         body = UploadDetailOut(job, context=self.get_serializer_context()).data
-        return Response(body, status=status.HTTP_202_ACCEPTED, headers={"Location": body["url"]})
+        return Response(
+            body, status=status.HTTP_202_ACCEPTED, headers={"Location": str(body["url"])}
+        )
 
     @extend_schema(
         summary="The upload's row errors as CSV",

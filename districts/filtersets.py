@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import django_filters
 
-from core.filtersets import FilterSet, PeriodFilter, StableOrderingFilter
+from core.filtersets import FilterSet, PeriodFilter, StableOrderingFilter, UpdatedSinceFilter
 
 from .levels import LEVEL_CHOICES
 from .models import DataValue, OrgUnit, UploadJob
@@ -38,6 +38,11 @@ class DataValueFilterSet(FilterSet):
             ("element__code", "element"),
             ("updated_at", "updated_at"),
         )
+    )
+    updated_since = UpdatedSinceFilter(
+        field_name="updated_at",
+        help_text="ISO 8601：只要此后修改的数值（values changed at or after this moment, e.g. "
+        "2026-05-01T08:00:00Z; no offset = Asia/Shanghai）",
     )
 
     class Meta:

@@ -8,8 +8,8 @@ from django.utils.translation import gettext_lazy as _
 
 from core.periods import Period, PeriodError, parse_period
 
+from .intake import TEMPLATE_FORMATS
 from .services import GridCell
-from .uploading import TEMPLATE_FORMATS
 
 
 def _period(text: str) -> Period:

@@ -11,18 +11,22 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
-from .models import OrgUnit, RoleAssignment
+from .models import DataValueChange, OrgUnit, RoleAssignment, UploadJob
 
 READ = "read"
 WRITE = "write"
 REVIEW = "review"
+ASSIGN = "assign"  # 督办: assign tasks (leaders and reviewers)
+INSTRUCT = "instruct"  # 督办: write instructions (批示, leaders)
 
 ROLES_FOR_ACTION = {
     READ: (RoleAssignment.OFFICIAL, RoleAssignment.REVIEWER, RoleAssignment.LEADER),
     WRITE: (RoleAssignment.OFFICIAL,),
     REVIEW: (RoleAssignment.REVIEWER,),
+    ASSIGN: (RoleAssignment.REVIEWER, RoleAssignment.LEADER),
+    INSTRUCT: (RoleAssignment.LEADER,),
 }
 
 
@@ -65,6 +69,12 @@ def can(user, action: str, org_unit: OrgUnit) -> bool:
     return path_in_scope(org_unit.path, scope_paths(user, action))
 
 
+def can_any(user, action: str, org_units: Iterable[OrgUnit]) -> bool:
+    """Whether ``user`` may ``action`` on at least one of ``org_units`` (a task's units)."""
+    paths = scope_paths(user, action)
+    return any(path_in_scope(unit.path, paths) for unit in org_units)
+
+
 def scope_q(user, action: str = READ, field: str = "org_unit") -> Q:
     """A filter for rows whose ``field`` (an org unit relation) lies in the user's scope.
 
@@ -105,3 +115,69 @@ def scope_roots(user, action: str = READ) -> QuerySet[OrgUnit]:
     if paths is None:
         return OrgUnit.objects.filter(parent__isnull=True)
     return OrgUnit.objects.filter(path__in=paths)
+
+
+# Granting roles. Roles rank official < reviewer < leader (填报 < 审核 < 领导). A role may be
+# granted, or removed, only on a unit inside a subtree where the granter holds a role of the same
+# rank or higher: a reviewer of a city may make officials and reviewers in that city, not a
+# leader, and nothing outside it. Administrators grant anything anywhere.
+ROLE_RANK = {RoleAssignment.OFFICIAL: 1, RoleAssignment.REVIEWER: 2, RoleAssignment.LEADER: 3}
+
+
+def can_grant(granter, role: str, org_unit: OrgUnit) -> bool:
+    """Whether ``granter`` may give (or take away) ``role`` on ``org_unit``."""
+    if is_admin(granter):
+        return True
+    if not (granter and granter.is_authenticated and granter.is_active):
+        return False
+    rank = ROLE_RANK.get(role)
+    if rank is None:
+        return False
+    held = RoleAssignment.objects.filter(user=granter).values_list("role", "org_unit__path")
+    return any(
+        ROLE_RANK.get(held_role, 0) >= rank and org_unit.path.startswith(path)
+        for held_role, path in held
+    )
+
+
+def can_manage_unit(user, org_unit: OrgUnit | None) -> bool:
+    """Whether ``user`` may edit the record of ``org_unit`` in the admin (or put something under
+    it): only units strictly below the top of one of the user's subtrees. The top itself was
+    granted from above, so moving, renaming or deleting it would change what the grant means.
+    ``None`` (the top of the tree) is for administrators only."""
+    if is_admin(user):
+        return True
+    if org_unit is None:
+        return False
+    paths = scope_paths(user, READ) or []
+    return any(org_unit.path.startswith(p) and org_unit.path != p for p in paths)
+
+
+# --- uploads -----------------------------------------------------------------------------------
+
+
+def visible_uploads(user, queryset: QuerySet[UploadJob] | None = None) -> QuerySet[UploadJob]:
+    """The uploads ``user`` may see (among ``queryset``): their own, every one for an
+    administrator, and those whose every written value lies in the user's review scope (and
+    that wrote something): a reviewer in one city never sees an upload that touched another.
+    The one rule for the upload page, its errors CSV and the API."""
+    queryset = UploadJob.objects.all() if queryset is None else queryset
+    if is_admin(user):
+        return queryset
+    if not (user and user.is_authenticated):
+        return queryset.none()
+    visible = Q(created_by=user)
+    if scope_paths(user, REVIEW):
+        written = DataValueChange.objects.filter(upload=OuterRef("pk"))
+        outside = written.exclude(org_unit_code__in=units_in_scope(user, REVIEW).values("code"))
+        visible |= Exists(written) & ~Exists(outside)
+    return queryset.filter(visible)
+
+
+def upload_visible_to(user, job: UploadJob) -> bool:
+    """Whether ``user`` may see ``job`` (:func:`visible_uploads`), for one upload at hand."""
+    if not (user and user.is_authenticated):
+        return False
+    if is_admin(user) or job.created_by_id == user.id:
+        return True
+    return visible_uploads(user, UploadJob.objects.filter(pk=job.pk)).exists()

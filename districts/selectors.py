@@ -11,19 +11,21 @@ a level may be entered by any unit.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal
 
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Min, QuerySet
 from django.http import Http404
 
 from core.numbers import plain
-from core.periods import Period
+from core.periods import Period, period_for_date
 from core.text import is_english, name_of
 from targets.models import DataElement
 
 from . import scopes
 from .models import DataValue, DataValueChange, OrgUnit, UploadJob
-from .uploads import OUTLIER_FACTOR
+from .rules import outlier_kind
 
 # Tiers of the tree: towns and subdistricts (镇/街道) are one tier, communities and villages
 # (社区/村) another, as in districts.levels.COVERAGE_LEVEL_MEMBERS.
@@ -68,8 +70,6 @@ def unit_for(user, code: str, action: str) -> OrgUnit:
     Raises Http404 when the unit does not exist or lies outside every scope of the user, and
     PermissionDenied when the user may read it but not ``action`` on it.
     """
-    from django.core.exceptions import PermissionDenied
-
     unit = OrgUnit.objects.filter(code=code.strip()).select_related("parent").first()
     if unit is None or not scopes.can(user, scopes.READ, unit):
         raise Http404("org unit")
@@ -95,10 +95,6 @@ def unit_choices(user, action: str) -> list[tuple[str, str]]:
 
 def default_period(period_type: str = "year", today=None) -> Period:
     """Last year: what an official usually reports."""
-    from datetime import date
-
-    from core.periods import period_for_date
-
     today = today or date.today()
     return period_for_date(today, period_type).previous()
 
@@ -157,14 +153,9 @@ class Grid:
 
 
 def outlier_note(current: Decimal | None, previous: Decimal | None) -> str:
-    """The upload's outlier rule (over 3× or under ⅓ of the previous period), for one cell."""
-    if current is None or previous is None or previous <= 0 or current < 0:
-        return ""
-    if current > OUTLIER_FACTOR * previous:
-        return "high"
-    if current * OUTLIER_FACTOR < previous:
-        return "low"
-    return ""
+    """The outlier rule (:func:`districts.rules.outlier_kind`) for one cell of the entry grid:
+    ``"high"``, ``"low"`` or ``""``."""
+    return outlier_kind(current, previous) or ""
 
 
 def _reporting_context(unit: OrgUnit) -> tuple[int | None, bool]:
@@ -383,10 +374,8 @@ def uploads_for(user) -> QuerySet[UploadJob]:
 def upload_for(user, pk: int) -> UploadJob:
     """An upload its creator, an administrator or a reviewer of every unit it wrote may see;
     Http404 for anyone else."""
-    from .uploading import upload_visible_to
-
     job = UploadJob.objects.select_related("created_by").filter(pk=pk).first()
-    if job is None or not upload_visible_to(user, job):
+    if job is None or not scopes.upload_visible_to(user, job):
         raise Http404("upload")
     return job
 

@@ -10,13 +10,18 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from audit.services import audit_record
 from core.periods import Period
+from core.text import bilingual
+from reports.triggers import progress_recompute_for_values
 from targets.models import DataElement
 
 from . import scopes
+from .intake import upload_create, upload_errors_csv, upload_process, upload_rollback
+from .intake.orgunits import order_orgunit_rows, parse_orgunit_file
+from .intake.tables import TabularError
 from .models import DataValue, DataValueChange, OrgUnit, RoleAssignment
-from .tabular import TabularError, order_orgunit_rows, parse_orgunit_file
-from .uploads import check_value, element_rule
+from .rules import check_value, element_rule, not_above_violation
 
 
 class OrgUnitImportError(ValueError):
@@ -114,22 +119,79 @@ def orgunit_rebuild_subtree_paths(*, root: OrgUnit) -> None:
         frontier = children
 
 
-def role_grant(*, username: str, role: str, org_unit_code: str, create: bool = False):
-    """Give ``username`` ``role`` on an org unit (its whole subtree); idempotent."""
+class RoleGrantRefused(PermissionDenied):
+    """The acting user may not grant (or remove) that role there (districts.scopes.can_grant)."""
+
+
+def role_grant(
+    *,
+    username: str,
+    role: str,
+    org_unit_code: str,
+    create: bool = False,
+    actor=None,
+):
+    """Give ``username`` ``role`` on an org unit (its whole subtree); idempotent.
+
+    With an ``actor`` (a person in the portal, the admin, or ``grant_role --as``) the grant must
+    lie within the actor's scope and not above the actor's own role (scopes.can_grant), and it is
+    written to the audit log. Without one it is the operator's own command line.
+    """
     if role not in {r for r, _label in RoleAssignment.ROLE_CHOICES}:
         raise ValueError(f"unknown role “{role}”: use official, reviewer or leader")
     try:
         unit = OrgUnit.objects.get(code=org_unit_code)
     except OrgUnit.DoesNotExist:
         raise ValueError(f"org unit “{org_unit_code}” does not exist") from None
+    if actor is not None and not scopes.can_grant(actor, role, unit):
+        raise RoleGrantRefused(
+            bilingual(
+                f"{actor.get_username()} 无权在 {unit.code} 授予“{role}”角色",
+                f"{actor.get_username()} may not grant the {role} role on {unit.code}",
+            )
+        )
     User = get_user_model()
-    user = User.objects.filter(username=username).first()
-    if user is None:
-        if not create:
-            raise ValueError(f"user “{username}” does not exist (use --create)")
-        user = User.objects.create_user(username=username)
-    assignment, created = RoleAssignment.objects.get_or_create(user=user, role=role, org_unit=unit)
+    with transaction.atomic():
+        user = User.objects.filter(username=username).first()
+        if user is None:
+            if not create:
+                raise ValueError(f"user “{username}” does not exist (use --create)")
+            user = User.objects.create_user(username=username)
+        assignment, created = RoleAssignment.objects.get_or_create(
+            user=user, role=role, org_unit=unit
+        )
+        if created:
+            audit_record(
+                actor=actor,
+                action="role.grant",
+                target=assignment,
+                detail={"user": user.get_username(), "role": role, "org_unit": unit.code},
+            )
     return user, assignment, created
+
+
+@transaction.atomic
+def role_remove(*, assignment: RoleAssignment, actor=None) -> None:
+    """Take a role away; the same rule as granting it applies to ``actor``."""
+    if actor is not None and not scopes.can_grant(actor, assignment.role, assignment.org_unit):
+        raise RoleGrantRefused(
+            bilingual(
+                f"{actor.get_username()} 无权撤销 {assignment.org_unit.code} 的“{assignment.role}”角色",
+                f"{actor.get_username()} may not remove the {assignment.role} role on "
+                f"{assignment.org_unit.code}",
+            )
+        )
+    audit_record(
+        actor=actor,
+        action="role.remove",
+        target=assignment,
+        detail={
+            "user": assignment.user.get_username(),
+            "role": assignment.role,
+            "org_unit": assignment.org_unit.code,
+        },
+    )
+    assignment.delete()
 
 
 # The national root and provinces above the four cities, so that a leader role on a province
@@ -246,7 +308,7 @@ def _record(
 
 
 def check_value_for_element(element, value: Decimal) -> None:
-    """The per-element rules of uploads (districts.uploads), applied to one value, so the entry
+    """The per-element rules (districts.rules), applied to one value, so the entry
     form, the API and a file accept and refuse exactly the same figures."""
     try:
         check_value(format(value.normalize(), "f"), element_rule(element))
@@ -447,6 +509,116 @@ def values_reopen(*, actor, values, comment: str, source: str = "form") -> list[
     )
 
 
+# --- values through the API ---------------------------------------------------------------
+# The API's writes: parse nothing, decide nothing about HTTP; they add to value_save what a
+# client needs on top of the entry form (create-or-change with "did it exist", a review guarded
+# by the version the client read).
+
+
+def value_check_not_above(*, element, org_unit, period: Period, value: Decimal) -> None:
+    """A value may not exceed its ``not_above`` element's stored value for the same unit and
+    period — the rule an uploaded file is held to.
+
+    The rule and its wording are districts.rules' (the same for every entry path).
+    """
+    if not element.not_above_id:
+        return
+    limit = (
+        DataValue.objects.filter(
+            element_id=element.not_above_id, org_unit=org_unit, period=str(period)
+        )
+        .values_list("value", flat=True)
+        .first()
+    )
+    reason = not_above_violation(value, limit, other=element.not_above.code)
+    if reason:
+        raise ValidationError({"value": reason})
+
+
+def value_put(
+    *,
+    actor,
+    element,
+    org_unit,
+    period: Period,
+    value: Decimal,
+    comment: str = "",
+    submit: bool = False,
+    expected_version: int | None = None,
+    must_exist: bool = False,
+    source: str = "api",
+) -> tuple[DataValue, bool]:
+    """Create or change the value keyed by (element, unit, period); returns it and whether it
+    was created. ``must_exist`` (``If-Match: *``) refuses to create one."""
+    with transaction.atomic():
+        # Locked, so "did it exist" and the write see the same row.
+        exists = (
+            DataValue.objects.select_for_update()
+            .filter(element=element, org_unit=org_unit, period=str(period))
+            .exists()
+        )
+        if must_exist and not exists:
+            raise StaleVersionError({"version": "该数值不存在（value does not exist）"})
+        value_check_not_above(element=element, org_unit=org_unit, period=period, value=value)
+        row = value_save(
+            actor=actor, element=element, org_unit=org_unit, period=period, value=value,
+            comment=comment, source=source, submit=submit, expected_version=expected_version,
+        )  # fmt: skip
+    return row, not exists
+
+
+def value_change(
+    *,
+    actor,
+    value: DataValue,
+    expected_version: int,
+    new_value: Decimal | None = None,
+    comment: str | None = None,
+    submit: bool = False,
+    source: str = "api",
+) -> DataValue:
+    """Change some of a value's figure, comment and state; what is not given is kept. The
+    version the client read is required: what it left out is filled in from the row it read."""
+    number = value.value if new_value is None else new_value
+    period = Period.parse(value.period)
+    with transaction.atomic():
+        value_check_not_above(
+            element=value.element, org_unit=value.org_unit, period=period, value=number
+        )
+        return value_save(
+            actor=actor, element=value.element, org_unit=value.org_unit, period=period,
+            value=number, comment=value.comment if comment is None else comment, source=source,
+            submit=submit, expected_version=expected_version,
+        )  # fmt: skip
+
+
+def value_review(
+    *,
+    actor,
+    value: DataValue,
+    decision: str,
+    comment: str = "",
+    expected_version: int | None = None,
+    source: str = "api",
+) -> DataValue:
+    """Approve or reject (``decision``) one value; with ``expected_version`` only if it is still
+    the version the reviewer read."""
+    service = {"approve": values_approve, "reject": values_reject}[decision]
+    with transaction.atomic():
+        if expected_version is not None:
+            # Locked for the transaction so the check and the review see the same row.
+            locked = DataValue.objects.select_for_update().get(pk=value.pk)
+            if locked.version != expected_version:
+                raise StaleVersionError(
+                    {
+                        "version": f"数值已被他人修改（version {locked.version}, you sent "
+                        f"{expected_version}）：请刷新后重试"
+                    }
+                )
+        (row,) = service(actor=actor, values=[value.pk], comment=comment, source=source)
+    return row
+
+
 @dataclass(frozen=True)
 class GridCell:
     """One cell of the entry form as posted: what was typed and the version the form showed
@@ -533,18 +705,16 @@ def values_save_grid(
         element = cell.element
         if not element.not_above_id:
             continue
-        if element.not_above_id in parsed:
+        in_form = element.not_above_id in parsed
+        if in_form:
             limit = parsed[element.not_above_id][1]
         elif element.not_above_id in stored:
             limit = stored[element.not_above_id].value
         else:
             continue
-        if value > limit:
-            shown = format(limit.normalize(), "f")
-            errors[element.code] = (
-                f"不能大于同一单位同一期间的 {element.not_above.code}（{shown}）"
-                f"（may not exceed {element.not_above.code}: {shown}）"
-            )
+        reason = not_above_violation(value, limit, other=element.not_above.code, from_form=in_form)
+        if reason:
+            errors[element.code] = reason
     if errors:
         return result
     with transaction.atomic():
@@ -586,19 +756,10 @@ def values_save_grid(
 
 def _after_approval_change(values: list[DataValue]) -> None:
     """Official progress counts approved values only: recompute what they feed, after commit."""
-    from reports.triggers import progress_recompute_for_values
-
     progress_recompute_for_values(values)
 
 
-# Uploads live in their own module; these names are the services' public face.
-from .uploading import (  # noqa: E402
-    upload_create,
-    upload_errors_csv,
-    upload_process,
-    upload_rollback,
-)
-
+# Uploads live in their own package (districts.intake); these names are also the services'.
 __all__ = [
     "upload_create",
     "upload_errors_csv",

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
@@ -19,16 +20,16 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from core.api import MULTIPART_SLACK, too_large_message
 from core.numbers import plain
 from core.periods import PeriodError, parse_period
-from core.text import name_of
+from core.text import bilingual, name_of
 from core.views import scoped_by
 from targets.models import DataElement
 
 from . import scopes, selectors, services
 from .forms import ReviewForm, RollbackForm, TemplateForm, UploadForm, grid_cells
-from .models import DataValue, UploadJob
-from .uploading import (
+from .intake import (
     can_approve_uploads,
     upload_can_rollback,
     upload_create,
@@ -36,7 +37,8 @@ from .uploading import (
     upload_rollback,
     upload_template,
 )
-from .uploads import check_value
+from .models import DataValue, UploadJob
+from .rules import check_value
 
 STATUS_ERRORS_SHOWN = 200
 """Row errors (and warnings) in the status JSON and on the page; all are in the errors CSV."""
@@ -201,8 +203,34 @@ def _status_payload(job: UploadJob) -> dict:
     }
 
 
+def _file_too_large() -> str:
+    limit = settings.UPLOAD_MAX_BYTES / (1024 * 1024)
+    return bilingual(
+        f"文件过大：上限为 {limit:.1f} MB", f"the file is too large: the limit is {limit:.1f} MB"
+    )
+
+
 def _may_upload(user) -> bool:
     return selectors.has_role(user, scopes.WRITE) or selectors.has_role(user, scopes.REVIEW)
+
+
+def _upload_too_large(request):
+    """A body over the upload limit by its Content-Length is refused before it is read."""
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = 0
+    if length > settings.UPLOAD_MAX_BYTES + MULTIPART_SLACK:
+        return _refuse_large_upload(request, length)
+    return None
+
+
+def _refuse_large_upload(request, size: int):
+    message = too_large_message(size, settings.UPLOAD_MAX_BYTES)
+    if _wants_json(request):
+        return JsonResponse({"detail": message, "code": "payload_too_large"}, status=413)
+    messages.error(request, message)
+    return _uploads_page(request, status=413)
 
 
 @scoped
@@ -213,11 +241,23 @@ def uploads(request):
     if not _may_upload(user):
         raise PermissionDenied(_("您没有填报或审核权限"))
     if request.method == "POST":
+        too_large = _upload_too_large(request)
+        if too_large:
+            return too_large
         form = UploadForm(request.POST, request.FILES)
+        if form.is_valid() and form.cleaned_data["file"].size > settings.UPLOAD_MAX_BYTES:
+            return _refuse_large_upload(request, form.cleaned_data["file"].size)
         if not form.is_valid():
             if _wants_json(request):
                 return JsonResponse({"errors": form.errors}, status=400)
             messages.error(request, _("请选择要上传的文件"))
+            return redirect("districts:uploads")
+        if form.cleaned_data["file"].size > settings.UPLOAD_MAX_BYTES:
+            # Refused before it is stored; the job refuses it too (districts.intake.tables).
+            detail = _file_too_large()
+            if _wants_json(request):
+                return JsonResponse({"detail": detail}, status=413)
+            messages.error(request, detail)
             return redirect("districts:uploads")
         try:
             job = upload_create(
@@ -233,6 +273,11 @@ def uploads(request):
         if _wants_json(request):
             return JsonResponse(_status_payload(job), status=202)
         return redirect("districts:upload", pk=job.pk)
+    return _uploads_page(request)
+
+
+def _uploads_page(request, status: int = 200):
+    user = request.user
     units = selectors.unit_choices(user, scopes.WRITE)
     page = Paginator(selectors.uploads_for(user), 20).get_page(request.GET.get("page"))
     return render(
@@ -248,6 +293,7 @@ def uploads(request):
             "can_write": bool(units),
             "page": page,
         },
+        status=status,
     )
 
 

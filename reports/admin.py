@@ -1,12 +1,16 @@
+"""Progress runs and rows are computed by the engine: read-only here, and deleted (to free
+space or force a clean recompute) by administrators only. Rows are scoped like every list."""
+
 from django.contrib import admin
 
 from districts import scopes
+from districts.admin import SuperuserDeleteMixin
 
 from .models import ProgressRow, ProgressRun
 
 
 @admin.register(ProgressRun)
-class ProgressRunAdmin(admin.ModelAdmin):
+class ProgressRunAdmin(SuperuserDeleteMixin, admin.ModelAdmin):
     list_display = (
         "id",
         "trigger",
@@ -20,9 +24,15 @@ class ProgressRunAdmin(admin.ModelAdmin):
     list_filter = ("state", "trigger")
     readonly_fields = [f.name for f in ProgressRun._meta.fields]
 
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
 
 @admin.register(ProgressRow)
-class ProgressRowAdmin(admin.ModelAdmin):
+class ProgressRowAdmin(SuperuserDeleteMixin, admin.ModelAdmin):
     list_display = ("indicator", "org_unit", "period", "value", "target", "status", "completeness")
     list_filter = ("status", "period")
     list_select_related = ("indicator", "org_unit")

@@ -8,6 +8,7 @@ percent_of_target, share_of_total and, for the cagr method, ratio and score.
 from __future__ import annotations
 
 from django.db.models import F
+from django.utils import timezone
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, viewsets
 
@@ -15,12 +16,14 @@ from core.api import (
     ApiViewMixin,
     DecimalNumberField,
     FiniteFloatField,
+    ScalablePagination,
     finite_float,
     plain_number,
 )
 from districts import scopes
 from targets.models import COMPARATORS
 
+from . import selectors
 from .filtersets import ProgressFilterSet
 from .models import STATUS_CHOICES, ProgressRow
 
@@ -81,16 +84,22 @@ class ProgressOut(serializers.Serializer):
             "share_of_total": plain_number(row["share_of_total"]),
             "ratio": finite_float(row["ratio"]),
             "score": finite_float(row["score"]),
-            "computed_at": _DATETIME.to_representation(row["computed_at"]),
+            "computed_at": _datetime(row["computed_at"]),
         }
 
 
-_DATETIME = serializers.DateTimeField()
-PROGRESS_COLUMNS = (
-    "period", "period_end", "value", "numerator", "denominator", "target", "comparator",
-    "deadline", "expected", "status", "forecast", "completeness", "percent_of_target",
-    "share_of_total", "ratio", "score", "computed_at",
-)  # fmt: skip
+def _datetime(value) -> str:
+    """DRF's DateTimeField output (local time, ISO 8601, ``Z`` for UTC) without its per-call
+    machinery."""
+    text = timezone.localtime(value).isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
+PROGRESS_COLUMNS = (*selectors.PROGRESS_COLUMNS, "computed_at")
+
+
+KEY_COLUMNS = ("id", "indicator_id", "org_unit_id")
+"""Not shown: the sort keys of a keyset page (:class:`core.api.ScalablePagination`)."""
 
 
 def progress_rows(user):
@@ -98,6 +107,7 @@ def progress_rows(user):
     queryset = ProgressRow.objects.order_by("indicator_id", "org_unit_id", "period")
     return scopes.filter_in_scope(queryset, user, scopes.READ).values(
         *PROGRESS_COLUMNS,
+        *KEY_COLUMNS,
         indicator_code=F("indicator__code"),
         plan_code=F("indicator__plan__code"),
         org_unit_code=F("org_unit__code"),
@@ -108,7 +118,13 @@ def progress_rows(user):
     list=extend_schema(
         summary="Progress in your scope",
         description="指标 × 单位 × 期间的进度，仅限您的范围（progress rows of the units in your "
-        "scope）。`?status=` 可重复（may be repeated）。",
+        "scope）。`?status=` 可重复（may be repeated）。\n\n"
+        "Paging: `?page=` as before (`count` on the first page only, or with `count=true`), or "
+        "keyset pages with `?cursor=` (start empty, follow `next`), whose cost does not grow "
+        "with the scope or the depth; with a cursor, `ordering` may be none (indicator, unit, "
+        "period) or `computed_at`/`-computed_at`. Sync: `?updated_since=2026-05-01T00:00:00Z&"
+        "ordering=computed_at&cursor=` walks what the progress job wrote since then (rows it "
+        "removed are not listed). `?latest=true`: each indicator and unit's latest period.",
     )
 )
 class ProgressViewSet(ApiViewMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
@@ -116,6 +132,13 @@ class ProgressViewSet(ApiViewMixin, mixins.ListModelMixin, viewsets.GenericViewS
 
     filterset_class = ProgressFilterSet
     serializer_class = ProgressOut
+    pagination_class = ScalablePagination
+    # ordering → sort key of a keyset page, each served by an index of ProgressRow: the unique
+    # (indicator, org_unit, period) and progress_computed_key.
+    keyset_orderings = {
+        "": ("indicator_id", "org_unit_id", "period"),
+        "computed_at": ("computed_at", "id"),
+    }
 
     def get_queryset(self):
         return progress_rows(self.request.user)

@@ -30,6 +30,7 @@ from .models import ProgressRow, ReportPack
 
 PROGRESS_COLUMNS = (
     "period",
+    "period_end",
     "value",
     "numerator",
     "denominator",
@@ -40,7 +41,6 @@ PROGRESS_COLUMNS = (
     "status",
     "forecast",
     "completeness",
-    "period_end",
     "percent_of_target",
     "share_of_total",
     "ratio",
@@ -48,12 +48,15 @@ PROGRESS_COLUMNS = (
     "reporting_units",
     "expected_units",
 )
-"""A progress row's computed columns, in the one order the pages, the export and the API read
-them (the API adds ``computed_at``). ``reporting_units`` of ``expected_units``: which children the
-figure rests on (both empty when the unit reported the figure itself)."""
-PROGRESS_EXPORT_COLUMNS = PROGRESS_COLUMNS[: PROGRESS_COLUMNS.index("completeness") + 1]
-"""The columns ``export_progress`` prints after the indicator and unit codes: the row's figures
-and status, without the derived presentation columns that follow ``completeness``."""
+"""A progress row's computed columns, in the one order the pages and the API read them (the
+API adds ``computed_at``; its CSV columns follow this order, so new columns go at the end).
+``reporting_units`` of ``expected_units``: which children the figure rests on (both empty when
+the unit reported the figure itself)."""
+PROGRESS_EXPORT_COLUMNS = tuple(
+    c for c in PROGRESS_COLUMNS[: PROGRESS_COLUMNS.index("completeness") + 1] if c != "period_end"
+)
+"""The columns ``export_progress`` prints after the indicator and unit codes (SPEC §4.4): the
+row's figures and status, without the derived presentation columns."""
 
 # ---------------------------------------------------------------------------------------------
 # Status vocabulary: the order statuses are listed in, and which of them count as what

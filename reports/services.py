@@ -22,6 +22,7 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from core import jobs
 from districts.models import DataValue, OrgUnit, OrgUnitGroup
 from targets.models import DataElement, Indicator
 from targets.selectors import indicator_element_codes
@@ -336,43 +337,57 @@ def progress_compute(
 def progress_recompute(
     *, as_of: date | None = None, scope: Scope | None = None, trigger: str = "manual"
 ) -> ProgressRun:
-    """Compute and store progress for ``scope`` as of ``as_of`` (default: today)."""
+    """Compute and store progress for ``scope`` as of ``as_of`` (default: today), now."""
     scope = scope or Scope()
-    as_of = as_of or timezone.localdate()
-    run = ProgressRun.objects.create(
+    run = ProgressRun.start_new(
         trigger=trigger,
         plan_code=scope.plan_code,
         indicator_codes=list(scope.indicator_codes),
         org_unit_codes=list(scope.unit_codes),
-        as_of=as_of,
+        as_of=as_of or timezone.localdate(),
     )
+    return _progress_run(run)
+
+
+def progress_run(*, run_id: int) -> ProgressRun | None:
+    """Run a queued recompute (its scope is on the row); None when it is not this caller's to
+    run (done, or running on a live worker)."""
+    run = ProgressRun.claim(run_id)
+    return _progress_run(run) if run else None
+
+
+def _progress_run(run: ProgressRun) -> ProgressRun:
+    scope = Scope(
+        plan_code=run.plan_code,
+        indicator_codes=tuple(run.indicator_codes),
+        unit_codes=tuple(run.org_unit_codes),
+    )
+    as_of = run.as_of
     started = time.perf_counter()
     try:
-        indicators = _indicators(scope)
-        only = None
-        if scope.unit_codes:
-            only = _with_ancestors(scope.unit_codes)
-            indicators = _plans_containing(indicators, scope.unit_codes)
-        rows, unit_ids, values_read = progress_compute(
-            indicators=indicators, as_of=as_of, only_unit_codes=only
-        )
-        indicator_ids = {i.code: i.id for i in indicators}
-        written = _store(rows, indicator_ids, unit_ids, run, only)
+        with jobs.heartbeat(run):
+            indicators = _indicators(scope)
+            only = None
+            if scope.unit_codes:
+                only = _with_ancestors(scope.unit_codes)
+                indicators = _plans_containing(indicators, scope.unit_codes)
+            rows, unit_ids, values_read = progress_compute(
+                indicators=indicators, as_of=as_of, only_unit_codes=only
+            )
+            indicator_ids = {i.code: i.id for i in indicators}
+            written = _store(rows, indicator_ids, unit_ids, run, only)
     except Exception as exc:
-        ProgressRun.objects.filter(pk=run.pk).update(
-            state=ProgressRun.FAILED,
-            error=f"{type(exc).__name__}: {exc}"[:4000],
-            finished_at=timezone.now(),
+        run.fail(
+            f"{type(exc).__name__}: {exc}",
             duration_ms=int((time.perf_counter() - started) * 1000),
         )
         raise
-    run.state = ProgressRun.SUCCEEDED
-    run.indicators_count = len(indicators)
-    run.rows_written = written
-    run.values_read = values_read
-    run.finished_at = timezone.now()
-    run.duration_ms = int((time.perf_counter() - started) * 1000)
-    run.save()
+    run.finish(
+        indicators_count=len(indicators),
+        rows_written=written,
+        values_read=values_read,
+        duration_ms=int((time.perf_counter() - started) * 1000),
+    )
     return run
 
 

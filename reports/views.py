@@ -15,6 +15,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
+from audit.services import audit_record
 from core.text import name_of
 from districts import scopes
 from districts.models import OrgUnit
@@ -249,6 +250,7 @@ def pack_file(request, pack_id: int, kind: str):
     stored = pack.pdf if kind == "pdf" else pack.xlsx
     if not stored:
         raise Http404
+    audit_record(actor=request.user, action="pack.download", target=pack, detail={"kind": kind})
     return FileResponse(
         stored.open("rb"),
         as_attachment=True,

@@ -14,6 +14,8 @@ echo "== loading the catalog"
 if "$PY" manage.py help seed_demo >/dev/null 2>&1; then
   echo "== loading demo data"
   "$PY" manage.py seed_demo
+  echo "== loading demo 督办 tasks"
+  "$PY" manage.py seed_duban_demo
 fi
 "$PY" manage.py ensure_admin --username admin --password admin
 echo

@@ -1,15 +1,19 @@
-"""Admin for schedules (edited by administrators) and the read-only records of the reminder
-job. Non-superuser staff see only rows inside their scope (districts.scopes)."""
+"""Admin for schedules and the read-only records of the reminder job. Non-superuser staff see
+only reminders, notifications and reopenings inside their scope, and change or delete a schedule
+only when its root unit lies inside their scope (districts.scopes); the records of what the job
+and reviewers did are deleted by administrators only."""
 
 from django.contrib import admin
 
-from districts.admin import ScopedAdmin
+from districts import scopes
+from districts.admin import ScopedAdmin, SuperuserDeleteMixin
+from districts.models import OrgUnit
 
 from .models import Notification, PeriodReopen, Reminder, ReminderRun, ReportingSchedule
 
 
 @admin.register(ReportingSchedule)
-class ReportingScheduleAdmin(admin.ModelAdmin):
+class ReportingScheduleAdmin(ScopedAdmin):
     list_display = (
         "code",
         "name_zh",
@@ -27,9 +31,21 @@ class ReportingScheduleAdmin(admin.ModelAdmin):
     list_filter = ("period_type", "is_active", "deadline_rule")
     search_fields = ("code", "name_zh", "name_en", "element__code", "plan__code")
     raw_id_fields = ("element", "plan", "root")
+    scope_field = "root"
+
+    def get_queryset(self, request):
+        # Schedules are published rules: every staff user may read them all, including those
+        # for the whole tree (no root); editing is what the scope limits.
+        return admin.ModelAdmin.get_queryset(self, request)
+
+    def scope_allows(self, request, obj) -> bool:
+        if obj.root_id is None:  # a schedule for the whole tree
+            return scopes.is_admin(request.user)
+        root = OrgUnit.objects.filter(pk=obj.root_id).first()
+        return root is not None and scopes.can(request.user, scopes.READ, root)
 
 
-class ReadOnlyScopedAdmin(ScopedAdmin):
+class ReadOnlyScopedAdmin(SuperuserDeleteMixin, ScopedAdmin):
     def has_add_permission(self, request):
         return False
 
@@ -71,7 +87,7 @@ class PeriodReopenAdmin(ReadOnlyScopedAdmin):
 
 
 @admin.register(ReminderRun)
-class ReminderRunAdmin(admin.ModelAdmin):
+class ReminderRunAdmin(SuperuserDeleteMixin, admin.ModelAdmin):
     list_display = (
         "started_at",
         "as_of",

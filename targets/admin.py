@@ -1,5 +1,8 @@
-"""The catalog is published policy, readable by all staff; plans are edited as YAML files and
-loaded with load_plans, so only superusers may change them here."""
+"""The catalog is published policy, readable by all staff. Only administrators (superusers)
+change it here, whatever model permissions a staff user was given: plans are edited as YAML files
+and loaded with load_plans (an edit here would be overwritten by the next load), and a plan, goal,
+indicator or element is not tied to one org unit, so the scope rule cannot bound such an edit —
+a city's reviewer could otherwise change another city's targets."""
 
 from django.contrib import admin
 
@@ -35,6 +38,16 @@ class DataElementAdmin(CatalogAdmin):
 
 class GoalInline(admin.TabularInline):
     model = Goal
+
+    def has_add_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def has_change_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_superuser
+
     extra = 0
     fields = ("code", "title_zh", "title_en", "position")
 

@@ -13,6 +13,8 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+import yaml
+
 from core.periods import Period, PeriodError
 from districts.groups import STANDARD_GROUP_CODES
 
@@ -134,6 +136,47 @@ class PlanFileError(ValueError):
         self.filename = filename
         self.problems = problems
         super().__init__("\n".join(f"{filename}: {p}" for p in problems))
+
+
+class _NoAliasLoader(yaml.SafeLoader):
+    """YAML without anchors and aliases: a plan file has no use for them, and a few lines of
+    aliases nested in one another ("billion laughs") expand to billions of nodes."""
+
+    def compose_node(self, parent, index):
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            raise yaml.composer.ComposerError(
+                None,
+                None,
+                f"YAML 别名（*{event.anchor}）不允许在计划文件中使用"
+                f"（YAML aliases such as *{event.anchor} are not allowed in plan files）",
+                event.start_mark,
+            )
+        return super().compose_node(parent, index)
+
+
+def parse_plan_yaml(raw: bytes, filename: str, *, max_bytes: int) -> Any:
+    """A plan file's document from its bytes: refused, naming the file and where, when it is
+    larger than ``max_bytes``, not UTF-8, not YAML, or uses aliases."""
+    if len(raw) > max_bytes:
+        raise PlanFileError(
+            filename,
+            [
+                f"(file): 文件过大，上限为 {max_bytes:,} 字节"
+                f"（the file is too large: the limit is {max_bytes:,} bytes）"
+            ],
+        )
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise PlanFileError(filename, [f"(file): is not UTF-8 text ({exc.reason})"]) from exc
+    try:
+        return yaml.load(text, Loader=_NoAliasLoader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "(file)"
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise PlanFileError(filename, [f"{where}: not valid YAML: {problem}"]) from exc
 
 
 class _Checker:
@@ -294,6 +337,9 @@ _INDICATOR_KEYS = {
     "limit",
     "same_as",
     "group",
+    # Drafts written by extract_targets: where in the source text the quote sits. Kept for the
+    # reviewer; not stored.
+    "source_span",
 }
 
 
@@ -305,7 +351,11 @@ def check_plan_document(document: Any, filename: str, known: Known) -> PlanFile:
         c.problem("(file)", "is empty")
     if root is None:
         raise PlanFileError(filename, c.problems)
-    c.unknown_keys(root, {"plan", "data_elements", "goals"}, "(file)")
+    # ``draft: true`` marks a file written by extract_targets; it loads like any other once
+    # reviewed (the flag is informational).
+    c.unknown_keys(root, {"plan", "data_elements", "goals", "draft"}, "(file)")
+    if "draft" in root and not isinstance(root["draft"], bool):
+        c.problem("(file).draft", "must be true or false")
     if "plan" not in root and "data_elements" not in root:
         c.problem("(file)", "needs a `plan:` block (or `data_elements:` for a vocabulary file)")
 
@@ -454,6 +504,14 @@ def _check_indicator(c: _Checker, obj: dict, path: str, plan: PlanDef, element_c
             c.problem(f"{cpath}.{key}", "must be greater than 0")
         return value
 
+    span = obj.get("source_span")
+    if span is not None and not (
+        isinstance(span, list)
+        and len(span) == 2
+        and all(isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in span)
+        and span[0] <= span[1]
+    ):
+        c.problem(f"{path}.source_span", "must be [start, end], two character offsets")
     kind = c.choice(obj, "kind", path, KINDS)
     deadline = c.day(obj, "deadline", path, required=plan.horizon is None) or plan.horizon
     ind = IndicatorDef(

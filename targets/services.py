@@ -6,11 +6,16 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
+from django.conf import settings
 from django.db import transaction
 
 from districts.models import OrgUnit, OrgUnitGroup
-from districts.unit_facts import orgunit_groups_ensure
+from districts.services import orgunits_import, reference_orgunits_load
+from districts.unit_facts import (
+    orgunit_groups_assign_defaults,
+    orgunit_groups_ensure,
+    orgunit_history_load,
+)
 
 from .models import DataElement, Goal, Indicator, Plan
 from .plan_schema import (
@@ -18,8 +23,8 @@ from .plan_schema import (
     IndicatorDef,
     Known,
     PlanDef,
-    PlanFileError,
     check_plan_document,
+    parse_plan_yaml,
 )
 
 
@@ -45,18 +50,12 @@ def _known() -> Known:
 
 
 def read_plan_file(path: Path) -> tuple[object, bytes]:
-    raw = path.read_bytes()
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise PlanFileError(str(path), [f"(file): is not UTF-8 text ({exc.reason})"]) from exc
-    try:
-        return yaml.safe_load(text), raw
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "(file)"
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise PlanFileError(str(path), [f"{where}: not valid YAML: {problem}"]) from exc
+    """A plan file's document and bytes (:func:`targets.plan_schema.parse_plan_yaml`): a file
+    past settings.PLAN_MAX_BYTES is refused without being read whole."""
+    limit = settings.PLAN_MAX_BYTES
+    with path.open("rb") as handle:
+        raw = handle.read(limit + 1)
+    return parse_plan_yaml(raw, str(path), max_bytes=limit), raw
 
 
 def plan_files_load(*, paths: list[Path]) -> list[LoadResult]:
@@ -256,9 +255,6 @@ HISTORY_FILE = Path(__file__).resolve().parent.parent / "districts/fixtures/orgu
 def catalog_seed() -> str:
     """The four cities' org units, the extra units plans need, and every catalog plan."""
     import json
-
-    from districts.services import orgunits_import, reference_orgunits_load
-    from districts.unit_facts import orgunit_groups_assign_defaults, orgunit_history_load
 
     units = reference_orgunits_load(divisions=json.loads(DIVISIONS_FILE.read_text("utf-8")))
     extra = CATALOG_DIR / "orgunits-extra.csv"

@@ -1,4 +1,5 @@
-"""The quick start: embedded SQLite, tasks in-process, a fixed development key."""
+"""The quick start: embedded SQLite, jobs on threads of the web process (core.jobs), a fixed
+development key."""
 
 from .base import *  # noqa: F403
 from .base import SECRET_KEY, env_bool

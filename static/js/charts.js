@@ -5,6 +5,21 @@
 (function () {
   "use strict";
   if (typeof echarts === "undefined") { return; }
+  // Tooltips are drawn on the canvas (renderMode "richText"), not as HTML: ECharts' HTML
+  // tooltips carry style="" attributes, which the Content Security Policy refuses, and would
+  // read unit names as HTML. A formatter's <br> becomes a plain line break.
+  echarts.registerPreprocessor(function (option) {
+    [].concat(option.tooltip || []).forEach(function (tip) {
+      tip.renderMode = "richText";
+      if (typeof tip.formatter === "function" && !tip.formatter.plain) {
+        var format = tip.formatter;
+        tip.formatter = function () {
+          return String(format.apply(this, arguments)).replace(/<br\s*\/?>/g, "\n");
+        };
+        tip.formatter.plain = true;
+      }
+    });
+  });
   var lang = (document.documentElement.lang || "zh-hans").toLowerCase();
   var locale = lang.indexOf("en") === 0 ? "EN" : "ZH";
   var FONT = '"Noto Sans CJK SC","Source Han Sans SC","PingFang SC","Microsoft YaHei",system-ui,sans-serif';

@@ -149,7 +149,9 @@ PATCH_EXPECTED = {
 def test_who_may_change_a_value(client_for, values, user):
     value = values["441900003002"]
     response = client_for(user).patch(
-        f"/api/v1/data-values/{value.pk}/", {"value": "1500"}, format="json"
+        f"/api/v1/data-values/{value.pk}/",
+        {"value": "1500", "version": value.version},
+        format="json",
     )
     assert response.status_code == PATCH_EXPECTED[user], response.content
 

@@ -2,7 +2,8 @@
 
 For a token client in a scoped role: 1 query for the token and its user, 1 for the user's
 scope (data values, uploads, progress only), 1 COUNT for the pagination, 1 for the page
-(+1 per prefetched relation)."""
+(+1 per prefetched relation). Progress and data values count only when the first page is full
+(core.api.ScalablePagination): here it never is."""
 
 from __future__ import annotations
 
@@ -21,11 +22,11 @@ ENDPOINTS = [
     ("/api/v1/indicators/", 3),
     ("/api/v1/indicators/?plan=dongguan-2012-14&ordering=-deadline", 3),
     ("/api/v1/data-elements/", 3),
-    ("/api/v1/data-values/", 4),
-    ("/api/v1/data-values/?org_unit=441900003&state=submitted&ordering=-period", 4),
-    ("/api/v1/uploads/", 3),  # an upload is its creator's: no scope query
-    ("/api/v1/progress/", 4),
-    ("/api/v1/progress/?status=off_track&status=at_risk&period=2015&ordering=org_unit", 4),
+    ("/api/v1/data-values/", 3),
+    ("/api/v1/data-values/?org_unit=441900003&state=submitted&ordering=-period", 3),
+    ("/api/v1/uploads/", 4),  # her own uploads, and those a reviewer scope would let in
+    ("/api/v1/progress/", 3),
+    ("/api/v1/progress/?status=off_track&status=at_risk&period=2015&ordering=org_unit", 3),
     ("/api/v1/progress/?format=csv", 3),  # a whole CSV list is streamed: no COUNT
 ]
 
@@ -96,5 +97,5 @@ def test_list_query_counts_do_not_grow_with_the_data(
 
 
 def test_an_administrator_needs_no_scope_query(client_for, progress, django_assert_num_queries):
-    with django_assert_num_queries(3):
+    with django_assert_num_queries(2):  # the token; the page (not full: no COUNT)
         assert client_for("admin").get("/api/v1/progress/").status_code == 200

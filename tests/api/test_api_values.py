@@ -105,7 +105,9 @@ def test_a_value_outside_the_scope_is_refused_before_it_is_validated(client_for,
 
 def test_approved_values_are_locked(client_for, values):
     approved = values["441900003001"]
-    response = client_for("alice").patch(f"{URL}{approved.pk}/", {"value": 5}, format="json")
+    response = client_for("alice").patch(
+        f"{URL}{approved.pk}/", {"value": 5, "version": approved.version}, format="json"
+    )
     assert "locked" in errors(response)["value"][0]
 
 
@@ -178,8 +180,12 @@ def test_if_match_and_version_must_agree(client_for, values):
 def test_patch_keeps_what_it_does_not_send(client_for, values):
     value = values["441900003002"]
     client = client_for("alice")
-    client.patch(f"{URL}{value.pk}/", {"comment": "已核对"}, format="json")
-    response = client.patch(f"{URL}{value.pk}/", {"value": "1,500"}, format="json")
+    first = client.patch(
+        f"{URL}{value.pk}/", {"comment": "已核对", "version": value.version}, format="json"
+    )
+    response = client.patch(
+        f"{URL}{value.pk}/", {"value": "1,500"}, format="json", HTTP_IF_MATCH=first["ETag"]
+    )
     assert response.json()["comment"] == "已核对" and response.json()["value"] == 1500
 
 
@@ -187,7 +193,9 @@ def test_officials_submit_with_the_state_field(client_for, catalog):
     client = client_for("alice")
     created = post(client, value=10).json()
     assert created["state"] == "draft"
-    response = client.patch(f"{URL}{created['id']}/", {"state": "submitted"}, format="json")
+    response = client.patch(
+        f"{URL}{created['id']}/", {"state": "submitted", "version": 1}, format="json"
+    )
     assert response.json()["state"] == "submitted"
     direct = post(client, period="2017", value=10, state="submitted").json()
     assert direct["state"] == "submitted"
@@ -217,7 +225,7 @@ def test_a_rejection_needs_a_comment(client_for, values):
 def test_a_review_of_a_changed_value_is_refused(client_for, values):
     value = values["441900003002"]
     tag = client_for("bob").get(f"{URL}{value.pk}/")["ETag"]
-    client_for("alice").patch(f"{URL}{value.pk}/", {"value": 5}, format="json")
+    client_for("alice").patch(f"{URL}{value.pk}/", {"value": 5}, format="json", HTTP_IF_MATCH=tag)
     response = client_for("bob").post(
         f"{URL}{value.pk}/approve/", {}, format="json", HTTP_IF_MATCH=tag
     )

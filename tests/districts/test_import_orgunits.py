@@ -122,3 +122,25 @@ def test_cycle_is_reported(tmp_path):
 def test_missing_column_is_named(tmp_path):
     with pytest.raises(CommandError, match="level"):
         run(tmp_path, "code,name_zh,parent_code\r\nX,甲,\r\n".encode())
+
+
+@pytest.mark.django_db
+def test_an_org_unit_file_above_the_size_limit_is_refused_and_nothing_written(tmp_path, settings):
+    data = csv_bytes("代码,名称,英文名称,层级,上级代码", ROWS, "utf-8")
+    settings.UPLOAD_MAX_BYTES = len(data) - 1
+    with pytest.raises(CommandError, match=r"文件过大.*the file is too large"):
+        run(tmp_path, data)
+    assert not OrgUnit.objects.exists()
+
+
+@pytest.mark.django_db
+def test_an_org_unit_zip_bomb_is_refused_and_nothing_written(tmp_path):
+    import zipfile
+
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        archive.writestr("xl/worksheets/sheet1.xml", b"<worksheet>" + b" " * (64 << 20))
+    with pytest.raises(CommandError, match=r"疑似压缩炸弹.*a zip bomb"):
+        run(tmp_path, out.getvalue(), "units.xlsx")
+    assert not OrgUnit.objects.exists()

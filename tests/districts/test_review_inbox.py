@@ -91,7 +91,7 @@ def test_reviewer_approves_in_scope_and_history_records_it(client, cast, inbox):
 def test_approval_triggers_the_progress_recompute(client, cast, inbox, monkeypatch):
     calls = []
     monkeypatch.setattr(
-        "reports.triggers.progress_recompute_for_values", lambda values: calls.append(values)
+        "districts.services.progress_recompute_for_values", lambda values: calls.append(values)
     )
     login(client, cast, "bob").post(URL, {"action": "approve", "ids": [inbox["a_pop"].pk]})
     assert [[v.pk for v in values] for values in calls] == [[inbox["a_pop"].pk]]

@@ -8,15 +8,13 @@ from datetime import date, datetime
 import openpyxl
 import pytest
 
-from districts.tabular import (
-    OrgUnitRow,
+from districts.intake.orgunits import OrgUnitRow, order_orgunit_rows, parse_orgunit_file
+from districts.intake.tables import (
     RowError,
     TabularError,
     map_columns,
     normalise_header,
     open_table,
-    order_orgunit_rows,
-    parse_orgunit_file,
 )
 
 ALIASES = {

@@ -10,17 +10,10 @@ from decimal import Decimal
 import openpyxl
 import pytest
 
-from districts.tabular import RowError, TabularError
-from districts.uploads import (
-    MAX_ABS,
-    ElementRule,
-    ValuesValidator,
-    check_value,
-    errors_to_csv,
-    parse_number,
-    parse_period,
-    validate_values,
-)
+from core.periods import parse_period
+from districts.intake.tables import RowError, TabularError
+from districts.intake.validator import ValuesValidator, errors_to_csv, validate_values
+from districts.rules import MAX_ABS, ElementRule, check_value, parse_number
 
 ELEMENTS = {
     rule.code: rule
@@ -134,7 +127,7 @@ def test_a_missing_value_column_refuses_the_whole_file():
         (",2015,population.resident,1,", "org_unit", "", "单位代码为空（org unit is empty）"),
         ("441900,2015,no.such.element,1,", "element", "no.such.element", "数据项不存在（unknown element）"),
         ("441900,2015,,1,", "element", "", "数据项为空（element is empty）"),
-        ("441900,2015,population.resident,,", "value", "", "数值为空（value is empty）"),
+        ("441900,2015,population.resident,,备注", "value", "", "数值为空（value is empty）"),
         ("441900,2015,population.resident,abc,", "value", "abc", "不是数字（not a number）"),
         ("441900,2015,population.resident,-5,", "value", "-5",
          "整数型数据项不能为负数（negative not allowed for integer elements）"),
@@ -259,11 +252,15 @@ def test_a_number_split_into_the_comment_by_an_unquoted_comma_is_an_error():
 
 
 def test_short_rows_are_padded_and_reported_as_empty_cells():
-    report = validate("441900,2015")
+    report = validate("441900,2015,,5")
     assert [(e.column, e.reason) for e in report.errors] == [
         ("element", "数据项为空（element is empty）"),
-        ("value", "数值为空（value is empty）"),
     ]
+
+
+def test_a_short_row_without_a_value_is_skipped():
+    report = validate("441900,2015", "441900,2016,population.resident,5")
+    assert report.ok and report.rows_skipped == 1 and len(report.rows) == 1
 
 
 # --- not_above --------------------------------------------------------------------------------
@@ -351,7 +348,7 @@ def test_integer_values_become_plain_exact_text(text, expected):
         ("0.85", "0.85"),
         (".5", "0.5"),
         ("2.5e-3", "0.0025"),
-        ("1e-7", "0.000000"),
+        ("5e-7", "0.000001"),
         ("0.1234564", "0.123456"),
         ("0.1234565", "0.123457"),
         ("-0", "0"),
@@ -628,12 +625,14 @@ def test_xlsx_rows_shorter_than_the_header_are_padded():
     sheet.append(["org_unit", "period", "element", "value", "comment"])
     sheet.append(["441900", "2015", "population.resident", 7])
     sheet.append(["441900", "2016", "population.resident", 8, "备注"])
-    sheet.append(["441900", "2017"])
+    sheet.append(["441900", "2017"])  # no value: skipped
+    sheet.append(["441900", "2018", None, 9])
     out = io.BytesIO()
     workbook.save(out)
     report = validate_values(out.getvalue(), elements=ELEMENTS, org_units=ORG_UNITS)
     assert [(r[3], r[4]) for r in report.rows] == [("7", ""), ("8", "备注")]
-    assert [(e.line, e.column) for e in report.errors] == [(4, "element"), (4, "value")]
+    assert [(e.line, e.column) for e in report.errors] == [(5, "element")]
+    assert report.rows_skipped == 1
 
 
 def test_garbage_collection_is_back_on_after_the_file_even_when_abandoned():

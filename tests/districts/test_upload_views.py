@@ -13,7 +13,7 @@ from django.urls import reverse
 from openpyxl import load_workbook
 
 from core.periods import Period
-from districts import services
+from districts import scopes, services
 from districts.models import DataValue, DataValueChange, OrgUnit, UploadJob
 from districts.services import role_grant
 from targets.models import DataElement
@@ -208,6 +208,21 @@ def test_uploads_are_private_to_their_creator(client, cast, elements, post_file)
     assert client.get(reverse("districts:upload", args=[job_id])).status_code == 404
 
 
+@pytest.mark.parametrize(
+    ("name", "sees"),
+    [("alice", True), ("admin", True), ("bob", True), ("dave", False), ("carol", False)],
+)
+def test_who_may_see_an_upload_is_one_rule_for_one_upload_and_for_a_list(
+    client, cast, elements, post_file, name, sees
+):
+    login(client, cast, "alice")
+    job = UploadJob.objects.get(pk=post_file(GOOD).json()["id"])
+    assert job.state == UploadJob.SUCCEEDED
+    user = cast[name]
+    assert scopes.upload_visible_to(user, job) is sees
+    assert scopes.visible_uploads(user).filter(pk=job.pk).exists() is sees
+
+
 # --- templates -----------------------------------------------------------------------------
 
 
@@ -367,7 +382,7 @@ def test_a_conflict_found_while_writing_fails_the_job_cleanly(
     def approved_meanwhile(cursor):
         raise ValidationError("第 2 行的数值刚被审核锁定（approved meanwhile: lines 2）")
 
-    monkeypatch.setattr("districts.uploading._refuse_locked", approved_meanwhile)
+    monkeypatch.setattr("districts.intake.write_postgresql._refuse_locked", approved_meanwhile)
     login(client, cast, "alice")
     body = status(client, post_file(GOOD).json()["id"])
     assert body["state"] == "failed" and "approved meanwhile" in body["message"]
@@ -395,3 +410,15 @@ def test_every_data_page_renders_in_both_languages(client, cast, elements, post_
     client.cookies["django_language"] = language
     response = client.get(reverse("districts:entry"), {"unit": "441900003001", "period": "2015"})
     assert response.status_code == 200
+
+
+def test_a_file_above_the_size_limit_is_refused_by_the_page_before_it_is_stored(
+    client, cast, elements, settings
+):
+    settings.UPLOAD_MAX_BYTES = len(GOOD.encode("utf-8-sig")) - 1
+    login(client, cast, "alice")
+    payload = {"file": SimpleUploadedFile("v.csv", GOOD.encode("utf-8-sig"))}
+    response = client.post(UPLOADS, payload, **XHR)
+    assert response.status_code == 413
+    assert "文件过大" in response.json()["detail"]
+    assert not UploadJob.objects.exists()

@@ -24,8 +24,9 @@ from django.core.files.base import ContentFile
 from django.db import connection, transaction
 from django.utils import timezone
 
+from districts.intake import upload_reap_stale
+from districts.intake.job import claim, heartbeat
 from districts.models import DataValue, DataValueChange, OrgUnit, UploadJob
-from districts.uploading import _claim, _heartbeat, upload_reap_stale
 from targets.models import DataElement
 from tests.conftest import ROOT, wait_for
 
@@ -74,7 +75,7 @@ def running(actor, *, attempts: int = 1, beat_ago: float = 600) -> UploadJob:
 def test_a_running_upload_with_a_fresh_heartbeat_is_left_alone(cast, population):
     job = running(cast["admin"], beat_ago=10)
     assert upload_reap_stale(stale_after=300) == {"requeued": 0, "failed": 0, "finished": 0}
-    assert _claim(job.pk) is None  # a redelivered message does not take it from its worker
+    assert claim(job.pk) is None  # a redelivered message does not take it from its worker
     job.refresh_from_db()
     assert (job.state, job.attempts, job.percent) == ("running", 1, 40)
 
@@ -103,7 +104,7 @@ def test_an_upload_whose_worker_died_on_its_last_attempt_is_failed_with_a_messag
 ):
     settings.UPLOAD_MAX_ATTEMPTS = 2
     job = running(cast["admin"], attempts=2)
-    assert _claim(job.pk) is None  # no claims left: a late redelivery does not run it again
+    assert claim(job.pk) is None  # no claims left: a late redelivery does not run it again
     assert upload_reap_stale(stale_after=300) == {"requeued": 0, "failed": 1, "finished": 0}
     job.refresh_from_db()
     assert (job.state, job.percent) == ("failed", 100) and job.finished_at is not None
@@ -126,16 +127,16 @@ def test_the_stale_threshold_comes_from_the_settings(cast, population, settings)
 @pytest.mark.django_db
 def test_a_redelivered_message_takes_a_stale_upload_exactly_once(cast, population):
     job = running(cast["admin"], attempts=1)
-    claimed = _claim(job.pk)
+    claimed = claim(job.pk)
     assert claimed is not None and (claimed.state, claimed.attempts) == ("running", 2)
-    assert _claim(job.pk) is None  # its heartbeat is fresh now: nobody else takes it
+    assert claim(job.pk) is None  # its heartbeat is fresh now: nobody else takes it
     assert upload_reap_stale(stale_after=300)["requeued"] == 0
 
 
 @pytest.mark.django_db
 def test_a_finished_upload_is_never_claimed_again(cast, population):
     job = make_job(cast["admin"], SMALL, state=UploadJob.SUCCEEDED, attempts=1)
-    assert _claim(job.pk) is None
+    assert claim(job.pk) is None
     assert upload_reap_stale(stale_after=0)["requeued"] == 0
 
 
@@ -178,14 +179,14 @@ def test_two_workers_racing_for_one_upload_never_both_get_it(cast, population):
         start = threading.Barrier(8)
         won = []
 
-        def claim(job_id=job.pk, start=start, won=won):
+        def race(job_id=job.pk, start=start, won=won):
             start.wait()
             try:
-                won.append(_claim(job_id) is not None)
+                won.append(claim(job_id) is not None)
             finally:
                 connection.close()
 
-        threads = [threading.Thread(target=claim) for _ in range(8)]
+        threads = [threading.Thread(target=race) for _ in range(8)]
         for thread in threads:
             thread.start()
         for thread in threads:
@@ -200,9 +201,9 @@ def test_two_workers_racing_for_one_upload_never_both_get_it(cast, population):
 @pytest.mark.django_db(transaction=True)
 def test_the_heartbeat_is_written_outside_the_long_write_transaction(cast, population, settings):
     settings.UPLOAD_STALE_AFTER = 5  # a beat every second (the shortest interval)
-    job = _claim(make_job(cast["admin"], SMALL).pk)
+    job = claim(make_job(cast["admin"], SMALL).pk)
     claimed_at = job.heartbeat_at
-    with _heartbeat(job), transaction.atomic():
+    with heartbeat(job), transaction.atomic():
         # The worker's own connection is inside a write transaction, as in _write_postgresql;
         # the beats commit on the heartbeat thread's connection all the same.
         DataElement.objects.filter(pk=population.pk).update(name_en="Resident population")
@@ -212,13 +213,16 @@ def test_the_heartbeat_is_written_outside_the_long_write_transaction(cast, popul
     assert upload_reap_stale(stale_after=2)["requeued"] == 0
 
 
-def test_the_beat_schedule_runs_the_reaper():
+def test_the_beat_schedule_runs_the_reaper_of_every_job_kind_uploads_included():
     from config.celery import app
+    from core.jobs import job_models
 
     entries = {e["task"]: e for e in app.conf.beat_schedule.values()}
-    assert entries["districts.tasks.reap_stale_uploads"]["schedule"] == 60.0
+    assert entries["core.tasks.reap_stale_jobs"]["schedule"] == 60.0
+    assert UploadJob in job_models()
     app.loader.import_default_modules()
-    assert "districts.tasks.reap_stale_uploads" in app.tasks
+    assert "core.tasks.reap_stale_jobs" in app.tasks
+    assert "districts.tasks.reap_stale_uploads" in app.tasks  # kept for calling by hand
 
 
 @pytest.mark.django_db

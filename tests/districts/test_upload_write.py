@@ -1,4 +1,4 @@
-"""How an upload writes (districts.uploading._write_postgresql): changed values get an 'update'
+"""How an upload writes (districts.intake.write_postgresql): changed values get an 'update'
 history row with what they were, unchanged ones are not touched, a value approved while the
 file was being checked is never overwritten, and the elements and units an upload references
 cannot be deleted under it (the values table has no per-row foreign-key checks; see DataValue)."""
@@ -12,7 +12,8 @@ import pytest
 from django.conf import settings
 from django.db.models import ProtectedError
 
-from districts import services, uploading
+from districts import services
+from districts.intake import pipeline, write_postgresql
 from districts.models import DataValue, DataValueChange, OrgUnit, UploadJob
 from tests.districts.test_upload_views import GOOD, elements, login, post_file, status  # noqa: F401
 
@@ -68,14 +69,14 @@ def test_a_value_approved_while_the_file_was_checked_is_not_overwritten(
 ):
     login(client, cast, "alice")
     status(client, post_file(GOOD).json()["id"])
-    write = uploading._write
+    write = pipeline._write
 
     def reviewer_approves_first(job, *args):
         # The reviewer approves between the check (no lock then) and the write.
         services.values_approve(actor=cast["bob"], values=[_population()])
         return write(job, *args)
 
-    monkeypatch.setattr("districts.uploading._write", reviewer_approves_first)
+    monkeypatch.setattr("districts.intake.pipeline._write", reviewer_approves_first)
     body = status(client, post_file(CHANGED).json()["id"])
     assert body["state"] == "failed"
     assert "approved meanwhile: lines 2" in body["message"]
@@ -111,7 +112,7 @@ def test_an_upload_locks_the_units_it_writes_against_deletion(
     """What a foreign key would do row by row, the upload does once: another session cannot
     delete a unit the upload is writing until the upload has committed."""
     unit = OrgUnit.objects.get(code="441900003002")
-    refuse_locked = uploading._refuse_locked
+    refuse_locked = write_postgresql._refuse_locked
     seen: dict[str, str] = {}
 
     def delete_from_another_session(cursor):
@@ -136,7 +137,9 @@ def test_an_upload_locks_the_units_it_writes_against_deletion(
             other.close()
         return refuse_locked(cursor)
 
-    monkeypatch.setattr("districts.uploading._refuse_locked", delete_from_another_session)
+    monkeypatch.setattr(
+        "districts.intake.write_postgresql._refuse_locked", delete_from_another_session
+    )
     login(client, cast, "alice")
     body = status(client, post_file(GOOD).json()["id"])
     assert seen == {"delete": "blocked"}
@@ -235,9 +238,10 @@ def test_the_database_checks_report_what_the_validator_reports(
     post_file,  # noqa: F811
 ):
     """On PostgreSQL duplicates, not_above and outliers are checked where the rows are staged
-    (districts.upload_checks); the report must be the pure validator's, word for word."""
+    (districts.intake.checks); the report must be the pure validator's, word for word."""
     from districts import scopes
-    from districts.uploads import element_rule, validate_values
+    from districts.intake.validator import validate_values
+    from districts.rules import element_rule
     from targets.models import DataElement
 
     login(client, cast, "alice")
@@ -275,7 +279,7 @@ def test_while_it_writes_the_job_says_so_and_the_page_shows_it(
     row says what is happening, and the status JSON and page carry it."""
     from django.urls import reverse
 
-    write = uploading._write
+    write = pipeline._write
     seen = {}
 
     def look_at_the_job_first(job, *args):
@@ -283,7 +287,7 @@ def test_while_it_writes_the_job_says_so_and_the_page_shows_it(
         seen["page"] = client.get(reverse("districts:upload", args=[job.pk])).content
         return write(job, *args)
 
-    monkeypatch.setattr("districts.uploading._write", look_at_the_job_first)
+    monkeypatch.setattr("districts.intake.pipeline._write", look_at_the_job_first)
     login(client, cast, "alice")
     body = status(client, post_file(GOOD).json()["id"])
     assert body["state"] == "succeeded" and body["percent"] == 100

@@ -11,8 +11,8 @@ from xml.sax.saxutils import escape, quoteattr
 import openpyxl
 import pytest
 
-from districts import tabular
-from districts.tabular import CALAMINE, OPENPYXL, TabularError, open_table, xlsx_reader
+from districts.intake import tables as tabular
+from districts.intake.tables import CALAMINE, OPENPYXL, TabularError, open_table, xlsx_reader
 
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 

@@ -4,8 +4,8 @@ from django.contrib.auth import get_user_model
 from django.core.files import File
 from django.core.management.base import BaseCommand, CommandError
 
+from districts.intake import can_approve_uploads, upload_errors_csv, upload_process
 from districts.models import UploadJob
-from districts.uploading import can_approve_uploads, upload_process
 
 
 class Command(BaseCommand):
@@ -42,8 +42,6 @@ class Command(BaseCommand):
         job = upload_process(job_id=job.pk)
         if job.state != UploadJob.SUCCEEDED:
             if errors_csv:
-                from districts.uploading import upload_errors_csv
-
                 Path(errors_csv).write_bytes(upload_errors_csv(job))
             shown = "\n".join(
                 f"  line {e['line']}, {e['column'] or '-'}: {e['value'] and repr(e['value']) + ': '}{e['reason']}"

@@ -2,32 +2,33 @@
 PostgreSQL on the rows the job has staged (the session's temporary table ``upload_rows``).
 
 The per-row rules (unit, element, period, number, scope…) are checked as the file streams by
-:class:`districts.uploads.ValuesValidator`; the cross-row ones — a key given twice, a value above
+:class:`districts.intake.validator.ValuesValidator`; the cross-row ones — a key given twice, a value above
 its ``not_above`` element's, an outlier against the previous period — need every row at once,
 and in Python that meant remembering every row (about 200 bytes each) plus the stored values of
 the uploader's scope. Here they are three joins over rows already in the database, so the job's
 memory stays flat however long the file, and stored values are always compared, however many.
 
-The rules and their words are the validator's own (:func:`~districts.uploads.duplicate_reason`,
-:func:`~districts.uploads.not_above_reason`, :func:`~districts.uploads.outlier_reason`): the
-SQLite quick start runs them in Python (``cross_row=True``) and gets the same report.
+The rules and their words are those of :mod:`districts.rules` (:func:`~districts.rules.not_above_reason`,
+:func:`~districts.rules.outlier_reason`, with :data:`~districts.rules.OUTLIER_FACTOR` passed to the
+SQL) and the validator's :func:`~districts.intake.validator.duplicate_reason`: the SQLite quick
+start runs them in Python (``cross_row=True``) and gets the same report.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from django.db import connection
 
 from core.numbers import shown_number
+from core.text import bilingual
 
-from .tabular import RowError
-from .uploads import (
-    MAX_ERRORS,
-    duplicate_reason,
-    not_above_reason,
-    outlier_reason,
-)
+from ..models import DataValue
+from ..rules import OUTLIER_FACTOR, not_above_reason, outlier_reason
+from .staging import Stage
+from .tables import RowError
+from .validator import MAX_ERRORS, duplicate_reason
 
 # A key given more than once: every row after the first is an error naming the first. Only the
 # keys that repeat are joined back, so the usual file (no repeat) costs one hash aggregate.
@@ -56,7 +57,8 @@ WHERE k.org_unit_id = r.org_unit_id AND k.period = r.period AND k.element_id = r
 DROP TABLE upload_repeats;
 """
 
-# A value above its not_above element's for the same unit and period: the file's, else stored.
+# The not_above rule (districts.rules.not_above_violation) for every row at once: a value above
+# its not_above element's for the same unit and period, the file's, else stored.
 _NOT_ABOVE_SQL = """
 SELECT c.line, c.value, o.code, l.line, coalesce(l.value, d.value), count(*) OVER ()
 FROM upload_rows c
@@ -72,8 +74,8 @@ ORDER BY c.line
 LIMIT %(limit)s
 """
 
-# Over 3x or under a third of the previous period's value: the file's, else stored. Compared
-# as double precision, like the validator's floats. prev_period is NULL where no outlier is
+# The outlier rule of districts.rules.outlier_kind against the previous period's value: the
+# file's, else stored. Compared as double precision, like the validator's floats. prev_period is NULL where no outlier is
 # looked for (booleans).
 _OUTLIERS_SQL = """
 WITH compared AS (
@@ -90,7 +92,7 @@ WITH compared AS (
 )
 SELECT line, current, prev_period, previous_line, previous, count(*) OVER ()
 FROM compared
-WHERE previous > 0 AND (current > 3 * previous OR current * 3 < previous)
+WHERE previous > 0 AND (current > %(factor)s * previous OR current * %(factor)s < previous)
 ORDER BY line
 LIMIT %(limit)s
 """
@@ -140,7 +142,7 @@ def staged_checks(*, labels: dict[str, str]) -> Findings:
                     )
                 )
             found.errors_total += above[0][5] if above else 0
-            cursor.execute(_OUTLIERS_SQL, {"limit": MAX_ERRORS})
+            cursor.execute(_OUTLIERS_SQL, {"limit": MAX_ERRORS, "factor": OUTLIER_FACTOR})
             for line, current, period, previous_line, previous, total in cursor.fetchall():
                 reason = outlier_reason(current, previous, period, previous_line)
                 if reason is not None:  # pragma: no branch - the SQL applies the same test
@@ -152,3 +154,57 @@ def staged_checks(*, labels: dict[str, str]) -> Findings:
             cursor.execute("RESET work_mem; RESET enable_mergejoin; RESET jit")
     found.errors.sort(key=lambda e: e.line)
     return found
+
+
+# --- approved values, locked against an official's upload ---------------------------------
+
+
+def approved_locked(value: Decimal, comment: str | None, stored: DataValue) -> bool:
+    """The rule, for one row: an official's row may not change an approved value (value or
+    comment); the same figure again is simply unchanged. A reviewer reopens it first."""
+    return stored.state == DataValue.APPROVED and (
+        stored.value != value or (comment is not None and stored.comment != comment)
+    )
+
+
+_APPROVED_REASON = bilingual(
+    "该数值已审核通过并锁定，需审核员重新开放后才能修改",
+    "approved value: a reviewer must reopen it before it can change",
+)
+
+# The same rule as approved_locked, for every row at once.
+_APPROVED_CONFLICTS_SQL = """
+SELECT r.line, r.value, count(*) OVER ()
+FROM upload_rows r
+JOIN districts_datavalue d
+  ON d.org_unit_id = r.org_unit_id AND d.period = r.period AND d.element_id = r.element_id
+WHERE d.state = 'approved' AND (d.value <> r.value OR d.comment <> coalesce(r.comment, d.comment))
+ORDER BY r.line
+LIMIT %(limit)s
+"""
+
+
+def approved_conflicts(stage: Stage, label: str) -> tuple[list[RowError], int]:
+    """Rows of an official's file that would change an approved value, as errors on their
+    value cell, and how many there are. Only the values themselves are locked, as in the entry
+    form: other values of the same unit and period may still be corrected."""
+
+    def error(line: int, value: Decimal) -> RowError:
+        return RowError(line, label, shown_number(value), _APPROVED_REASON, "value")
+
+    if stage.on_postgresql:
+        with connection.cursor() as cursor:
+            cursor.execute(_APPROVED_CONFLICTS_SQL, {"limit": MAX_ERRORS})
+            found = cursor.fetchall()
+        return [error(line, value) for line, value, _total in found], (found[0][2] if found else 0)
+    errors: list[RowError] = []
+    total = 0
+    for e_id, u_id, period, value, comment, line in stage.lines():
+        stored = DataValue.objects.filter(
+            element_id=e_id, org_unit_id=u_id, period=period, state=DataValue.APPROVED
+        ).first()
+        if stored is not None and approved_locked(value, comment, stored):
+            total += 1
+            if len(errors) < MAX_ERRORS:
+                errors.append(error(line, value))
+    return errors, total

@@ -16,11 +16,13 @@ Two entry points:
 
 Rules, each reported with line, column and a bilingual reason (every row, every problem):
 org unit empty / unknown / outside ``scope``; element empty / unknown; period empty / not a
-period / of another type than the element's; value empty / not a number (thousands
+period / of another type than the element's; value empty while the row has a comment (a row
+with neither value nor comment — blank, or a template row left empty — is skipped and counted in
+``rows_skipped``) / not a number (thousands
 separators, full-width digits and signs, spaces and scientific notation are accepted) / ``%``
 on a non-percent element / fraction in an integer element / negative in an integer element or
 one counting things (:data:`COUNT_UNITS`) / percent outside 0–100 / boolean not 1/0, 是/否,
-true/false, yes/no / at or above :data:`MAX_ABS`; a second row for the same (element, org unit,
+true/false, yes/no / at or above :data:`MAX_ABS` once rounded / so small that it rounds to 0; a second row for the same (element, org unit,
 period), naming the first; cells past the header, or a comment that is the tail of a number
 split by an unquoted comma; a value above its ``not_above`` element for the same unit and
 period (the file's value, else the stored one). Warnings, not errors: a value over 3× or under
@@ -58,7 +60,7 @@ import unicodedata
 from array import array
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import Decimal
 from itertools import islice
 from operator import itemgetter
 
@@ -67,24 +69,31 @@ from django.utils.translation import gettext
 from core.exporting import safe_cell
 from core.numbers import plain_text, shown_number
 from core.periods import MONTH, QUARTER, YEAR, Period, PeriodError, parse_period
+from core.text import bilingual
 
-from .tabular import (
+from ..rules import (
+    BOOLEAN,
+    INTEGER,
+    NUMBER,
+    PERCENT,
+    ElementRule,
+    not_above_violation,
+    number_or_word,
+    outlier_kind,
+    outlier_reason,
+    value_checker,
+)
+from .tables import (
     ColumnMap,
+    FormulaText,
     RowError,
     Source,
     Table,
     TabularError,
-    bilingual,
     is_blank,
     map_columns,
     open_table,
 )
-
-NUMBER = "number"
-INTEGER = "integer"
-BOOLEAN = "boolean"
-PERCENT = "percent"
-VALUE_TYPES = (NUMBER, INTEGER, BOOLEAN, PERCENT)
 
 VALUE_ALIASES: dict[str, tuple[str, ...]] = {
     "org_unit": ("单位代码", "单位", "org unit code", "org_unit_code"),
@@ -98,59 +107,6 @@ VALUE_REQUIRED = ("org_unit", "period", "element", "value")
 MAX_ERRORS = 10_000
 """Errors (and, separately, warnings) kept in detail; the rest are only counted."""
 CHUNK_ROWS = 50_000
-DECIMAL_PLACES = 6
-"""Matches ``DataValue.value`` (``max_digits=20, decimal_places=6``)."""
-MAX_ABS = Decimal(10) ** (20 - DECIMAL_PLACES)
-OUTLIER_FACTOR = 3
-
-# Units whose values count things, so a negative value is a typing error.
-COUNT_UNITS = frozenset(
-    {
-        "persons",
-        "person",
-        "people",
-        "households",
-        "household",
-        "families",
-        "organisations",
-        "organizations",
-        "units",
-        "items",
-        "beds",
-        "places",
-        "count",
-        "人",
-        "人次",
-        "名",
-        "户",
-        "家",
-        "个",
-        "所",
-        "张",
-        "床",
-        "处",
-        "项",
-        "件",
-        "间",
-        "座",
-        "次",
-    }
-)
-
-BOOLEAN_WORDS = {
-    "1": 1,
-    "0": 0,
-    "是": 1,
-    "否": 0,
-    "有": 1,
-    "无": 0,
-    "true": 1,
-    "false": 0,
-    "yes": 1,
-    "no": 0,
-    "y": 1,
-    "n": 0,
-}
 
 # period type → (Chinese, English noun, English with article)
 _PERIOD_NAMES = {
@@ -163,36 +119,6 @@ ValueRow = tuple[str, str, str, str, str, int, "int | None", int]
 """(element_code, org_unit_code, period, value, comment, line, element_id, org_unit_id)"""
 
 
-@dataclass(frozen=True, slots=True)
-class ElementRule:
-    """What the validator needs to know about one data element."""
-
-    code: str
-    value_type: str  # number | integer | boolean | percent
-    period_type: str  # year | quarter | month
-    unit: str = ""
-    not_above: str | None = None  # code of the element this one may not exceed
-    id: int | None = None
-
-    @property
-    def counts_things(self) -> bool:
-        """Integers and values in persons, households, … may not be negative."""
-        return self.value_type == INTEGER or self.unit.strip().casefold() in COUNT_UNITS
-
-
-def element_rule(element) -> ElementRule:
-    """The validator's view of a data element (any object with the DataElement fields), so a
-    form cell, an API value and a file cell are read by the same rules."""
-    return ElementRule(
-        code=element.code,
-        value_type=element.value_type,
-        period_type=element.period_type,
-        unit=element.unit,
-        not_above=element.not_above.code if element.not_above_id else None,
-        id=element.id,
-    )
-
-
 @dataclass
 class ValuesReport:
     """What validating one file found. ``ok`` is the all-or-nothing verdict."""
@@ -201,6 +127,7 @@ class ValuesReport:
     errors: list[RowError] = field(default_factory=list)
     warnings: list[RowError] = field(default_factory=list)
     rows_total: int = 0  # data rows read (blank rows are not counted)
+    rows_skipped: int = 0  # rows without a value or comment (blank or left empty): skipped
     rows_valid: int = 0
     rows_invalid: int = 0  # rows with at least one error
     errors_total: int = 0  # every error, including those past the detail cap
@@ -229,114 +156,6 @@ class ValuesReport:
         self.rows_valid = self.rows_total - self.rows_invalid
 
 
-# --------------------------------------------------------------------------------------------
-# Numbers
-
-_PLAIN_NUMBER = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
-_GROUPED_NUMBER = re.compile(r"[+-]?[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]*)?")
-_QUANTUM = Decimal(1).scaleb(-DECIMAL_PLACES)
-_ONE = Decimal(1)
-
-
-def parse_number(text: str) -> tuple[Decimal, bool]:
-    """``" １,２３４．５ "`` → ``(Decimal("1234.5"), False)``; ``"15%"`` → ``(15, True)``.
-
-    Accepts surrounding spaces, full-width digits and signs, thousands separators (``1,234``,
-    ``1，234``) and scientific notation; the flag says whether a ``%`` followed the number.
-    Raises ``ValueError`` with the bilingual reason otherwise.
-    """
-    s = text if text.isascii() else unicodedata.normalize("NFKC", text).replace("\u2212", "-")
-    s = s.strip()
-    percent = s.endswith("%")
-    if percent:
-        s = s[:-1].rstrip()
-    if "," in s:
-        if not _GROUPED_NUMBER.fullmatch(s):
-            raise ValueError(
-                bilingual(
-                    "不是数字：千分位逗号位置不对", "not a number: misplaced thousands separator"
-                )
-            )
-        s = s.replace(",", "")
-    if not _PLAIN_NUMBER.fullmatch(s):
-        raise ValueError(bilingual("不是数字", "not a number"))
-    try:
-        return Decimal(s), percent
-    except InvalidOperation:  # pragma: no cover - the pattern admits only valid literals
-        raise ValueError(bilingual("不是数字", "not a number")) from None
-
-
-def check_value(text: str, rule: ElementRule) -> Decimal:
-    """The value ``text`` stands for under ``rule``, or ``ValueError`` with the reason."""
-    return _value_checker(rule.value_type, rule.counts_things, rule.unit)(text)
-
-
-def _value_checker(value_type: str, counts_things: bool, unit: str):
-    def check(text: str) -> Decimal:
-        if not text.strip():
-            raise ValueError(bilingual("数值为空", "value is empty"))
-        if value_type == BOOLEAN:
-            word = unicodedata.normalize("NFKC", text).strip().casefold()
-            if word in BOOLEAN_WORDS:
-                return Decimal(BOOLEAN_WORDS[word])
-            try:
-                number, percent = parse_number(text)
-            except ValueError:
-                number, percent = None, False
-            if number is None or percent or number not in (0, 1):
-                raise ValueError(
-                    bilingual(
-                        "是/否型数据项应填 1/0、是/否、true/false 或 yes/no",
-                        "boolean element: use 1/0, 是/否, true/false or yes/no",
-                    )
-                )
-            return Decimal(int(number))
-        number, percent = parse_number(text)
-        if percent and value_type != PERCENT:
-            raise ValueError(
-                bilingual("只有百分比型数据项可以带 %", "“%” is only allowed for percent elements")
-            )
-        if value_type == INTEGER:
-            if number != number.to_integral_value():
-                raise ValueError(
-                    bilingual("整数型数据项不能有小数", "integer element: no fractions allowed")
-                )
-            number = number.to_integral_value()  # 12.0 → 12
-        if number < 0:
-            if value_type == INTEGER:
-                raise ValueError(
-                    bilingual("整数型数据项不能为负数", "negative not allowed for integer elements")
-                )
-            if value_type == PERCENT:
-                raise ValueError(bilingual("百分比不能小于 0", "percent must be between 0 and 100"))
-            if counts_things:
-                raise ValueError(
-                    bilingual(
-                        f"以“{unit}”计的数值不能为负数",
-                        f"negative not allowed for a count in {unit}",
-                    )
-                )
-        if value_type == PERCENT and number > 100:
-            raise ValueError(bilingual("百分比不能超过 100", "percent must be between 0 and 100"))
-        if abs(number) >= MAX_ABS:
-            raise ValueError(
-                bilingual(
-                    f"数值过大（须小于 1e{20 - DECIMAL_PLACES}）",
-                    f"value too large: must be below 1e{20 - DECIMAL_PLACES}",
-                )
-            )
-        exponent = number.as_tuple().exponent
-        if exponent > 0:  # 1.5E+3 → 1500: plain notation
-            number = number.quantize(_ONE)
-        elif exponent < -DECIMAL_PLACES:
-            number = number.quantize(_QUANTUM, rounding=ROUND_HALF_UP)
-        if not number:
-            number = abs(number)  # no "-0"
-        return number
-
-    return check
-
-
 _SPILL_HEAD = re.compile(r"[+-]?[0-9]{1,3}")
 _SPILL_TAIL = re.compile(r"[0-9]{3}(?:\.[0-9]*)?")
 
@@ -345,18 +164,6 @@ def _spilled(value: str, comment: str) -> bool:
     """Whether ``value`` and ``comment`` look like one number an unquoted thousands separator
     split in two (``1,234`` written without quotes before the comment column)."""
     return bool(_SPILL_TAIL.fullmatch(comment.strip()) and _SPILL_HEAD.fullmatch(value.strip()))
-
-
-def _number_or_word(text: str) -> bool:
-    """Whether ``text`` could be a value of some element type (used when the element is
-    unknown, so that a non-number is still reported)."""
-    if unicodedata.normalize("NFKC", text).strip().casefold() in BOOLEAN_WORDS:
-        return True
-    try:
-        parse_number(text)
-    except ValueError:
-        return False
-    return True
 
 
 # --------------------------------------------------------------------------------------------
@@ -417,7 +224,7 @@ class ValuesValidator:
 
     ``cross_row=False`` leaves out the rules that compare rows with each other or with stored
     values — duplicates, ``not_above``, outliers — for a caller that checks them where the rows
-    are stored (the upload job on PostgreSQL: :mod:`districts.upload_checks`). The validator
+    are stored (the upload job on PostgreSQL: :mod:`districts.intake.checks`). The validator
     then remembers nothing per row, so its memory stays flat however long the file.
     """
 
@@ -473,7 +280,7 @@ class ValuesValidator:
             _PERIOD_TYPES.get(rule.period_type, ""),
             rule.id,
             self._value_caches.setdefault(kind, {}),
-            _value_checker(*kind),
+            value_checker(*kind),
             _FAST_KINDS.get(rule.value_type, 0),
             bool(rule.not_above) or rule.code in self._referenced,
             rule.value_type != BOOLEAN,
@@ -602,7 +409,7 @@ class ValuesValidator:
         tracked = self._tracked
         warn = self._outlier
         warnings = self._warnings
-        factor = OUTLIER_FACTOR
+        outlier = outlier_kind
         existing_get = self.existing.get
         has_existing = bool(self.existing)
         reject = self._reject
@@ -686,7 +493,8 @@ class ValuesValidator:
                             cache[value_raw] = cached
                         value, number = cached
                         if value is None:
-                            reject(line, cells)
+                            if not reject(line, cells):
+                                blank += 1
                             floats_append(nan)
                             continue
                     if not has_comment:
@@ -714,32 +522,29 @@ class ValuesValidator:
                             before = seen_get(key ^ p[3], 0)
                             if before > 0:
                                 previous = floats[before - base]
-                                if number > factor * previous or number * factor < previous:
+                                if outlier(number, previous):
                                     warn(line, number, previous, p[5], before)
                             elif not before and has_existing:
                                 stored = existing_get((e[0], u[0], p[5]))
                                 if stored is not None:
                                     previous = float(stored)
-                                    if number > factor * previous or number * factor < previous:
+                                    if outlier(number, previous):
                                         warn(line, number, previous, p[5], None)
                         elif has_existing:
                             stored = existing_get((e[0], u[0], p[5]))
                             if stored is not None:
                                 previous = float(stored)
-                                if number > factor * previous or number * factor < previous:
+                                if outlier(number, previous):
                                     warn(line, number, previous, p[5], None)
                         if p[6] in periods_in_file:  # the next period came first: compare back
                             after = seen_get(key ^ p[4], 0)
                             if after > 0:
                                 later = floats[after - base]
-                                if (
-                                    later > factor * number
-                                    or later * factor < number
-                                    or (warnings and after in warnings)
-                                ):
+                                if outlier(later, number) or (warnings and after in warnings):
                                     warn(after, later, number, p[0], line)
                     out_append((e[0], u[0], p[0], value, comment, line, e[3], u[1]))
                 self.report.rows_total = line - first_line - blank
+                self.report.rows_skipped = blank
                 if out:
                     if gc_was_enabled:
                         gc.enable()
@@ -751,6 +556,7 @@ class ValuesValidator:
             if gc_was_enabled:
                 gc.enable()
         self.report.rows_total = line - first_line - blank
+        self.report.rows_skipped = blank
 
     def _fit(
         self, cells: Sequence[str], width: int, line: int
@@ -775,10 +581,17 @@ class ValuesValidator:
     # -- the slow path: a row with something wrong --------------------------------------------
 
     def _reject(self, line: int, cells: Sequence[str], extra: RowError | None = None) -> bool:
-        """Record every error of a row the fast path refused. False if the row is blank."""
-        if extra is None and is_blank(cells):
-            return False
+        """Record every error of a row the fast path refused. False if the row has no value and
+        no comment (blank, or a template row left empty): it is skipped, not an error."""
         index = self._columns.index
+        if extra is None and (
+            is_blank(cells)
+            or (
+                not cells[index["value"]].strip()
+                and ("comment" not in index or not cells[index["comment"]].strip())
+            )
+        ):
+            return False
         label = self._columns.label
         problems: list[RowError] = [extra] if extra is not None else []
 
@@ -823,14 +636,16 @@ class ValuesValidator:
                     f"element {e[0]} is reported by {en}; {p[0]} is {got_en}",
                 ),
             )
-        if known[0]:
+        if isinstance(value_raw, FormulaText):
+            add("value", value_raw, _FORMULA_WITHOUT_VALUE)
+        elif known[0]:
             try:
                 e[5](value_raw)
             except ValueError as exc:
                 add("value", value_raw, str(exc))
         elif not value_raw.strip():
             add("value", value_raw, bilingual("数值为空", "value is empty"))
-        elif not _number_or_word(value_raw):
+        elif not number_or_word(value_raw):
             add("value", value_raw, bilingual("不是数字", "not a number"))
         if "comment" in index and index["comment"] == index["value"] + 1:
             comment = cells[index["comment"]]
@@ -904,17 +719,14 @@ class ValuesValidator:
                     limit_line, limit = found[0], found[1]
             if limit is None:
                 limit = self.existing.get((rule.not_above, unit_code, period))
-            if limit is None or Decimal(value) <= Decimal(limit):
-                continue
-            problems.append(
-                RowError(
-                    line,
-                    label,
-                    shown_number(value),
-                    not_above_reason(rule.not_above, limit, limit_line),
-                    "value",
-                )
+            reason = not_above_violation(
+                Decimal(value),
+                None if limit is None else Decimal(limit),
+                other=rule.not_above,
+                limit_line=limit_line,
             )
+            if reason:
+                problems.append(RowError(line, label, shown_number(value), reason, "value"))
         for problem in sorted(problems):
             self._add_errors([problem])
 
@@ -935,45 +747,17 @@ def _ignore(_value) -> None:
     pass
 
 
+_FORMULA_WITHOUT_VALUE = bilingual(
+    "公式没有计算结果：请在 Excel 中打开并保存文件，或填入数值",
+    "formula without a value: open and save the file in Excel, or type the value",
+)
+
+
 def duplicate_reason(first_line: int) -> str:
     return bilingual(
         f"与第 {first_line} 行重复（同一数据项、单位和期间）",
         f"duplicate of line {first_line}: same element, org unit and period",
     )
-
-
-def not_above_reason(other: str, limit, limit_line: int | None) -> str:
-    """A value above ``other``'s ``limit`` for the same unit and period (from line
-    ``limit_line`` of the file, else the stored one)."""
-    where_zh = f"第 {limit_line} 行" if limit_line else "已有数据"
-    where_en = f"line {limit_line}" if limit_line else "stored value"
-    return bilingual(
-        f"不能大于同一单位同一期间的 {other}（{where_zh}：{shown_number(limit)}）",
-        f"may not exceed {other} for the same org unit and period ({where_en}: {shown_number(limit)})",
-    )
-
-
-def outlier_reason(
-    current: float, previous: float, period: str, from_line: int | None
-) -> str | None:
-    """Why ``current`` deserves a second look against the previous period's value (from line
-    ``from_line`` of the file, else the stored one), or ``None``: over 3× or under ⅓ of it."""
-    if previous <= 0 or current < 0:
-        return None
-    where_zh = f"第 {from_line} 行" if from_line else "已有数据"
-    where_en = f"line {from_line}" if from_line else "stored value"
-    shown = shown_number(previous)
-    if current > OUTLIER_FACTOR * previous:
-        return bilingual(
-            f"比上期 {period}（{where_zh}：{shown}）高出 {OUTLIER_FACTOR} 倍以上，请核对",
-            f"more than {OUTLIER_FACTOR}× the previous period {period} ({where_en}: {shown})",
-        )
-    if current * OUTLIER_FACTOR < previous:
-        return bilingual(
-            f"不到上期 {period}（{where_zh}：{shown}）的三分之一，请核对",
-            f"less than a third of the previous period {period} ({where_en}: {shown})",
-        )
-    return None
 
 
 def _following(period: Period) -> Period:
@@ -1050,3 +834,8 @@ def errors_to_csv(errors: Sequence[RowError], total: int | None = None) -> bytes
             ]
         )
     return out.getvalue().encode("utf-8-sig")
+
+
+def upload_errors_csv(job) -> bytes:
+    """The error report of an upload job (its stored errors and their total) as a CSV."""
+    return errors_to_csv([RowError(**e) for e in job.errors], total=job.error_count)

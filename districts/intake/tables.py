@@ -10,9 +10,6 @@ included) is one line, so a CSV field with an embedded newline still counts as o
 Problems with the file as a whole (unreadable, empty, bad header, no data rows) raise
 :class:`TabularError`; problems with single rows are :class:`RowError` values, reported all at
 once. Every message is Chinese first, English after in parentheses.
-
-The org-units file of SPEC §4.2 is parsed here too (:func:`parse_orgunit_file`,
-:func:`order_orgunit_rows`).
 """
 
 from __future__ import annotations
@@ -34,9 +31,18 @@ from itertools import chain
 from typing import IO, NamedTuple
 from xml.etree import ElementTree as ET
 
+from django.conf import settings
+from openpyxl import load_workbook
+from openpyxl.styles.numbers import BUILTIN_FORMATS, is_date_format, is_timedelta_format
+from openpyxl.utils.exceptions import InvalidFileException
+from python_calamine import CalamineError, CalamineWorkbook, SheetTypeEnum
+
 from core.text import bilingual
 
-from .levels import LEVELS
+try:
+    from lxml.etree import XMLSyntaxError
+except ImportError:  # openpyxl then parses with the standard library (ET.ParseError)
+    XMLSyntaxError = ET.ParseError
 
 CSV = "csv"
 XLSX = "xlsx"
@@ -52,6 +58,43 @@ ENCODINGS = ("utf-8-sig", "gb18030")
 
 Source = bytes | bytearray | memoryview | str | os.PathLike | IO[bytes]
 """A file's content (bytes), a path (str or PathLike), or an open binary file object."""
+
+EXCEL_MAX_ROWS = 1_048_576
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What a file sent to the portal may be, so that a hostile one is refused in seconds with
+    nothing written: its size, what an XLSX inflates to (in all and per compressed byte: a zip
+    bomb inflates a few kilobytes to gigabytes) and its rows (Excel's own limit).
+    :func:`default_limits` reads them from the settings ``UPLOAD_MAX_BYTES``,
+    ``UPLOAD_MAX_INFLATED_BYTES``, ``UPLOAD_MAX_RATIO`` and ``UPLOAD_MAX_ROWS``."""
+
+    max_bytes: int = 50 * 1024 * 1024
+    max_inflated_bytes: int = 512 * 1024 * 1024
+    max_ratio: int = 200
+    max_rows: int = EXCEL_MAX_ROWS
+
+
+def default_limits() -> Limits:
+    """The limits from Django's settings when they are configured, else the built-in ones."""
+    built_in = Limits()
+    if not settings.configured:
+        return built_in
+    return Limits(
+        max_bytes=getattr(settings, "UPLOAD_MAX_BYTES", built_in.max_bytes),
+        max_inflated_bytes=getattr(
+            settings, "UPLOAD_MAX_INFLATED_BYTES", built_in.max_inflated_bytes
+        ),
+        max_ratio=getattr(settings, "UPLOAD_MAX_RATIO", built_in.max_ratio),
+        max_rows=getattr(settings, "UPLOAD_MAX_ROWS", built_in.max_rows),
+    )
+
+
+def _megabytes(size: int) -> str:
+    if size < 1024 * 1024:
+        return f"{size:,} B"
+    return f"{size / (1024 * 1024):.1f} MB"
 
 
 class TabularError(ValueError):
@@ -121,6 +164,9 @@ class Table:
     _rows: Iterator[Sequence[str]]
     _close: Callable[[], None] = field(repr=False, default=lambda: None)
     _position: Callable[[], int | None] = field(repr=False, default=lambda: None)
+    # Whether a cell may hold a NUL character (checked row by row only then): a CSV whose bytes
+    # have one, and every XLSX (an _x0000_ escape is one).
+    may_hold_nul: bool = True
 
     def raw_rows(self) -> Iterator[Sequence[str]]:
         """Every row after the header, blank ones included. A malformed CSV raises ``csv.Error``
@@ -163,19 +209,35 @@ def is_blank(cells: Sequence[str]) -> bool:
     return not any(cells) or all(not c.strip() for c in cells)
 
 
-def open_table(source: Source) -> Table:
+def open_table(source: Source, limits: Limits | None = None) -> Table:
     """Open a CSV or XLSX file (see :data:`Source`) and read its header.
 
     Raises :class:`TabularError` for an empty file, an undecodable one, a legacy ``.xls``, a
     broken XLSX, or a header with no data rows after it. The CSV encoding is decided before any
     row is parsed (UTF-8, with or without BOM, else GB18030, each tried strictly over the whole
     file in 1 MB chunks), so a decoding error can never surface half-way through an import.
+
+    A file beyond ``limits`` (:func:`default_limits` when not given: size, an XLSX's inflated
+    size and ratio, rows; an XLSX with a DTD or entity declarations) is refused before its rows
+    are read, or (rows) as soon as the row past the limit is read.
     """
+    limits = limits or default_limits()
     stream, owned = _binary_stream(source)
     try:
+        size = stream.seek(0, os.SEEK_END)
+        stream.seek(0)
+        if size > limits.max_bytes:
+            raise TabularError(
+                bilingual(
+                    f"文件过大：{_megabytes(size)}，上限为 {_megabytes(limits.max_bytes)}",
+                    f"the file is too large: {_megabytes(size)}, "
+                    f"the limit is {_megabytes(limits.max_bytes)}",
+                )
+            )
         head = stream.read(8)
         stream.seek(0)
         if head.startswith(_ZIP_MAGIC):
+            _check_xlsx(stream, limits)
             table = _open_xlsx(stream, owned)
         elif head.startswith(_OLE_MAGIC):
             raise TabularError(
@@ -197,7 +259,7 @@ def open_table(source: Source) -> Table:
         if owned:
             stream.close()
         raise
-    return _with_first_data_row(table)
+    return _with_first_data_row(_guarded(table, limits.max_rows))
 
 
 def _binary_stream(source: Source) -> tuple[IO[bytes], bool]:
@@ -212,24 +274,54 @@ def _binary_stream(source: Source) -> tuple[IO[bytes], bool]:
     return io.BytesIO(source.read()), True
 
 
+@dataclass
+class _Scan:
+    """What one pass over a CSV's bytes found besides its encoding."""
+
+    encoding: str
+    has_nul: bool = False
+    quotes: int = 0
+
+
 def detect_encoding(stream: IO[bytes]) -> str:
-    """The first of :data:`ENCODINGS` that decodes the whole stream strictly; rewinds it."""
+    """The first of :data:`ENCODINGS` that decodes the whole stream strictly; rewinds it.
+    A file of UTF-8 lines and GB18030 lines is refused, naming the first line of each."""
+    return _scan_csv(stream).encoding
+
+
+def _scan_csv(stream: IO[bytes]) -> _Scan:
     first_bad = 0
+    scan = _Scan(ENCODINGS[0])
     for encoding in ENCODINGS:
         stream.seek(0)
         decoder = codecs.getincrementaldecoder(encoding)("strict")
         offset = 0
+        first = encoding == ENCODINGS[0]
         try:
             while chunk := stream.read(_CHUNK):
+                if first:
+                    # NUL bytes and quotes are counted on the way: both are rare, and a cheap
+                    # count says whether the slow look for where they are is needed at all.
+                    scan.has_nul = scan.has_nul or b"\x00" in chunk
+                    scan.quotes += chunk.count(b'"')
                 decoder.decode(chunk)
                 offset += len(chunk)
             decoder.decode(b"", final=True)
         except UnicodeDecodeError as exc:
-            if encoding == ENCODINGS[0]:
+            if first:
                 first_bad = offset + max(exc.start, 0) + 1
+                _refuse_mixed_encodings(stream)
             continue
         stream.seek(0)
-        return encoding
+        scan.encoding = encoding
+        if not first:
+            # The counts of the UTF-8 pass stopped at its error: count again.
+            scan.has_nul, scan.quotes = False, 0
+            while chunk := stream.read(_CHUNK):
+                scan.has_nul = scan.has_nul or b"\x00" in chunk
+                scan.quotes += chunk.count(b'"')
+            stream.seek(0)
+        return scan
     raise TabularError(
         bilingual(
             f"无法识别文件编码：既不是 UTF-8 也不是 GB18030（第 {first_bad} 字节）。"
@@ -240,12 +332,63 @@ def detect_encoding(stream: IO[bytes]) -> str:
     )
 
 
+def _refuse_mixed_encodings(stream: IO[bytes]) -> None:
+    """A file that is not UTF-8 as a whole may still have UTF-8 lines: one pasted from another
+    file, or edited by another program. GB18030 would decode those into mojibake without a
+    word, so a file with both is refused. A line counts as UTF-8 when it decodes as UTF-8 and
+    has a character of three UTF-8 bytes (every Chinese character): GB18030 text almost never
+    does, while a short GB18030 word may pass for a two-byte UTF-8 letter."""
+    stream.seek(0)
+    utf8_line = other_line = 0
+    bom = stream.read(3) == codecs.BOM_UTF8
+    if bom:
+        utf8_line = 1
+    stream.seek(3 if bom else 0)
+    number = 0
+    for raw in _byte_lines(stream):
+        number += 1
+        if raw.isascii():
+            continue
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            other_line = other_line or number
+        else:
+            if any(ord(c) >= 0x800 for c in text):
+                utf8_line = utf8_line or number
+        if utf8_line and other_line:
+            stream.seek(0)
+            raise TabularError(
+                bilingual(
+                    f"文件混用了两种编码：第 {utf8_line} 行是 UTF-8，第 {other_line} 行不是"
+                    "（可能是 GB18030）。请统一另存为“CSV UTF-8”或 .xlsx",
+                    f"the file mixes two encodings: line {utf8_line} is UTF-8, line "
+                    f"{other_line} is not (GB18030?); save it all as “CSV UTF-8” or .xlsx",
+                )
+            )
+    stream.seek(0)
+
+
+def _byte_lines(stream: IO[bytes]) -> Iterator[bytes]:
+    """The physical lines of a byte stream (split at \\n), read in chunks."""
+    tail = b""
+    while chunk := stream.read(_CHUNK):
+        lines = (tail + chunk).split(b"\n")
+        tail = lines.pop()
+        yield from lines
+    if tail:
+        yield tail
+
+
 def _empty_file() -> TabularError:
     return TabularError(bilingual("文件是空的", "the file is empty"))
 
 
 def _open_csv(stream: IO[bytes], owned: bool) -> Table:
-    encoding = detect_encoding(stream)
+    scan = _scan_csv(stream)
+    encoding = scan.encoding
+    if scan.quotes % 2:
+        _refuse_unterminated_quote(stream, encoding)
     text = io.TextIOWrapper(stream, encoding=encoding, newline="")
 
     def close() -> None:
@@ -270,7 +413,60 @@ def _open_csv(stream: IO[bytes], owned: bool) -> Table:
         close()
         raise
     skipped = line - 1
-    return Table(CSV, encoding, header, line, reader, close, lambda: skipped + reader.line_num)
+    table = Table(CSV, encoding, header, line, reader, close, lambda: skipped + reader.line_num)
+    table.may_hold_nul = scan.has_nul
+    if scan.has_nul:
+        _refuse_nul(table, header, line)
+    return table
+
+
+def _refuse_unterminated_quote(stream: IO[bytes], encoding: str) -> None:
+    """An odd number of quotes: perhaps a quoted field never closed, which would swallow every
+    line after it into one cell without a word. Read strictly to find the line where it began
+    (a quote inside an unquoted field, as in 12", is only a character: then nothing is
+    refused)."""
+    text = io.TextIOWrapper(stream, encoding=encoding, newline="")
+    try:
+        first = text.readline()
+        reader = csv.reader(chain((first,), text), delimiter=_sniff_delimiter(first), strict=True)
+        line = 0
+        try:
+            for _cells in reader:
+                line += 1
+        except csv.Error as exc:
+            if "unexpected end of data" not in str(exc):
+                return  # something else the tolerant reader reads as it always has
+            begun = line + 1
+            raise TabularError(
+                bilingual(
+                    f"第 {begun} 行：引号没有结束，从这一行开始的带引号字段一直延续到文件末尾，"
+                    "吞掉了后面的行。请补上结束的引号",
+                    f"line {begun}: unterminated quote: the quoted field that begins on this "
+                    "line runs to the end of the file, swallowing the lines after it; "
+                    "close the quote",
+                )
+            ) from None
+    finally:
+        text.detach()
+        stream.seek(0)
+
+
+def _nul_error(line: int, column: str) -> TabularError:
+    where = f"“{column}”列" if column else ""
+    return TabularError(
+        bilingual(
+            f"第 {line} 行{where}含有空字符（NUL），文件可能已损坏或不是文本文件",
+            f"line {line}{f', column {column}' if column else ''}: contains a NUL character; "
+            "the file may be damaged or not a text file",
+        )
+    )
+
+
+def _refuse_nul(table: Table, header: Sequence[str], line: int) -> None:
+    for index, cell in enumerate(header):
+        if "\x00" in cell:
+            table.close()
+            raise _nul_error(line, cell.replace("\x00", "") or f"#{index + 1}")
 
 
 def _sniff_delimiter(header_line: str) -> str:
@@ -315,6 +511,96 @@ _PERCENT_FORMAT_IDS = frozenset([9, 10])
 # The root element of a part, for the prefix its elements carry (x:c, x:v...) if any.
 _ROOT_ELEMENT = re.compile(rb"<(?:(\w+):)?(?:worksheet|sst)[\s>]")
 _SCAN_CHUNK = 1 << 20
+_SCAN_TAIL = 256 << 10
+# An XML part's root element comes within this many bytes, after the XML declaration.
+_PROLOG_LIMIT = 64 << 10
+_MIN_RATIO_CHECKED = 1 << 20  # small parts compress as they like
+_ROW_TAG = re.compile(rb'<(?:\w+:)?row\b[^>]*?\br=["\'](\d+)')
+
+
+def _hostile_xlsx(zh: str, en: str) -> TabularError:
+    return TabularError(bilingual(f"拒绝处理该 XLSX 文件：{zh}", f"XLSX file refused: {en}"))
+
+
+def _check_xlsx(stream: IO[bytes], limits: Limits) -> None:
+    """Refuse, before any reader inflates it, an XLSX that would inflate beyond the limits, whose
+    parts are compressed suspiciously well (a zip bomb), whose XML declares a DTD or entities
+    (entity expansion), or whose first sheet has more rows than allowed. A file that is not a
+    readable zip is left to the reader, whose error is the one reported. Rewinds the stream."""
+    try:
+        with zipfile.ZipFile(stream) as archive:
+            infos = archive.infolist()
+            inflated = sum(info.file_size for info in infos)
+            if inflated > limits.max_inflated_bytes:
+                raise _hostile_xlsx(
+                    f"解压后有 {_megabytes(inflated)}，上限为 {_megabytes(limits.max_inflated_bytes)}",
+                    f"it inflates to {_megabytes(inflated)}, the limit is "
+                    f"{_megabytes(limits.max_inflated_bytes)}",
+                )
+            for info in infos:
+                if info.file_size > _MIN_RATIO_CHECKED and info.file_size > limits.max_ratio * max(
+                    info.compress_size, 1
+                ):
+                    raise _hostile_xlsx(
+                        f"{info.filename} 的压缩比超过 {limits.max_ratio} 倍（疑似压缩炸弹）",
+                        f"{info.filename} is compressed more than {limits.max_ratio} times "
+                        "(a zip bomb?)",
+                    )
+            for info in infos:
+                if info.filename.endswith((".xml", ".rels", ".vml")) and _declares_entities(
+                    archive, info
+                ):
+                    raise _hostile_xlsx(
+                        f"{info.filename} 含有 DTD 或实体声明",
+                        f"{info.filename} declares a DTD or entities",
+                    )
+            reason, sheet, _parts = _first_sheet(archive)
+            if reason is None:
+                _check_sheet_rows(archive, sheet, limits.max_rows)
+    except TabularError:
+        raise
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError, ET.ParseError, EOFError, zlib.error):
+        pass
+    finally:
+        stream.seek(0)
+
+
+def _declares_entities(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> bool:
+    """Whether an XML part has a DTD (where entities are declared) before its root element, or
+    a prolog too long to be an ordinary one."""
+    with archive.open(info) as part:
+        head = part.read(_PROLOG_LIMIT)
+    if b"<!DOCTYPE" in head or b"<!ENTITY" in head:
+        return True
+    return len(head) == _PROLOG_LIMIT and re.search(rb"<[A-Za-z_]", head) is None
+
+
+def _check_sheet_rows(archive: zipfile.ZipFile, sheet: str, max_rows: int) -> None:
+    """Refuse a first sheet with a row past ``max_rows``: rows come in order, so the last row
+    of each chunk read says how far the sheet has gone. Read in chunks, in linear time."""
+    with archive.open(sheet) as part:
+        tail = b""
+        while chunk := part.read(_SCAN_CHUNK):
+            block = tail + chunk
+            pos = len(block)
+            for _ in range(8):  # the last opening <row> tag of the block (not a </row>)
+                last = block.rfind(b"row", 0, pos)
+                if last < 0:
+                    break
+                found = _ROW_TAG.match(block, max(block.rfind(b"<", 0, last), 0))
+                if found is not None:
+                    if int(found.group(1)) > max_rows:
+                        raise TabularError(
+                            bilingual(
+                                f"工作表超过 {max_rows} 行（Excel 的上限为 {EXCEL_MAX_ROWS} 行），"
+                                "请分成几个文件上传",
+                                f"the sheet has more than {max_rows} rows (Excel's limit is "
+                                f"{EXCEL_MAX_ROWS}): split it into several files",
+                            )
+                        )
+                    break
+                pos = last
+            tail = block[-256:]
 
 
 def xlsx_reader(stream: IO[bytes]) -> str:
@@ -336,23 +622,31 @@ def calamine_obstacle(stream: IO[bytes]) -> str | None:
         stream.seek(0)
 
 
-def _calamine_obstacle(archive: zipfile.ZipFile) -> str | None:
+def _first_sheet(archive: zipfile.ZipFile) -> tuple[str | None, str, dict]:
+    """(why there is no first worksheet or None, its part's path, the workbook's parts)."""
     workbook = next(
         (t for kind, t in _relationships(archive, "").values() if kind == "officeDocument"), None
     )
     if workbook is None:
-        return "no workbook part"
+        return "no workbook part", "", {}
     parts = _relationships(archive, workbook)
     first_sheet = next(
         (el for el in ET.fromstring(archive.read(workbook)).iter() if _local(el.tag) == "sheet"),
         None,
     )
     if first_sheet is None:
-        return "no sheet"
+        return "no sheet", "", parts
     rel_id = next((v for k, v in first_sheet.attrib.items() if _local(k) == "id" and "}" in k), "")
     kind, sheet = parts.get(rel_id, ("", ""))
     if kind != "worksheet":
-        return "the first sheet is not a worksheet"
+        return "the first sheet is not a worksheet", "", parts
+    return None, sheet, parts
+
+
+def _calamine_obstacle(archive: zipfile.ZipFile) -> str | None:
+    reason, sheet, parts = _first_sheet(archive)
+    if reason:
+        return reason
     date_styles: frozenset[int] = frozenset()
     for kind, target in parts.values():
         if kind == "styles":
@@ -369,8 +663,6 @@ def _calamine_obstacle(archive: zipfile.ZipFile) -> str | None:
 def _number_formats_obstacle(styles: bytes) -> tuple[str | None, frozenset[int]]:
     """Why the number formats of a workbook's cells need openpyxl (if they do), and which
     cell styles (the ``s`` of a cell) are dates."""
-    from openpyxl.styles.numbers import BUILTIN_FORMATS
-
     root = ET.fromstring(styles)
     custom: dict[int, str] = {}
     styles_formats: list[int] = []
@@ -401,8 +693,6 @@ def _number_formats_obstacle(styles: bytes) -> tuple[str | None, frozenset[int]]
 
 
 def _openpyxl_format_kind(code: str) -> str:
-    from openpyxl.styles.numbers import is_date_format, is_timedelta_format
-
     if not is_date_format(code):
         return "number"
     return "elapsed" if is_timedelta_format(code) else "date"
@@ -469,13 +759,28 @@ def _part_matches(archive: zipfile.ZipFile, name: str, date_styles: frozenset[in
                 return True
             # A match holds at most four "<" (<c>, <f>, </f>, <v>): whatever starts at the
             # fourth "<" from the end may be cut short, so it is read again with the next chunk.
+            # But never more than _SCAN_TAIL bytes (a cell holds at most 32,767 characters):
+            # a part without "<" for megabytes would otherwise be carried over and scanned
+            # again with every chunk, in time growing with the square of its size.
             cut = len(block)
             for _ in range(4):
                 cut = block.rfind(b"<", 0, cut)
                 if cut <= 0:
                     break
-            tail = block[max(cut, 0) :]
+            tail = block[max(cut, 0, len(block) - _SCAN_TAIL) :]
     return False
+
+
+# A character reference to a white-space character (what calamine trims: Unicode White_Space).
+_SPACE_CODES = (9, 10, 11, 12, 13, 32, 0x85, 0xA0, 0x1680, *range(0x2000, 0x200B), 0x2028,
+                0x2029, 0x202F, 0x205F, 0x3000)  # fmt: skip
+_SPACE_REF = (
+    rb"&#(?:0*(?:"
+    + b"|".join(str(c).encode() for c in _SPACE_CODES)
+    + rb")|[xX]0*(?:"
+    + b"|".join(f"{c:x}".encode() + b"|" + f"{c:X}".encode() for c in _SPACE_CODES)
+    + rb"));"
+)
 
 
 @functools.lru_cache(maxsize=64)
@@ -490,9 +795,14 @@ def _cell_patterns(
         rb"_x[0-9A-Fa-f]{4}_",  # an escaped character: unescaped by calamine only
         # Text with a space (or a character reference) at either end, not marked
         # xml:space="preserve": trimmed by calamine only.
-        b"<" + p + rb"t>(?:\s|&#|[^<]*[\s;]</)",
+        # (A character reference counts when it stands for white space: writers that spell
+        # every Chinese character as &#21333; leave the rest to calamine.)
+        b"<" + p + rb"t>(?:\s|" + _SPACE_REF + rb"|[^<]*(?:\s|" + _SPACE_REF + rb")</)",
         # An integer of 16 digits or more (calamine has only floats), or -0.
         b"<" + p + rb"v>(?:-?\d{16}|-0(?:\.0*)?(?:[eE][-+]?\d+)?<)",
+        # A formula without a calculated value: "" to calamine; openpyxl reads its formula too.
+        b"<" + p + rb"c\b[^>]*>\s*<" + p + rb"f\b(?:[^>]*/>|[^>]*>[^<]*</" + p + rb"f>)\s*"
+        rb"(?:<" + p + rb"v\s*/>\s*|<" + p + rb"v>\s*</" + p + rb"v>\s*)?</" + p + rb"c>",
     ]
     # Numbers the two readers turn into different dates: negative ones, and times of day
     # within half a millisecond of midnight (the next day to openpyxl, 00:00 to calamine).
@@ -544,8 +854,6 @@ def _open_xlsx(stream: IO[bytes], owned: bool) -> Table:
 
 def _open_xlsx_calamine(stream: IO[bytes], owned: bool) -> Table | None:
     """The first worksheet read by calamine; ``None`` when calamine cannot open the file."""
-    from python_calamine import CalamineError, CalamineWorkbook, SheetTypeEnum
-
     try:
         workbook = CalamineWorkbook.from_filelike(stream)
     except (CalamineError, OSError, ValueError):
@@ -608,28 +916,44 @@ def _calamine_rows(values: Iterator[list], first_column: int) -> Iterator[list[s
         yield pad + cells if pad and cells else cells
 
 
-def _open_xlsx_openpyxl(stream: IO[bytes], owned: bool) -> Table:
-    from openpyxl import load_workbook
-    from openpyxl.utils.exceptions import InvalidFileException
+class FormulaText(str):
+    """The text of a formula cell that has no calculated value (a workbook written by a
+    program, or saved without recalculating): the formula itself, so that the validator can say
+    "formula without a value" rather than "value is empty" or "not a number"."""
 
+
+def _open_xlsx_openpyxl(stream: IO[bytes], owned: bool) -> Table:
     try:
         workbook = load_workbook(stream, read_only=True, data_only=True)
+        # Formulas are read too, only when some formula has no value: reading twice costs.
+        formulas = (
+            load_workbook(stream, read_only=True, data_only=False)
+            if _has_formula_without_value(stream)
+            else None
+        )
     except (InvalidFileException, *_BROKEN_XLSX) as exc:
         raise _unreadable_xlsx(exc) from exc
 
     def close() -> None:
         workbook.close()
+        if formulas is not None:
+            formulas.close()
         if owned:
             stream.close()
 
-    try:
-        sheets = [ws for ws in workbook.worksheets if hasattr(ws, "iter_rows")]
+    def first_sheet(book):
+        sheets = [ws for ws in book.worksheets if hasattr(ws, "iter_rows")]
         if not sheets:
             raise _empty_file()
-        sheet = sheets[0]
         # Writers other than Excel often record a wrong <dimension>; read what is really there.
-        sheet.reset_dimensions()
+        sheets[0].reset_dimensions()
+        return sheets[0]
+
+    try:
+        sheet = first_sheet(workbook)
         rows = _openpyxl_rows(sheet)
+        if formulas is not None:
+            rows = _with_formulas(rows, _openpyxl_formulas(first_sheet(formulas)))
         header, line = _sheet_header(rows)
     except BaseException:
         close()
@@ -637,7 +961,58 @@ def _open_xlsx_openpyxl(stream: IO[bytes], owned: bool) -> Table:
     return Table(XLSX, None, header, line, rows, close)
 
 
-# What openpyxl raises, when opening or while reading rows, for a damaged file.
+def _has_formula_without_value(stream: IO[bytes]) -> bool:
+    """Whether the first sheet has a formula cell without a cached value. Rewinds the stream."""
+    try:
+        with zipfile.ZipFile(stream) as archive:
+            reason, sheet, _parts = _first_sheet(archive)
+            if reason:
+                return False
+            with archive.open(sheet) as part:
+                tail = b""
+                while chunk := part.read(_SCAN_CHUNK):
+                    block = tail + chunk
+                    if b"<f" in block or b":f" in block:
+                        if _FORMULA_WITHOUT_VALUE.search(block):
+                            return True
+                    tail = block[-_SCAN_TAIL:]
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError, ET.ParseError, EOFError):
+        return False
+    finally:
+        stream.seek(0)
+    return False
+
+
+# A formula cell whose <v> is missing or empty: <c r="D2"><f>B2*C2</f></c>.
+_FORMULA_WITHOUT_VALUE = re.compile(
+    rb"<(\w+:)?c\b[^>]*>\s*<(?:\w+:)?f\b(?:[^>]*/>|[^>]*>[^<]*</(?:\w+:)?f>)\s*"
+    rb"(?:<(?:\w+:)?v\s*/>\s*|<(?:\w+:)?v>\s*</(?:\w+:)?v>\s*)?</(?:\w+:)?c>"
+)
+
+
+def _openpyxl_formulas(sheet) -> Iterator[list[object]]:
+    try:
+        for cells in sheet.iter_rows(min_row=1, min_col=1):
+            yield [c.value for c in cells]
+    except _BROKEN_XLSX as exc:
+        raise _unreadable_xlsx(exc) from exc
+
+
+def _with_formulas(
+    rows: Iterator[list[str]], formulas: Iterator[list[object]]
+) -> Iterator[list[str]]:
+    """The rows, with the text of each formula that has no value in place of its ``""``."""
+    for cells, raw in zip(rows, chain(formulas, iter(list, None)), strict=False):
+        for index, cell in enumerate(cells):
+            if not cell and index < len(raw):
+                formula = raw[index]
+                if isinstance(formula, str) and formula.startswith("="):
+                    cells[index] = FormulaText(formula)
+        yield cells
+
+
+# What openpyxl raises, when opening or while reading rows, for a damaged file (its XML parser
+# is lxml's when lxml is installed).
 _BROKEN_XLSX = (
     zipfile.BadZipFile,
     KeyError,
@@ -646,6 +1021,7 @@ _BROKEN_XLSX = (
     EOFError,
     zlib.error,
     ET.ParseError,
+    XMLSyntaxError,
 )
 
 
@@ -694,6 +1070,36 @@ def _value_text(value: object, number_format: str | None = None) -> str:
     if isinstance(value, date | time):
         return value.isoformat()
     return str(value)
+
+
+def _guarded(table: Table, max_rows: int) -> Table:
+    """The table's rows, refused past line ``max_rows`` and at a cell with a NUL character
+    (which PostgreSQL cannot store, and which no one types), by line and column."""
+    rows = table._rows
+    header = table.header
+    check_nul = table.may_hold_nul
+
+    def guarded() -> Iterator[Sequence[str]]:
+        line = table.header_line
+        for cells in rows:
+            line += 1
+            if line > max_rows:
+                raise TabularError(
+                    bilingual(
+                        f"文件超过 {max_rows} 行（Excel 的上限为 {EXCEL_MAX_ROWS} 行），请分成几个文件上传",
+                        f"the file has more than {max_rows} lines (Excel's limit is "
+                        f"{EXCEL_MAX_ROWS}): split it into several files",
+                    )
+                )
+            if check_nul:
+                for index, cell in enumerate(cells):
+                    if "\x00" in cell:
+                        column = header[index] if index < len(header) else f"#{index + 1}"
+                        raise _nul_error(line, column)
+            yield cells
+
+    table._rows = guarded()
+    return table
 
 
 def _with_first_data_row(table: Table) -> Table:
@@ -801,216 +1207,3 @@ def map_columns(
 
 def _plural(noun: str, items: Sequence[object]) -> str:
     return f"{noun}{'s' if len(items) > 1 else ''}: "
-
-
-# --------------------------------------------------------------------------------------------
-# Org units file (SPEC §4.2)
-
-ORGUNIT_ALIASES: dict[str, tuple[str, ...]] = {
-    "code": ("代码", "编码", "单位代码", "区划代码"),
-    "name_zh": ("名称", "中文名称", "单位名称"),
-    "name_en": ("英文名称", "英文名", "name (en)"),
-    "level": ("层级", "级别"),
-    "parent_code": ("上级代码", "上级编码", "上级单位代码", "parent"),
-}
-ORGUNIT_REQUIRED = ("code", "name_zh", "level", "parent_code")
-
-LEVEL_ALIASES = {
-    **{level: level for level in LEVELS},
-    "国家": "country",
-    "省": "province",
-    "市": "city",
-    "区": "district",
-    "县": "district",
-    "county": "district",
-    "township": "town",
-    "镇": "town",
-    "乡": "town",
-    "街道": "subdistrict",
-    "社区": "community",
-    "村": "village",
-    "网格": "grid",
-}
-
-
-@dataclass(frozen=True, slots=True)
-class OrgUnitRow:
-    """One valid row of an org-units file. ``parent_code`` is ``None`` for a root."""
-
-    line: int
-    code: str
-    name_zh: str
-    name_en: str
-    level: str
-    parent_code: str | None
-
-
-def parse_orgunit_file(data: Source) -> tuple[list[OrgUnitRow], list[RowError]]:
-    """Parse an org-units file (columns ``code,name_zh,name_en,level,parent_code`` or
-    ``代码,名称,英文名称,层级,上级代码``; ``name_en`` may be left out).
-
-    Returns the valid rows and every row error: code empty, code given twice (naming the first
-    line), name empty, level unknown, a unit that is its own parent. Whether parents exist is
-    :func:`order_orgunit_rows`' job. Raises :class:`TabularError` for file-level problems.
-    """
-    rows: list[OrgUnitRow] = []
-    errors: list[RowError] = []
-    first_line: dict[str, int] = {}
-    with open_table(data) as table:
-        columns = map_columns(table.header, ORGUNIT_ALIASES, ORGUNIT_REQUIRED)
-        label = columns.label
-
-        def cell(cells: Sequence[str], name: str, *, fold: bool = True) -> str:
-            position = columns.index.get(name)
-            if position is None or position >= len(cells):
-                return ""
-            text = cells[position].strip()
-            # Codes and levels fold full-width letters and digits; names keep what was typed.
-            return unicodedata.normalize("NFKC", text) if fold and not text.isascii() else text
-
-        for line, cells in table.rows():
-            problems: list[RowError] = []
-            code = cell(cells, "code")
-            name_zh = cell(cells, "name_zh", fold=False)
-            name_en = cell(cells, "name_en", fold=False)
-            raw_level = cell(cells, "level")
-            parent = cell(cells, "parent_code") or None
-            if not code:
-                problems.append(
-                    RowError(
-                        line, label["code"], "", bilingual("代码为空", "code is empty"), "code"
-                    )
-                )
-            elif any(ch.isspace() for ch in code):
-                problems.append(
-                    RowError(
-                        line,
-                        label["code"],
-                        code,
-                        bilingual("代码中不能有空格", "code may not contain spaces"),
-                        "code",
-                    )
-                )
-            elif code in first_line:
-                problems.append(
-                    RowError(
-                        line,
-                        label["code"],
-                        code,
-                        bilingual(
-                            f"代码与第 {first_line[code]} 行重复",
-                            f"duplicate code: already on line {first_line[code]}",
-                        ),
-                        "code",
-                    )
-                )
-            else:
-                first_line[code] = line
-            if not name_zh:
-                problems.append(
-                    RowError(
-                        line,
-                        label["name_zh"],
-                        "",
-                        bilingual("名称为空", "name is empty"),
-                        "name_zh",
-                    )
-                )
-            level = LEVEL_ALIASES.get(raw_level.casefold())
-            if level is None:
-                problems.append(
-                    RowError(
-                        line,
-                        label["level"],
-                        raw_level,
-                        bilingual(
-                            "层级应为 国家/省/市/区/县/镇/乡/街道/社区/村/网格 之一",
-                            "level must be one of " + ", ".join(LEVELS),
-                        ),
-                        "level",
-                    )
-                )
-            if code and parent == code:
-                problems.append(
-                    RowError(
-                        line,
-                        label["parent_code"],
-                        parent,
-                        bilingual("上级代码不能是自身", "a unit cannot be its own parent"),
-                        "parent_code",
-                    )
-                )
-            if problems:
-                errors.extend(problems)
-            else:
-                rows.append(OrgUnitRow(line, code, name_zh, name_en, level, parent))
-    return rows, errors
-
-
-def order_orgunit_rows(
-    rows: Sequence[OrgUnitRow], existing_codes: Collection[str]
-) -> tuple[list[OrgUnitRow], list[RowError]]:
-    """Order rows so that every parent comes before its children (a parent may follow its
-    children in the file), keeping file order otherwise.
-
-    Reports each row whose parent is neither in the file nor in ``existing_codes``, and each row
-    on a cycle of parents (naming the cycle). Rows on a cycle are left out of the order.
-    """
-    by_code = {row.code: row for row in rows}
-    errors: list[RowError] = []
-    done: set[str] = set()
-    ordered: list[OrgUnitRow] = []
-    for row in rows:
-        if row.code in done:
-            continue
-        # Walk up to the first ancestor already placed (or outside the file), then place the
-        # chain top-down.
-        chain_: list[str] = []
-        on_chain: set[str] = set()
-        code: str | None = row.code
-        cycle: list[str] = []
-        while code is not None and code in by_code and code not in done:
-            if code in on_chain:
-                cycle = chain_[chain_.index(code) :]
-                break
-            chain_.append(code)
-            on_chain.add(code)
-            code = by_code[code].parent_code
-        in_cycle = set(cycle)
-        if cycle:
-            shown = " → ".join([*cycle, cycle[0]])
-            for member in cycle:
-                unit = by_code[member]
-                errors.append(
-                    RowError(
-                        unit.line,
-                        "parent_code",
-                        unit.parent_code or "",
-                        bilingual(
-                            f"上级关系形成循环：{shown}", f"parent codes form a cycle: {shown}"
-                        ),
-                        "parent_code",
-                    )
-                )
-        for member in reversed(chain_):
-            done.add(member)
-            if member in in_cycle:
-                continue
-            unit = by_code[member]
-            parent = unit.parent_code
-            if parent is not None and parent not in by_code and parent not in existing_codes:
-                errors.append(
-                    RowError(
-                        unit.line,
-                        "parent_code",
-                        parent,
-                        bilingual(
-                            f"上级代码 {parent} 既不在文件中也不在系统中",
-                            f"parent {parent} is neither in the file nor in the database",
-                        ),
-                        "parent_code",
-                    )
-                )
-            ordered.append(unit)
-    errors.sort(key=lambda e: e.line)
-    return ordered, errors
