@@ -87,7 +87,10 @@ def unit_choices(user, action: str) -> list[tuple[str, str]]:
     )
     units = list(units)
     top = min((u.depth for u in units), default=0)
-    return [(u.code, f"{'　' * (u.depth - top)}{name_of(u)} ({u.code})") for u in units]
+    # Indented with no-break spaces: an ideographic space is a full-width character on an
+    # English page.
+    indent = "\u00a0\u00a0"
+    return [(u.code, f"{indent * (u.depth - top)}{name_of(u)} ({u.code})") for u in units]
 
 
 def default_period(period_type: str = "year", today=None) -> Period:

@@ -20,7 +20,7 @@ from django.core.files.base import ContentFile
 from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext
 
 from core import jobs
 from core.exporting import safe_cell
@@ -188,6 +188,8 @@ def workbook_bytes(content: dict) -> bytes:
                 line.expected_display if line.expected_display != "—" else "",
                 line.forecast_display if line.forecast_display != "—" else "",
                 line.completeness_pct,
+                line.basis,
+                line.plan_kind_label,
             ]
         )
     ws = wb.create_sheet(_("指标")[:31])
@@ -199,8 +201,8 @@ def workbook_bytes(content: dict) -> bytes:
             _("指标代码"),
             _("指标"),
             _("类型"),
-            _("单位"),
-            _("目标"),
+            _("计量单位"),
+            pgettext("target", "目标"),
             _("期限"),
             _("当前值"),
             _("目标完成度（%）"),
@@ -208,9 +210,11 @@ def workbook_bytes(content: dict) -> bytes:
             _("轨迹期望值"),
             _("期限预测值"),
             _("数据完整度（%）"),
+            _("依据的下级单位"),
+            _("文件性质"),
         ],
         ind_rows,
-        (18, 28, 30, 44, 8, 8, 14, 12, 14, 12, 12, 14, 14, 12),
+        (18, 28, 30, 44, 8, 8, 14, 12, 14, 12, 12, 14, 14, 12, 18, 18),
     )
     for row in ws.iter_rows(min_row=2, min_col=8, max_col=8):
         for cell in row:
@@ -244,7 +248,7 @@ def workbook_bytes(content: dict) -> bytes:
             _("单位"),
             _("层级"),
             _("数值"),
-            _("目标"),
+            pgettext("target", "目标"),
             _("目标完成度（%）"),
             _("状态"),
             _("占全市（%）"),
@@ -476,7 +480,7 @@ def briefing_html(content: dict) -> str:
                     "svg": svg_hbars(
                         items,
                         target=line.target if has_target else None,
-                        target_label=_("目标") + " " + format_number(line.target),
+                        target_label=pgettext("target", "目标") + " " + format_number(line.target),
                         title=line.name,
                     ),
                 }
@@ -500,6 +504,7 @@ def briefing_html(content: dict) -> str:
             "sections": [
                 {
                     "title": plan.title,
+                    "kind_label": plan.kind_label,
                     "document_number": plan.document_number,
                     "goals": [
                         {

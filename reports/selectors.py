@@ -49,7 +49,9 @@ PROGRESS_COLUMNS = (
     "expected_units",
 )
 """A progress row's computed columns, in the one order the pages and the API read them (the
-API adds ``computed_at``; its CSV columns follow this order, so new columns go at the end)."""
+API adds ``computed_at``; its CSV columns follow this order, so new columns go at the end).
+``reporting_units`` of ``expected_units``: which children the figure rests on (both empty when
+the unit reported the figure itself)."""
 PROGRESS_EXPORT_COLUMNS = tuple(
     c for c in PROGRESS_COLUMNS[: PROGRESS_COLUMNS.index("completeness") + 1] if c != "period_end"
 )

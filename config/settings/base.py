@@ -332,6 +332,10 @@ UPLOAD_MAX_ATTEMPTS = int(os.environ.get("UPLOAD_MAX_ATTEMPTS", "3"))
 # percentage, or half of it once the period's reporting deadline has passed.
 ASOF_COMPLETENESS_THRESHOLD = float(os.environ.get("ASOF_COMPLETENESS_THRESHOLD", "80"))
 
+# A folder holding the plans' document texts (a plan's `source` names its file there): when set,
+# the indicator page links to the text with the quoted clause highlighted. Empty: no such page.
+PLAN_TEXTS_DIR = os.environ.get("PLAN_TEXTS_DIR", "")
+
 # 督办 evidence files (PDF, PNG, JPEG, DOCX, XLSX): the largest accepted, in bytes.
 EVIDENCE_MAX_BYTES = int(os.environ.get("EVIDENCE_MAX_BYTES", str(20 * 1024 * 1024)))
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from django.utils.translation import gettext as _
 
 from core.numbers import as_float, format_number
-from core.text import name_of, title_of
+from core.text import name_of, paren, title_of
 from districts.models import OrgUnit
 from reports.models import ProgressRow
 from reports.selectors import (
@@ -31,11 +31,14 @@ from .common import (
     Status,
     attention_lines,
     build_line,
-    children_noun,
     lines_status_counts,
     name_lines,
+    noun_for,
+    plan_kind_label,
+    proposals_only,
     restatements,
     rows_by_indicator,
+    scored,
     share_good,
     status_counts,
     status_of,
@@ -68,6 +71,13 @@ class CityDashboard:
     children: list[dict]
     chart: dict
     all_lines: list[Line]
+    listed: int = 0
+    """Lines in the list (with research reports' and proposals' figures)."""
+    proposals: int = 0
+    """How many lines come from research reports or proposals (labelled, and left out of the
+    headline counts and scores unless ``include_proposals``)."""
+    include_proposals: bool = False
+    proposals_only: bool = False
 
 
 def city_dashboard(
@@ -77,6 +87,7 @@ def city_dashboard(
     goal_id: int | None = None,
     status: str = "",
     as_of: str = "",
+    include_proposals: bool = False,
 ) -> CityDashboard | None:
     """Every indicator of the city's plans at the city, as of one period, with what needs
     attention and which child units drag it down. ``None`` when the unit owns no plan.
@@ -95,7 +106,7 @@ def city_dashboard(
     hidden, restating = restatements(indicators)
     indicators = [ind for ind in indicators if ind.id not in hidden]
     units = list(OrgUnit.objects.filter(parent=city).order_by("path"))
-    noun = children_noun(u.level for u in units)
+    child_levels = {u.level for u in units}
     rows = list(
         ProgressRow.objects.filter(org_unit=city, indicator__plan__city=city).values_list(
             "indicator_id", "org_unit_id", *PROGRESS_COLUMNS, named=True
@@ -105,7 +116,7 @@ def city_dashboard(
     periods, as_of = period.periods, period.period
     rows_by_ind = rows_by_indicator(rows)
     lines = [
-        build_line(ind, rows_by_ind.get(ind.id, []), as_of, children=len(units), noun=noun)
+        build_line(ind, rows_by_ind.get(ind.id, []), as_of, noun=noun_for(ind, child_levels))
         for ind in indicators
     ]
     name_lines(lines, {p.id: p for p in plans}, restating)
@@ -127,8 +138,15 @@ def city_dashboard(
     else:
         shown = scoped
 
-    attention = attention_lines(scoped)
-    children, missing = _city_children(units, as_of, [ind.id for ind in indicators], attention)
+    # Headline counts and scores rest on adopted policy; a research report's figures are
+    # listed (labelled) but counted only on request.
+    counted = scored(scoped, include_proposals)
+    attention = attention_lines(counted)
+    counted_ids = {line.indicator_id for line in scored(lines, include_proposals)}
+    children, missing = _city_children(
+        units, as_of, [ind.id for ind in indicators if ind.id in counted_ids], attention
+    )
+    only_proposals = proposals_only(scoped)
 
     shown_ids = {line.indicator_id for line in shown}
     plan_blocks = []
@@ -152,9 +170,10 @@ def city_dashboard(
                     issuer=name_of(plan, "issuer_zh", "issuer_en"),
                     issued_on=plan.issued_on,
                     goals=goal_blocks,
+                    kind_label=plan_kind_label(plan),
                 )
             )
-    completeness = [line.completeness_pct for line in scoped if line.completeness_pct is not None]
+    completeness = [line.completeness_pct for line in counted if line.completeness_pct is not None]
     return CityDashboard(
         city=city,
         name=name_of(city),
@@ -165,12 +184,13 @@ def city_dashboard(
             ("plan", chosen_plan.code if chosen_plan else ""),
             ("goal", str(chosen_goal or "")),
             ("status", status),
+            ("proposals", "1" if include_proposals else ""),
         ],
         plans=plan_blocks,
         plan_options=[
             {
                 "code": p.code,
-                "label": title_of(p) + (f"（{p.document_number}）" if p.document_number else ""),
+                "label": title_of(p) + paren(p.document_number),
             }
             for p in plans
         ],
@@ -191,16 +211,20 @@ def city_dashboard(
             "status": status,
             "as_of": as_of or "",
         },
-        counts=lines_status_counts(scoped),
-        total=len(scoped),
+        counts=lines_status_counts(counted),
+        total=len(counted),
         shown=len(shown),
-        share_good=share_good(line.status.code for line in scoped),
+        share_good=None if only_proposals else share_good(line.status.code for line in counted),
         completeness_pct=round(sum(completeness) / len(completeness)) if completeness else None,
         attention=attention,
         missing_reports=missing,
         children=children,
-        chart=_goal_chart(plans, goals, scoped),
+        chart=_goal_chart(plans, goals, counted),
         all_lines=lines,
+        listed=len(scoped),
+        proposals=0 if only_proposals else sum(1 for line in scoped if not line.binding),
+        proposals_only=only_proposals,
+        include_proposals=include_proposals,
     )
 
 

@@ -259,7 +259,7 @@ def test_indicator_page_shows_trend_league_table_source_and_completeness(client,
     assert "力争到2015年全市注册志愿者占常住人口的12%以上" in html
     # The source is the document (number, title), never its file name (issue 13).
     assert "东委发〔2012〕14号" in html and "001_6b5a303b382abbae.txt" not in html
-    assert "6.5% (2011)" in html  # the declared baseline
+    assert "6.5%（2011）" in html  # the declared baseline
     assert 'data-chart="trend"' in html and 'data-chart="league"' in html
 
 
