@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "targets",
     "reports",
     "supervision",
+    "accountability",
     "demo",
 ]
 
