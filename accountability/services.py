@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
@@ -16,7 +17,16 @@ from targets.models import Indicator
 from targets.services import read_plan_file
 
 from .files import check_departments_document, check_scheme_document
-from .models import Allocation, AllocationChange, AssessmentScheme, Department, SchemeItem
+from .models import (
+    Allocation,
+    AllocationChange,
+    Assessment,
+    AssessmentItemScore,
+    AssessmentScheme,
+    AssessmentUnitScore,
+    Department,
+    SchemeItem,
+)
 
 
 @dataclass
@@ -327,4 +337,141 @@ def _element_values(element: str, units: list[OrgUnit], period: str) -> dict[str
         total = approved.filter(org_unit__path__startswith=unit.path).aggregate(s=Sum("value"))
         if total["s"] is not None:
             out[unit.code] = float(total["s"])
+    return out
+
+
+# --- assessments (考评) --------------------------------------------------------------------------
+
+
+def scheme_units(scheme: AssessmentScheme) -> list[tuple[OrgUnit, str]]:
+    """The units a scheme scores, each with the group it is ranked in: units at the scheme's
+    level (towns and subdistricts are one tier) or in its group, below its city, that existed
+    in the period's year; the group is the unit's 镇/街道/园区 (or urban/rural) group."""
+    from core.periods import Period
+    from districts.levels import COVERAGE_LEVEL_MEMBERS
+
+    city = scheme.city
+    qs = OrgUnit.objects.filter(path__startswith=city.path).exclude(pk=city.pk)
+    if scheme.unit_level:
+        qs = qs.filter(level__in=COVERAGE_LEVEL_MEMBERS.get(scheme.unit_level, {scheme.unit_level}))
+    else:
+        qs = qs.filter(groups__code=scheme.unit_group)
+    period = Period.parse(scheme.period)
+    start, end = date(period.end.year, 1, 1), period.end
+    qs = qs.exclude(opened_on__gt=end).exclude(closed_on__lt=start)
+    out = []
+    for unit in qs.prefetch_related("groups").order_by("code").distinct():
+        kinds = sorted(
+            g.code for g in unit.groups.all() if g.group_set in ("township_kind", "urban_rural")
+        )
+        out.append((unit, scheme.unit_group or (kinds[0] if kinds else "")))
+    return out
+
+
+def assessment_compute(*, scheme: AssessmentScheme) -> list:
+    """Score the scheme's units now, from the progress rows at the scheme's period."""
+    from reports.models import ProgressRow
+
+    from .scoring import Item, score_units
+
+    items = [
+        Item(it.indicator.code, it.points, it.veto)
+        for it in scheme.items.select_related("indicator").order_by("position")
+    ]
+    units = scheme_units(scheme)
+    statuses = {
+        (ind, unit): status
+        for ind, unit, status in ProgressRow.objects.filter(
+            period=scheme.period,
+            indicator__code__in=[i.indicator for i in items],
+            org_unit__in=[u for u, _g in units],
+        ).values_list("indicator__code", "org_unit__code", "status")
+    }
+    return score_units(
+        items=items,
+        scoring=scheme.scoring,
+        units=[(u.code, g) for u, g in units],
+        statuses=statuses,
+        rank_by_group=scheme.rank_by_group,
+    )
+
+
+@transaction.atomic
+def assessment_publish(*, scheme: AssessmentScheme, user=None, reason: str = "") -> Assessment:
+    """Freeze the scheme's current scores as a new publication. A republication records who,
+    when and why, and what moved since the previous one (rank, score, veto per unit)."""
+    scores = assessment_compute(scheme=scheme)
+    previous = scheme.assessments.order_by("-number").first()
+    before = {}
+    if previous is not None:
+        before = {
+            s.org_unit.code: (s.rank, s.score, s.vetoed)
+            for s in previous.units.select_related("org_unit")
+        }
+    moves = []
+    for s in scores:
+        old = before.get(s.unit)
+        if previous is not None and old != (s.rank, s.score, s.vetoed):
+            moves.append(
+                {
+                    "unit": s.unit,
+                    "rank": [old[0] if old else None, s.rank],
+                    "score": [str(old[1]) if old else None, str(s.score)],
+                    "vetoed": [old[2] if old else None, s.vetoed],
+                }
+            )
+    assessment = Assessment.objects.create(
+        scheme=scheme,
+        number=(previous.number + 1) if previous else 1,
+        period=scheme.period,
+        published_by=user if getattr(user, "pk", None) else None,
+        reason=reason,
+        scheme_version=scheme.version,
+        moves=moves,
+    )
+    unit_ids = dict(
+        OrgUnit.objects.filter(code__in=[s.unit for s in scores]).values_list("code", "id")
+    )
+    indicator_ids = dict(
+        Indicator.objects.filter(
+            code__in={i.indicator for s in scores for i in s.items}
+        ).values_list("code", "id")
+    )
+    for s in scores:
+        row = AssessmentUnitScore.objects.create(
+            assessment=assessment,
+            org_unit_id=unit_ids[s.unit],
+            group=s.group,
+            score=s.score,
+            max_score=s.max_score,
+            rank=s.rank,
+            vetoed=s.vetoed,
+        )
+        AssessmentItemScore.objects.bulk_create(
+            AssessmentItemScore(
+                unit_score=row,
+                indicator_id=indicator_ids[i.indicator],
+                status=i.status,
+                points=i.points,
+                earned=i.earned,
+                veto=i.veto,
+            )
+            for i in s.items
+        )
+    return assessment
+
+
+def published_scores(assessment: Assessment) -> list:
+    """A publication's frozen rows in the scoring module's shape."""
+    from .scoring import ItemScore, UnitScore
+
+    out = []
+    order = ["group", "rank"] if assessment.scheme.rank_by_group else ["rank"]
+    rows = assessment.units.select_related("org_unit").prefetch_related("items__indicator")
+    for s in rows.order_by(*order, "org_unit__code"):
+        unit = UnitScore(s.org_unit.code, s.group, s.score, s.max_score, s.vetoed, rank=s.rank)
+        unit.items = [
+            ItemScore(i.indicator.code, i.status, i.points, i.earned, i.veto) for i in s.items.all()
+        ]
+        out.append(unit)
     return out
