@@ -3,6 +3,13 @@
 from django.urls import re_path
 from rest_framework.routers import SimpleRouter
 
+from accountability.api import (
+    AllocationViewSet,
+    AssessmentSchemeViewSet,
+    AssessmentViewSet,
+    DepartmentViewSet,
+    GapViewSet,
+)
 from core.api import not_found
 from districts.api import DataValueViewSet, OrgUnitViewSet, UploadViewSet
 from reports.api import ProgressViewSet
@@ -18,5 +25,10 @@ router.register("data-elements", DataElementViewSet, basename="data-element")
 router.register("data-values", DataValueViewSet, basename="data-value")
 router.register("uploads", UploadViewSet, basename="upload")
 router.register("progress", ProgressViewSet, basename="progress")
+router.register("departments", DepartmentViewSet, basename="department")
+router.register("allocations", AllocationViewSet, basename="allocation")
+router.register("gaps", GapViewSet, basename="gap")
+router.register("assessment-schemes", AssessmentSchemeViewSet, basename="assessment-scheme")
+router.register("assessments", AssessmentViewSet, basename="assessment")
 
 urlpatterns = [*router.urls, re_path(r"^.*$", not_found, name="not-found")]
