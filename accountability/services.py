@@ -475,3 +475,27 @@ def published_scores(assessment: Assessment) -> list:
         ]
         out.append(unit)
     return out
+
+
+def department_role_grant(*, username: str, role: str, department_code: str, create: bool = False):
+    """Give ``username`` ``role`` on a department (its indicators in every unit of its city,
+    districts.scopes); idempotent."""
+    from django.contrib.auth import get_user_model
+
+    from districts.models import RoleAssignment
+
+    if role not in {r for r, _label in RoleAssignment.ROLE_CHOICES}:
+        raise ValueError(f"unknown role “{role}”: use official, reviewer or leader")
+    department = Department.objects.select_related("city").filter(code=department_code).first()
+    if department is None:
+        raise ValueError(f"department “{department_code}” does not exist")
+    User = get_user_model()
+    user = User.objects.filter(username=username).first()
+    if user is None:
+        if not create:
+            raise ValueError(f"user “{username}” does not exist (use --create)")
+        user = User.objects.create_user(username=username)
+    assignment, created = RoleAssignment.objects.get_or_create(
+        user=user, role=role, department=department, defaults={"org_unit": department.city}
+    )
+    return user, assignment, created
