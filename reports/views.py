@@ -78,6 +78,7 @@ def city(request, code: str):
         goal_id=goal_id,
         status=status,
         as_of=_as_of(request),
+        department=request.GET.get("department", ""),
     )
     if dashboard is None:
         return redirect("reports:unit", code=unit.code)

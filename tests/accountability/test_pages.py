@@ -76,3 +76,17 @@ def test_department_page_lists_its_indicators_and_the_overdue(client, published)
 
 def test_pages_need_a_login(client, published):
     assert client.get("/accountability/").status_code == 302
+
+
+def test_city_dashboard_filters_by_department(client, published):
+    login(client, "carol")
+    everything = client.get("/reports/city/441900/?as_of=2015")
+    assert everything.status_code == 200
+    assert [o["code"] for o in everything.context["d"].department_options] == ["dg-mzj"]
+    assert len(everything.context["d"].plans[0].goals[0].lines) == 2
+    mine = client.get("/reports/city/441900/?as_of=2015&department=dg-mzj").context["d"]
+    assert [line.indicator_id for b in mine.plans for g in b.goals for line in g.lines] == [
+        Indicator.objects.get(code="do.volunteers.share").id
+    ]
+    assert ("department", "dg-mzj") in mine.keep
+    assert 'name="department"' in client.get("/reports/city/441900/").content.decode()
