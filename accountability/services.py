@@ -499,3 +499,63 @@ def department_role_grant(*, username: str, role: str, department_code: str, cre
         user=user, role=role, department=department, defaults={"org_unit": department.city}
     )
     return user, assignment, created
+
+
+# --- demo ----------------------------------------------------------------------------------------
+
+DEMO_DIR = Path(__file__).resolve().parent / "demo_files"
+# (indicator, rule, period of the values or progress it shares by): Dongguan's and Zhongshan's
+# towns hold each rate themselves (same) or close the city's 2014 gap by their own (by_gap).
+DEMO_ALLOCATIONS = (
+    ("dg.volunteers.registered_share", "by_gap", "2014"),
+    ("dg.social_workers.per_10k", "same", ""),
+    ("dg.internet.penetration", "by_gap", "2014"),
+    ("zs.volunteers.registered_share", "by_gap", "2014"),
+    ("zs.social_workers.per_10k", "same", ""),
+    ("zs.elderly.care_beds_per_1000", "same", ""),
+)
+DEMO_REASON = "演示数据（demo）"
+
+
+def accountability_demo_seed(*, recompute: bool = True) -> str:
+    """Departments of the four cities (the catalog's files), allocations for Dongguan's and
+    Zhongshan's towns, the demo 2015 scheme for Dongguan's towns and its first publication.
+    Idempotent: a second run changes nothing (and never republishes)."""
+    from reports.services import Scope, progress_recompute
+    from targets.services import CATALOG_DIR
+
+    if not Indicator.objects.filter(code="dg.volunteers.registered_share").exists():
+        raise ValueError("the catalog is not loaded: run seed_catalog and seed_demo first")
+    departments = departments_load(paths=sorted((CATALOG_DIR / "departments").glob("*.yaml")))
+    allocated = AllocationResult()
+    codes = []
+    for code, rule, period in DEMO_ALLOCATIONS:
+        indicator = (
+            Indicator.objects.select_related("plan__city", "element").filter(code=code).first()
+        )
+        if indicator is None:
+            continue
+        codes.append(code)
+        try:
+            result = allocations_generate(
+                indicator=indicator, rule=rule, period=period, reason=DEMO_REASON
+            )
+        except ValueError:
+            # (no progress yet to share the gap by: each town holds the city's rate)
+            result = allocations_generate(indicator=indicator, rule="same", reason=DEMO_REASON)
+        for name in ("created", "updated", "unchanged"):
+            setattr(allocated, name, getattr(allocated, name) + getattr(result, name))
+    if recompute and (allocated.created or allocated.updated):
+        progress_recompute(scope=Scope(indicator_codes=tuple(codes)), trigger="demo")
+    schemes = schemes_load(paths=sorted(DEMO_DIR.glob("*.yaml")))
+    published = 0
+    for s in schemes:
+        scheme = AssessmentScheme.objects.get(code=s.code)
+        if not scheme.assessments.exists():
+            assessment_publish(scheme=scheme, reason="演示：年度考评首次发布（demo）")
+            published += 1
+    return (
+        f"departments: {sum(r.departments for r in departments)}; allocations: "
+        f"{allocated.created} created, {allocated.updated} updated, {allocated.unchanged} "
+        f"unchanged; schemes: {len(schemes)}; assessments published: {published}"
+    )
