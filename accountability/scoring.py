@@ -13,6 +13,7 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
+from typing import NamedTuple
 
 VETO_STATUSES = frozenset({"off_track", "missed"})
 NO_DATA = "no_data"
@@ -26,8 +27,8 @@ class Item:
     veto: bool = False
 
 
-@dataclass(frozen=True)
-class ItemScore:
+class ItemScore(NamedTuple):
+    # (a named tuple: a million of them are made per scheme at benchmark scale, bench/assess.py)
     indicator: str
     status: str
     points: Decimal
@@ -57,17 +58,40 @@ def score_units(
     """Score and rank ``units`` (``(code, group)``) from ``statuses`` keyed by ``(indicator,
     unit)``. Returned ranked: by group (when ranked by group), then rank, then code."""
     max_score = sum((i.points for i in items), Decimal(0))
+    # Each item's result for each status, worked out once: (ItemScore maker, cents, vetoes).
+    factors = {status: Decimal(str(f)) for status, f in scoring.items()}
+    zero = Decimal(0)
+    tables = []
+    for item in items:
+        cache: dict[str, tuple[ItemScore, int, bool]] = {}
+
+        def result(status: str, item: Item = item, cache=cache) -> tuple[ItemScore, int, bool]:
+            found = cache.get(status)
+            if found is None:
+                earned = (item.points * factors.get(status, zero)).quantize(
+                    _CENT, rounding=ROUND_HALF_UP
+                )
+                found = cache[status] = (
+                    ItemScore(item.indicator, status, item.points, earned, item.veto),
+                    int(earned * 100),
+                    item.veto and status in VETO_STATUSES,
+                )
+            return found
+
+        tables.append((item.indicator, cache, result))
     out: list[UnitScore] = []
+    get = statuses.get
     for code, group in units:
         scored = []
+        cents = 0
         vetoed = False
-        for item in items:
-            status = statuses.get((item.indicator, code), NO_DATA)
-            factor = Decimal(str(scoring.get(status, 0)))
-            earned = (item.points * factor).quantize(_CENT, rounding=ROUND_HALF_UP)
-            scored.append(ItemScore(item.indicator, status, item.points, earned, item.veto))
-            vetoed |= item.veto and status in VETO_STATUSES
-        total = sum((s.earned for s in scored), Decimal(0))
+        for indicator, cache, result in tables:
+            status = get((indicator, code), NO_DATA)
+            one = cache.get(status) or result(status)
+            scored.append(one[0])
+            cents += one[1]
+            vetoed = vetoed or one[2]
+        total = (Decimal(cents) / 100).quantize(_CENT)
         out.append(UnitScore(code, group, total, max_score, vetoed, scored))
     pools: dict[str, list[UnitScore]] = defaultdict(list)
     for unit in out:
