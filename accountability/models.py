@@ -223,3 +223,39 @@ class AssessmentItemScore(models.Model):
 
     def __str__(self) -> str:
         return f"{self.indicator_id}: {self.status} {self.earned}/{self.points}"
+
+
+class Bulletin(models.Model):
+    """A bulletin (通报) of a published assessment: ranking, commended and criticised units, a
+    table per responsible department and the gaps that remain, as PDF and XLSX built in the
+    background (like report packs)."""
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    STATE_CHOICES = [
+        (QUEUED, _("排队中")),
+        (RUNNING, _("生成中")),
+        (SUCCEEDED, _("已完成")),
+        (FAILED, _("失败")),
+    ]
+
+    assessment = models.ForeignKey(Assessment, on_delete=models.CASCADE, related_name="bulletins")
+    state = models.CharField(max_length=10, choices=STATE_CHOICES, default=QUEUED)
+    pdf = models.FileField(upload_to="bulletins/%Y/%m/", blank=True)
+    xlsx = models.FileField(upload_to="bulletins/%Y/%m/", blank=True)
+    error = models.TextField(blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("通报")
+        verbose_name_plural = _("通报")
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.assessment} ({self.state})"

@@ -3,16 +3,24 @@ from a unit's score the items that cost it points (each links to the indicator p
 
 from __future__ import annotations
 
-from django.http import Http404
-from django.shortcuts import get_object_or_404, render
-from django.views.decorators.http import require_GET
+from django.core.exceptions import PermissionDenied
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
 
 from core.views import scoped_by
 from districts import scopes
 from reports.models import STATUS_CHOICES, ProgressRow
 
 from . import selectors
-from .models import Assessment, AssessmentScheme, AssessmentUnitScore, Department
+from .bulletins import bulletin_request
+from .models import Assessment, AssessmentScheme, AssessmentUnitScore, Bulletin, Department
+
+CONTENT_TYPES = {
+    "pdf": "application/pdf",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
 
 scoped = scoped_by("reports/forbidden.html")
 STATUS_LABELS = dict(STATUS_CHOICES)
@@ -80,7 +88,13 @@ def assessment(request, assessment_id: int):
     return render(
         request,
         "accountability/assessment.html",
-        {"a": a, "rows": rows, "history": a.scheme.assessments.order_by("-number")},
+        {
+            "a": a,
+            "rows": rows,
+            "history": a.scheme.assessments.order_by("-number"),
+            "city_wide": _may_read_whole_city(request.user, a),
+            "bulletins": a.bulletins.all()[:10],
+        },
     )
 
 
@@ -116,4 +130,38 @@ def assessment_unit(request, assessment_id: int, unit: str):
     items.sort(key=lambda row: (-row["lost"], row["i"].indicator.code))
     return render(
         request, "accountability/assessment_unit.html", {"a": a, "s": score, "items": items}
+    )
+
+
+def _may_read_whole_city(user, a: Assessment) -> bool:
+    # A bulletin names every scored unit: only who may read the whole city asks for or reads it.
+    return scopes.can(user, scopes.READ, a.scheme.city)
+
+
+@require_POST
+@scoped
+def bulletin_new(request, assessment_id: int):
+    a = _assessment(assessment_id)
+    if not _may_read_whole_city(request.user, a):
+        raise PermissionDenied(_("通报涉及全市各单位，仅限全市查看权限（city-wide readers only）"))
+    bulletin_request(actor=request.user, assessment=a)
+    return redirect("accountability:assessment", assessment_id=a.id)
+
+
+@require_GET
+@scoped
+def bulletin_file(request, bulletin_id: int, kind: str):
+    b = get_object_or_404(
+        Bulletin.objects.select_related("assessment__scheme__city"), pk=bulletin_id
+    )
+    if not _may_read_whole_city(request.user, b.assessment):
+        raise PermissionDenied(_("通报涉及全市各单位，仅限全市查看权限（city-wide readers only）"))
+    stored = b.pdf if kind == "pdf" else b.xlsx if kind == "xlsx" else None
+    if b.state != Bulletin.SUCCEEDED or not stored:
+        raise Http404
+    return FileResponse(
+        stored.open("rb"),
+        as_attachment=True,
+        filename=f"{b.assessment.scheme.title_zh}-通报-{b.assessment.number}.{kind}",
+        content_type=CONTENT_TYPES[kind],
     )

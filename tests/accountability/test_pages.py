@@ -90,3 +90,41 @@ def test_city_dashboard_filters_by_department(client, published):
     ]
     assert ("department", "dg-mzj") in mine.keep
     assert 'name="department"' in client.get("/reports/city/441900/").content.decode()
+
+
+def test_a_leader_asks_for_the_bulletin_and_downloads_it(
+    client, published, settings, tmp_path, django_capture_on_commit_callbacks
+):
+    import io as _io
+
+    from openpyxl import load_workbook
+
+    from accountability.bulletins import bulletin_content
+    from accountability.models import Bulletin
+
+    settings.MEDIA_ROOT = str(tmp_path)
+    content = bulletin_content(published)
+    assert content["commended"] == []
+    assert [c["name"] for c in content["criticised"]] == ["石碣镇"]
+    [dept] = [b for b in content["departments"] if b["department"] == "东莞市民政局"]
+    assert dept["rows"][0]["behind"] == ["石碣镇"]
+
+    login(client, "carol")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(f"/accountability/assessments/{published.id}/bulletin/")
+    assert response.status_code == 302
+    bulletin = Bulletin.objects.get()
+    assert bulletin.state == Bulletin.SUCCEEDED, bulletin.error
+    page = client.get(f"/accountability/assessments/{published.id}/").content.decode()
+    assert f"/accountability/bulletins/{bulletin.id}/pdf" in page
+    pdf = client.get(f"/accountability/bulletins/{bulletin.id}/pdf")
+    assert pdf.status_code == 200 and b"".join(pdf.streaming_content).startswith(b"%PDF")
+    xlsx = client.get(f"/accountability/bulletins/{bulletin.id}/xlsx")
+    workbook = load_workbook(_io.BytesIO(b"".join(xlsx.streaming_content)))
+    assert workbook.sheetnames == ["排名", "表扬", "通报批评", "责任单位", "缺口"]
+    assert workbook["通报批评"]["A2"].value == "石碣镇"
+    # An official on one town may not ask for (or read) the city-wide bulletin.
+    client.logout()
+    login(client, "alice")
+    assert client.post(f"/accountability/assessments/{published.id}/bulletin/").status_code == 403
+    assert client.get(f"/accountability/bulletins/{bulletin.id}/pdf").status_code == 403
