@@ -5,7 +5,7 @@ assessment."""
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -159,6 +159,8 @@ class AllocationResult:
     created: int = 0
     updated: int = 0
     unchanged: int = 0
+    indicators: list[str] = field(default_factory=list)
+    """The indicators the file or rule touched (for the add-up warnings)."""
 
 
 def allocation_set(
@@ -247,6 +249,7 @@ def allocations_import(*, data, filename: str, user=None, reason: str = "") -> A
             reason=reason or f"导入 {filename}",
         )
         setattr(result, outcome, getattr(result, outcome) + 1)
+    result.indicators = sorted({r.indicator for r in rows})
     return result
 
 
@@ -315,6 +318,7 @@ def allocations_generate(
             reason=reason or f"{rule}" + (f" · {element} {period}" if element else ""),
         )
         setattr(result, outcome, getattr(result, outcome) + 1)
+    result.indicators = [indicator.code]
     return result
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 from datetime import date
+from decimal import Decimal
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -121,3 +122,37 @@ def test_rules():
     with pytest.raises(allocating.RuleError, match="B"):
         allocating.share_target("pro_rata", target=1, comparator=">=", units=units,
                                 weights={"A": 1})  # fmt: skip
+
+
+def test_import_warns_when_the_totals_do_not_add_up(indicator, tmp_path):
+    path = tmp_path / "half.csv"
+    path.write_text("indicator,org_unit,target\ndg.vol,441900003,600\n", encoding="utf-8")
+    err = io.StringIO()
+    call_command("import_allocations", str(path), stdout=io.StringIO(), stderr=err)
+    assert "warning: dg.vol" in err.getvalue() and "600" in err.getvalue()
+
+
+def test_allocate_command_pro_rata_by_population(indicator, tree, cast):
+    from core.periods import Period
+    from districts.services import value_save, values_approve
+
+    pop = DataElement.objects.create(
+        code="population.resident", name_zh="常住人口", value_type="integer",
+        period_type="year", aggregation="sum", temporal="last",
+    )  # fmt: skip
+    # 东城 from its two communities (300 + 300), 石碣 its own figure (400)
+    rows = [
+        value_save(actor=cast["admin"], element=pop, org_unit=tree[code],
+                   period=Period.parse("2014"), value=Decimal(value), submit=True)
+        for code, value in (("441900003001", 300), ("441900003002", 300), ("441900101", 400))
+    ]  # fmt: skip
+    values_approve(actor=cast["admin"], values=rows)
+    out, err = io.StringIO(), io.StringIO()
+    call_command("allocate", "dg.vol", "--rule", "pro_rata", "--by", "population.resident",
+                 "--period", "2014", stdout=out, stderr=err)  # fmt: skip
+    assert "2 created" in out.getvalue() and err.getvalue() == ""
+    targets = dict(Allocation.objects.values_list("org_unit__code", "target"))
+    assert targets == {"441900003": 600, "441900101": 400}
+    assert set(Allocation.objects.values_list("source", flat=True)) == {"pro_rata"}
+    call_command("allocate", "dg.vol", "--rule", "same", stdout=out, stderr=err)
+    assert "2000" in err.getvalue()  # 1000 each: the towns no longer add up to the city's 1000

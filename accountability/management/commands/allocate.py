@@ -1,6 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from accountability.allocating import RULES
+from accountability.selectors import allocation_warnings
 from accountability.services import allocations_generate
 from targets.models import Indicator
 
@@ -35,3 +36,6 @@ class Command(BaseCommand):
             f"{indicator}: {result.created} created, {result.updated} updated, "
             f"{result.unchanged} unchanged"
         )
+        for ind in Indicator.objects.filter(code__in=result.indicators).select_related("element"):
+            for warning in allocation_warnings(indicator=ind):
+                self.stderr.write(f"warning: {warning}")

@@ -2,7 +2,9 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from accountability.selectors import allocation_warnings
 from accountability.services import AllocationFileError, allocations_import
+from targets.models import Indicator
 
 
 class Command(BaseCommand):
@@ -29,3 +31,6 @@ class Command(BaseCommand):
             f"{path}: {result.created} created, {result.updated} updated, "
             f"{result.unchanged} unchanged"
         )
+        for ind in Indicator.objects.filter(code__in=result.indicators).select_related("element"):
+            for warning in allocation_warnings(indicator=ind):
+                self.stderr.write(f"warning: {warning}")
