@@ -1405,7 +1405,9 @@ def _unit_rows(
                     )
                 pct = percent_of_target(v, target, comparator)
                 if use_cagr and v is not None:
-                    status, ratio, score, base = _cagr_row(ind, cagr_series, years[i], v, b, b_year)
+                    status, ratio, score, base = _cagr_row(
+                        ind, cagr_series, years[i], v, b, b_year, own
+                    )
             append(
                 ProgressResult(
                     code,
@@ -1581,29 +1583,31 @@ def _cagr_row(
     value: float,
     baseline: float | None,
     baseline_year: int | None,
+    own: tuple[float, date] | None = None,
 ) -> tuple[str, float | None, float | None, tuple[int, float] | None]:
     """Status, R (or v), score and base ``(year, value)`` of one row under the cagr method.
 
     The base year asked for is the indicator's declared baseline period at every unit (one
     window for the whole plan, as an SDG platform configures one base year per series), else
     the unit's earliest year with a value; the base is the first year at or after it with a
-    value, up to the row's year. At the city a declared baseline value is that year's value."""
+    value, up to the row's year. At the city a declared baseline value is that year's value.
+    ``own`` is a unit's allocated target and deadline, when it has one."""
     if ind.baseline_period:
         asked = Period.parse(ind.baseline_period).year
     else:
         asked = baseline_year if baseline_year is not None else year
     visible = {y: v for y, v in series.items() if y <= year}
     base = select_base(visible, asked)
-    target = ind.target
+    target, deadline = own if own is not None else (ind.target, ind.deadline)
     if target is None:
         direction = -1 if ind.comparator in ("<=", "<") else 1
     else:
         direction = 1 if higher_is_better(ind.comparator, baseline, target) else -1
     if base is None:
-        result = cagr_progress(None, None, year, value, target, ind.deadline.year, direction)
+        result = cagr_progress(None, None, year, value, target, deadline.year, direction)
     else:
         result = cagr_progress(
-            base[0], base[1], year, value, target, ind.deadline.year, direction, ind.limit
+            base[0], base[1], year, value, target, deadline.year, direction, ind.limit
         )
     status = ACHIEVED if result.status == TARGET_ACHIEVED else result.status
     return status, _finite(result.progress_value), result.score, base

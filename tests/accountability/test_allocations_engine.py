@@ -80,3 +80,11 @@ def test_one_year_allocated_rows_equal_the_general_path():
     assert one["T1", "2013"].target == 200.0
     assert one["T2", "2013"].status == engine.NO_TARGET
     assert one["T2", "2013"].share_of_total == 110 / 250 * 100
+
+
+def test_the_cagr_method_measures_a_unit_against_its_own_target():
+    met = rows(spec(method="cagr", allocations=(("T1", 130.0, date(2015, 12, 31)),)))
+    assert met["T1", "2013"].target == 130.0 and met["T1", "2013"].status == engine.ACHIEVED
+    assert met["T1", "2013"].score == 5
+    far = rows(spec(method="cagr", allocations=(("T1", 1000.0, date(2015, 12, 31)),)))
+    assert far["T1", "2013"].status != engine.ACHIEVED
