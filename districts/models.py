@@ -114,6 +114,17 @@ class RoleAssignment(models.Model):
     )
     role = models.CharField(_("角色"), max_length=16, choices=ROLE_CHOICES)
     org_unit = models.ForeignKey(OrgUnit, on_delete=models.CASCADE, related_name="role_assignments")
+    # A role on a department (责任单位) instead of a subtree: it covers that department's
+    # indicators (and the data elements they are computed from) in every unit of its city,
+    # ``org_unit`` being that city (districts.scopes).
+    department = models.ForeignKey(
+        "accountability.Department",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="role_assignments",
+        verbose_name=_("责任单位"),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -121,7 +132,14 @@ class RoleAssignment(models.Model):
         verbose_name_plural = _("角色")
         constraints = [
             models.UniqueConstraint(
-                fields=["user", "role", "org_unit"], name="role_unique_per_user_unit"
+                fields=["user", "role", "org_unit"],
+                condition=Q(department__isnull=True),
+                name="role_unique_per_user_unit",
+            ),
+            models.UniqueConstraint(
+                fields=["user", "role", "department"],
+                condition=Q(department__isnull=False),
+                name="role_unique_per_user_department",
             ),
             models.CheckConstraint(
                 condition=Q(role__in=["official", "reviewer", "leader"]), name="role_known"
@@ -129,7 +147,8 @@ class RoleAssignment(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.user} · {self.get_role_display()} · {self.org_unit.code}"
+        where = self.department.name_zh if self.department_id else self.org_unit.code
+        return f"{self.user} · {self.get_role_display()} · {where}"
 
 
 class DataValue(models.Model):

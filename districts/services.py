@@ -158,7 +158,7 @@ def role_grant(
                 raise ValueError(f"user “{username}” does not exist (use --create)")
             user = User.objects.create_user(username=username)
         assignment, created = RoleAssignment.objects.get_or_create(
-            user=user, role=role, org_unit=unit
+            user=user, role=role, org_unit=unit, department=None
         )
         if created:
             audit_record(
@@ -333,7 +333,7 @@ def value_save(
     Approved values are locked: only a reviewer's reopen makes them editable again. With
     ``expected_version`` the write fails if someone else changed the value meanwhile.
     """
-    if not scopes.can(actor, scopes.WRITE, org_unit):
+    if not scopes.can(actor, scopes.WRITE, org_unit, element=element):
         raise PermissionDenied(f"{org_unit.code} 不在您的填报范围内（outside your scope）")
     if period.period_type != element.period_type:
         raise ValidationError(
@@ -421,7 +421,7 @@ def _transition(
             .filter(pk__in=[v.pk if hasattr(v, "pk") else v for v in values])
         )
         for row in rows:
-            if not scopes.can(actor, scope_action, row.org_unit):
+            if not scopes.can(actor, scope_action, row.org_unit, element=row.element_id):
                 raise PermissionDenied(f"{row.org_unit.code} 不在您的范围内（outside your scope）")
             if row.state not in from_states:
                 raise ValidationError(

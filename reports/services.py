@@ -63,8 +63,21 @@ def _f(number: Decimal | None) -> float | None:
     return None if number is None else float(number)
 
 
-def indicator_spec(ind: Indicator) -> engine.IndicatorSpec:
-    """The engine's plain description of an indicator."""
+def _allocations(indicators: Iterable[Indicator]) -> dict[int, tuple]:
+    """The units' own targets (目标任务分解) of these indicators, by indicator id."""
+    from accountability.models import Allocation
+
+    out: dict[int, list] = defaultdict(list)
+    rows = Allocation.objects.filter(indicator__in=[i.pk for i in indicators]).values_list(
+        "indicator_id", "org_unit__code", "target", "deadline", "indicator__deadline"
+    )
+    for indicator_id, unit, target, deadline, default in rows:
+        out[indicator_id].append((unit, float(target), deadline or default))
+    return {k: tuple(v) for k, v in out.items()}
+
+
+def indicator_spec(ind: Indicator, allocations: tuple = ()) -> engine.IndicatorSpec:
+    """The engine's plain description of an indicator (with its units' own targets)."""
 
     def ratio(num, den, factor) -> engine.RatioSpec | None:
         if num is None or den is None:
@@ -84,6 +97,7 @@ def indicator_spec(ind: Indicator) -> engine.IndicatorSpec:
         limit=_f(ind.limit),
         at_risk_fraction=float(ind.plan.at_risk_fraction),
         group=ind.group.code if ind.group_id else None,
+        allocations=allocations,
     )
     fields: dict = {}
     if ind.kind in ("value", "milestone"):
@@ -317,11 +331,12 @@ def progress_compute(
     # count who has not reported there) but not for the thousands of communities below,
     # where they would be most of the table and say nothing new.
     keep_depth = {i.code: depth[i.plan.city.code] + 1 for i in indicators}
+    allocations = _allocations(indicators)
     for years, group in by_years.items():
         rows.extend(
             row
             for row in engine.compute_progress(
-                indicators=[indicator_spec(i) for i in group],
+                indicators=[indicator_spec(i, allocations.get(i.pk, ())) for i in group],
                 elements=elements,
                 units=tree,
                 values=values,

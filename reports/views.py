@@ -87,6 +87,7 @@ def city(request, code: str):
         status=status,
         as_of=_as_of(request),
         include_proposals=_include_proposals(request),
+        department=request.GET.get("department", ""),
     )
     if dashboard is None:
         return redirect("reports:unit", code=unit.code)

@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "reports",
     "supervision",
     "duban",
+    "accountability",
     "demo",
     "accounts",
     "audit",

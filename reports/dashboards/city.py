@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.utils.translation import gettext as _
 
@@ -78,6 +78,8 @@ class CityDashboard:
     headline counts and scores unless ``include_proposals``)."""
     include_proposals: bool = False
     proposals_only: bool = False
+    department_options: list[dict] = field(default_factory=list)
+    """The city's responsible departments (责任单位), for the department filter."""
 
 
 def city_dashboard(
@@ -88,6 +90,7 @@ def city_dashboard(
     status: str = "",
     as_of: str = "",
     include_proposals: bool = False,
+    department: str = "",
 ) -> CityDashboard | None:
     """Every indicator of the city's plans at the city, as of one period, with what needs
     attention and which child units drag it down. ``None`` when the unit owns no plan.
@@ -125,11 +128,15 @@ def city_dashboard(
     chosen_plan = plan_by_code.get(plan_code)
     goal_ids = {g.id for g in goals}
     chosen_goal = goal_id if goal_id in goal_ids else None
+    departments = _departments(city)
+    chosen_department = department if department in departments else ""
+    led = departments[chosen_department][1] if chosen_department else None
     scoped = [
         line
         for line in lines
         if (chosen_plan is None or line.plan_id == chosen_plan.id)
         and (chosen_goal is None or line.goal_id == chosen_goal)
+        and (led is None or line.indicator_id in led)
     ]
     if status == "attention":
         shown = [line for line in scoped if needs_attention(line.status.code)]
@@ -185,6 +192,7 @@ def city_dashboard(
             ("goal", str(chosen_goal or "")),
             ("status", status),
             ("proposals", "1" if include_proposals else ""),
+            ("department", chosen_department),
         ],
         plans=plan_blocks,
         plan_options=[
@@ -210,6 +218,7 @@ def city_dashboard(
             "goal": chosen_goal,
             "status": status,
             "as_of": as_of or "",
+            "department": chosen_department,
         },
         counts=lines_status_counts(counted),
         total=len(counted),
@@ -225,7 +234,32 @@ def city_dashboard(
         proposals=0 if only_proposals else sum(1 for line in scoped if not line.binding),
         proposals_only=only_proposals,
         include_proposals=include_proposals,
+        department_options=[
+            {"code": code, "label": name} for code, (name, _ids) in departments.items()
+        ],
     )
+
+
+def _departments(city: OrgUnit) -> dict[str, tuple[str, set[int]]]:
+    """The city's departments (code → name, ids of the indicators it leads or supports,
+    directly or through their goal), in the directory's order."""
+    from accountability.models import Department
+
+    out: dict[str, tuple[str, set[int]]] = {}
+    ids: dict[int, str] = {}
+    for d in Department.objects.filter(city=city).order_by("position", "code"):
+        out[d.code] = (name_of(d), set())
+        ids[d.id] = d.code
+    if not out:
+        return out
+    links = Indicator.objects.filter(plan__city=city).values_list(
+        "id", "lead_id", "support__id", "goal__lead_id", "goal__support__id"
+    )
+    for indicator_id, *departments in links:
+        for d_id in departments:
+            if d_id in ids:
+                out[ids[d_id]][1].add(indicator_id)
+    return out
 
 
 def plan_by_code_of(plans: Sequence[Plan], plan_id: int) -> str:
