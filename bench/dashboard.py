@@ -160,7 +160,8 @@ def generate(scale: int, size: dict, seed: int = 7):
                     "percent_of_target": None if value is None else round(value / 50 * 100, 3),
                     "expected": 40, "status": status, "forecast": 55,
                     "completeness": round(rnd.uniform(0.6, 1), 3), "share_of_total": None,
-                    "ratio": None, "score": None, "computed_at": now,
+                    "ratio": None, "score": None, "reporting_units": None,
+                    "expected_units": None, "computed_at": now,
                 }  # fmt: skip
                 writer.writerow(["" if record[c] is None else record[c] for c in columns])
                 rows += 1
@@ -184,6 +185,11 @@ def generate(scale: int, size: dict, seed: int = 7):
                 batch = []
         ProgressRow.objects.bulk_create(batch)
 
+    # The dashboards' summaries, as the progress job writes them after storing rows.
+    from reports import summaries
+
+    summaries.refresh(unit_ids=[city.id, *(t.id for t in towns)])
+
     User = get_user_model()
     leader, _ = User.objects.get_or_create(username=f"bench-leader-{scale}")
     RoleAssignment.objects.get_or_create(user=leader, role="leader", org_unit=city)
@@ -204,7 +210,10 @@ def remove(scale: int) -> None:
     prefix = f"BENCH{scale}"
     plan_ids = f"SELECT id FROM {Plan._meta.db_table} WHERE code = %s"
     unit_ids = f"SELECT id FROM {OrgUnit._meta.db_table} WHERE path LIKE %s"
+    from reports.models import DashboardSummary
+
     statements = [
+        (f"DELETE FROM {DashboardSummary._meta.db_table} WHERE org_unit_id IN ({unit_ids})", [f"{prefix}/%"]),
         (
             f"DELETE FROM {ProgressRow._meta.db_table} WHERE indicator_id IN "
             f"(SELECT id FROM {Indicator._meta.db_table} WHERE plan_id IN ({plan_ids}))",

@@ -27,6 +27,7 @@ from targets.models import DataElement, Indicator
 from targets.selectors import indicator_element_codes
 
 from . import progress as engine
+from . import summaries
 from .models import ProgressRow, ProgressRun
 
 APPROVED_ONLY = ("approved",)
@@ -464,6 +465,13 @@ def _store(rows, indicator_ids: dict[str, int], unit_ids: dict[str, int], run, o
         else:
             stale._raw_delete(stale.db)
             _insert_rows(rows, indicator_ids, unit_ids, run.id, now)
+        # The dashboards' summaries of the units these rows can move, in the same transaction.
+        summaries.refresh(
+            unit_ids=summaries.units_to_refresh(
+                indicator_ids=indicator_ids.values(), unit_ids=unit_ids, only=only
+            ),
+            run=run,
+        )
     return len(rows)
 
 

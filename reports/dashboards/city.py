@@ -3,6 +3,7 @@ what needs attention and which child units drag it down."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -12,6 +13,7 @@ from django.utils.translation import gettext as _
 from core.numbers import as_float, format_number
 from core.text import name_of, title_of
 from districts.models import OrgUnit
+from reports import summaries
 from reports.models import ProgressRow
 from reports.selectors import (
     ATTENTION,
@@ -68,6 +70,10 @@ class CityDashboard:
     children: list[dict]
     chart: dict
     all_lines: list[Line]
+    pager: dict | None = None
+    """The indicator table's page (``?page=``) when the page is paged, else ``None``."""
+    children_pager: dict | None = None
+    """The children table's page (``?cpage=``) when paged."""
 
 
 def city_dashboard(
@@ -77,6 +83,8 @@ def city_dashboard(
     goal_id: int | None = None,
     status: str = "",
     as_of: str = "",
+    page: int | None = None,
+    children_page: int | None = None,
 ) -> CityDashboard | None:
     """Every indicator of the city's plans at the city, as of one period, with what needs
     attention and which child units drag it down. ``None`` when the unit owns no plan.
@@ -128,7 +136,17 @@ def city_dashboard(
         shown = scoped
 
     attention = attention_lines(scoped)
-    children, missing = _city_children(units, as_of, [ind.id for ind in indicators], attention)
+    # The children's figures from the progress job's summary when there is one: one row read
+    # by key instead of every child's rows at the as-of period.
+    children, missing = _city_children(
+        units,
+        as_of,
+        [ind.id for ind in indicators],
+        attention,
+        summary=summaries.summary_for(city.id, as_of),
+        city_id=city.id,
+        hidden=hidden,
+    )
 
     shown_ids = {line.indicator_id for line in shown}
     plan_blocks = []
@@ -155,6 +173,11 @@ def city_dashboard(
                 )
             )
     completeness = [line.completeness_pct for line in scoped if line.completeness_pct is not None]
+    pager = children_pager = None
+    if page is not None:
+        # The first paint carries what a leader reads first; the long tables come by page.
+        plan_blocks, pager = _page_blocks(plan_blocks, page)
+        children, children_pager = _page(children, children_page or 1, CHILDREN_PER_PAGE)
     return CityDashboard(
         city=city,
         name=name_of(city),
@@ -201,14 +224,64 @@ def city_dashboard(
         children=children,
         chart=_goal_chart(plans, goals, scoped),
         all_lines=lines,
+        pager=pager,
+        children_pager=children_pager,
     )
+
+
+LINES_PER_PAGE = 40
+CHILDREN_PER_PAGE = 40
+
+
+def _page(items: list, page: int, size: int) -> tuple[list, dict | None]:
+    """One page of ``items`` and the pager describing it (``None`` when one page holds all)."""
+    pages = max(1, -(-len(items) // size))
+    if pages == 1:
+        return items, None
+    page = min(max(page, 1), pages)
+    start = (page - 1) * size
+    return items[start : start + size], {
+        "page": page,
+        "pages": pages,
+        "total": len(items),
+        "first": start + 1,
+        "last": min(start + size, len(items)),
+        "previous": page - 1 if page > 1 else None,
+        "next": page + 1 if page < pages else None,
+    }
+
+
+def _page_blocks(blocks: list[PlanBlock], page: int) -> tuple[list[PlanBlock], dict | None]:
+    """The plan and goal blocks holding one page of their lines, in the same order."""
+    flat = [(b, g, line) for b in blocks for g in b.goals for line in g.lines]
+    chosen, pager = _page(flat, page, LINES_PER_PAGE)
+    if pager is None:
+        return blocks, None
+    out: list[PlanBlock] = []
+    for block, goal, line in chosen:
+        if not out or out[-1].id != block.id:
+            out.append(dataclasses.replace(block, goals=[]))
+        goals = out[-1].goals
+        if not goals or goals[-1].id != goal.id:
+            goals.append(GoalBlock(goal.id, goal.code, goal.title, []))
+        goals[-1].lines.append(line)
+    return out, pager
 
 
 def plan_by_code_of(plans: Sequence[Plan], plan_id: int) -> str:
     return next((p.code for p in plans if p.id == plan_id), "")
 
 
-def _city_children(units: list[OrgUnit], as_of: str | None, indicator_ids: list[int], attention):
+def _city_children(
+    units: list[OrgUnit],
+    as_of: str | None,
+    indicator_ids: list[int],
+    attention,
+    *,
+    summary: dict | None = None,
+    city_id: int | None = None,
+    hidden=(),
+):
     """The city's child units with their status counts at ``as_of``; those with missing reports
     (indicators without a value there), most missing first; and, on each indicator needing
     attention, the child units behind it (their own status off track, at risk or missed;
@@ -222,14 +295,27 @@ def _city_children(units: list[OrgUnit], as_of: str | None, indicator_ids: list[
     counters: dict[int, Counter] = defaultdict(Counter)
     behind: dict[int, list[tuple]] = defaultdict(list)
     bad = {code for code in ATTENTION if code != "no_data"}
-    for unit_id, indicator_id, status, pct, value in ProgressRow.objects.filter(
-        org_unit_id__in=[u.id for u in units], period=as_of
-    ).values_list("org_unit_id", "indicator_id", "status", "percent_of_target", "value"):
-        if indicator_id not in wanted:
-            continue  # a plan of the child unit itself, not one of the city's
-        counters[unit_id][status] += 1
-        if status in bad:
-            behind[indicator_id].append((pct is None, pct, unit_id, status, value))
+    behind_total: dict[int, int] = {}
+    if summary is not None:
+        for unit_id, counts in summaries.child_counts(
+            summary, plan_city_id=city_id, hidden=hidden
+        ).items():
+            counters[unit_id].update(counts)
+        for line in attention:
+            total, lowest = summaries.behind(summary, line.indicator_id)
+            behind_total[line.indicator_id] = total
+            behind[line.indicator_id] = [
+                (pct is None, pct, unit_id, status, value) for unit_id, status, pct, value in lowest
+            ]
+    else:
+        for unit_id, indicator_id, status, pct, value in ProgressRow.objects.filter(
+            org_unit_id__in=[u.id for u in units], period=as_of
+        ).values_list("org_unit_id", "indicator_id", "status", "percent_of_target", "value"):
+            if indicator_id not in wanted:
+                continue  # a plan of the child unit itself, not one of the city's
+            counters[unit_id][status] += 1
+            if status in bad:
+                behind[indicator_id].append((pct is None, pct, unit_id, status, value))
     children = []
     refs = {}
     for unit in units:
@@ -266,7 +352,7 @@ def _city_children(units: list[OrgUnit], as_of: str | None, indicator_ids: list[
             }
             for _none, pct, unit_id, status, value in found[:3]
         ]
-        line.draggers_more = max(len(found) - 3, 0)
+        line.draggers_more = max(behind_total.get(line.indicator_id, len(found)) - 3, 0)
     return children, missing
 
 
