@@ -14,10 +14,10 @@ from collections import defaultdict
 from collections.abc import Iterable
 from decimal import Decimal
 
-from django.db.models import Count, F, Q, Window
-from django.db.models.functions import RowNumber
+from django.db.models import Count, Q
 
 from districts.models import OrgUnit
+from targets.models import Indicator
 
 from .models import DashboardSummary, ProgressRow
 from .selectors import ATTENTION
@@ -70,52 +70,48 @@ def refresh(*, unit_ids: Iterable[int], run=None) -> int:
             status,
             None if completeness is None else str(completeness),
         ]
-    children = ProgressRow.objects.filter(org_unit__parent_id__in=ids)
-    for item in children.values(
-        "org_unit__parent_id", "org_unit_id", "period", "indicator__plan__city_id", "status"
-    ).annotate(n=Count("id")):
-        child = data[(item["org_unit__parent_id"], item["period"])]["children"].setdefault(
-            str(item["org_unit_id"]), {}
+    # The children by id, then their rows by the (org_unit, period) index: a join on the unit's
+    # parent let PostgreSQL scan the whole table for an incremental run's four units.
+    parent_of: dict[int, int] = {}
+    code_of: dict[int, str] = {}
+    for child_id, parent_id, code in OrgUnit.objects.filter(parent_id__in=ids).values_list(
+        "id", "parent_id", "code"
+    ):
+        parent_of[child_id] = parent_id
+        code_of[child_id] = code
+    children = ProgressRow.objects.filter(org_unit_id__in=list(parent_of))
+    city_of = dict(Indicator.objects.values_list("id", "plan__city_id"))
+    restating = set(Indicator.objects.filter(same_as__isnull=False).values_list("id", flat=True))
+    lowest: dict[tuple[int, str, int], list[tuple]] = defaultdict(list)
+    for child_id, indicator_id, period, status, n in (
+        children.values_list("org_unit_id", "indicator_id", "period", "status")
+        .annotate(n=Count("id"))
+        .order_by()
+    ):
+        parent_id = parent_of[child_id]
+        summary = data[(parent_id, period)]
+        by_city = summary["children"].setdefault(str(child_id), {})
+        statuses = by_city.setdefault(str(city_of.get(indicator_id)), {})
+        statuses[status] = statuses.get(status, 0) + n
+        if indicator_id in restating:
+            summary["restating"].setdefault(str(child_id), {})[str(indicator_id)] = status
+    # The children behind each indicator: lowest share of target first, those without one
+    # last, then by code (as the page ranked them); the page names three and counts the rest.
+    for child_id, indicator_id, period, status, pct, value in children.filter(
+        status__in=BAD
+    ).values_list("org_unit_id", "indicator_id", "period", "status", "percent_of_target", "value"):
+        lowest[(parent_of[child_id], period, indicator_id)].append(
+            (pct is None, pct or 0, code_of[child_id], child_id, status, pct, value)
         )
-        child.setdefault(str(item["indicator__plan__city_id"]), {})[item["status"]] = item["n"]
-    for parent_id, child_id, period, indicator_id, status in children.filter(
-        indicator__same_as__isnull=False
-    ).values_list("org_unit__parent_id", "org_unit_id", "period", "indicator_id", "status"):
-        data[(parent_id, period)]["restating"].setdefault(str(child_id), {})[str(indicator_id)] = (
-            status
-        )
-    # The three lowest children behind each indicator and how many there are, ranked in SQL:
-    # lowest share of target first, those without one last, then by code (as the page did).
-    partition = [F("org_unit__parent_id"), F("period"), F("indicator_id")]
-    behind = (
-        children.filter(status__in=BAD)
-        .annotate(
-            rank=Window(
-                RowNumber(),
-                partition_by=partition,
-                order_by=[F("percent_of_target").asc(nulls_last=True), F("org_unit__code").asc()],
-            ),
-            total=Window(Count("id"), partition_by=partition),
-        )
-        .filter(rank__lte=DRAGGERS)
-        .values_list(
-            "org_unit__parent_id",
-            "period",
-            "indicator_id",
-            "total",
-            "rank",
-            "org_unit_id",
-            "status",
-            "percent_of_target",
-            "value",
-        )
-    )
-    for parent_id, period, indicator_id, total, rank, child_id, status, pct, value in behind:
-        entry = data[(parent_id, period)]["behind"].setdefault(str(indicator_id), [total, []])
-        entry[1].append([rank, child_id, status, None if pct is None else str(pct), _text(value)])
-    for summary in data.values():
-        for entry in summary["behind"].values():
-            entry[1] = [item[1:] for item in sorted(entry[1])]
+    for (parent_id, period, indicator_id), found in lowest.items():
+        found.sort(key=lambda t: t[:3])
+        data[(parent_id, period)]["behind"][str(indicator_id)] = [
+            len(found),
+            [
+                [child_id, status, _text(pct), _text(value)]
+                for _n, _p, _c, child_id, status, pct, value in found[:DRAGGERS]
+            ],
+        ]
     DashboardSummary.objects.filter(org_unit_id__in=ids).delete()
     DashboardSummary.objects.bulk_create(
         (

@@ -112,16 +112,32 @@ def city_dashboard(
     period = as_of_from_rows(rows, reporting_deadlines(city), as_of)
     periods, as_of = period.periods, period.period
     rows_by_ind = rows_by_indicator(rows)
-    lines = [
-        build_line(ind, rows_by_ind.get(ind.id, []), as_of, children=len(units), noun=noun)
-        for ind in indicators
-    ]
-    name_lines(lines, {p.id: p for p in plans}, restating)
-
     plan_by_code = {p.code: p for p in plans}
     chosen_plan = plan_by_code.get(plan_code)
     goal_ids = {g.id for g in goals}
     chosen_goal = goal_id if goal_id in goal_ids else None
+    if page is None:
+        needed = None
+    else:
+        # A paged page shows a page of lines and the first attention rows: only those are
+        # built in full; the others need only their status for the counts and the chart.
+        needed = _needed_lines(
+            [_light_line(ind, rows_by_ind.get(ind.id, []), as_of) for ind in indicators],
+            plans,
+            goals,
+            chosen_plan.id if chosen_plan else None,
+            chosen_goal,
+            status,
+            page,
+        )
+    lines = [
+        build_line(ind, rows_by_ind.get(ind.id, []), as_of, children=len(units), noun=noun)
+        if needed is None or ind.id in needed
+        else _light_line(ind, rows_by_ind.get(ind.id, []), as_of)
+        for ind in indicators
+    ]
+    name_lines(lines, {p.id: p for p in plans}, restating)
+
     scoped = [
         line
         for line in lines
@@ -231,6 +247,62 @@ def city_dashboard(
 
 LINES_PER_PAGE = 40
 CHILDREN_PER_PAGE = 40
+ATTENTION_SHOWN = 40
+"""Attention rows the page carries (templates/reports/city.html); the rest via ?status=."""
+
+
+def _light_line(ind: Indicator, rows, as_of: str | None) -> Line:
+    """What :func:`build_line` gives for the counts, the chart and the attention order (status,
+    completeness, rank), without formatting a figure: for the lines a page does not show."""
+    current = next((r for r in rows if r.period == as_of), None) if as_of else None
+    line = Line(
+        indicator_id=ind.id,
+        code=ind.code,
+        name=name_of(ind),
+        kind=ind.kind,
+        kind_label="",
+        unit=ind.unit,
+        plan_id=ind.plan_id,
+        goal_id=ind.goal_id,
+        target_display="",
+        deadline=ind.deadline,
+        comparator=ind.comparator,
+        status=status_of(current.status if current else "no_data"),
+        as_of=as_of,
+    )
+    if current is not None:
+        if current.completeness is not None:
+            line.completeness_pct = round(float(current.completeness) * 100)
+        line.attention_rank = ATTENTION.get(line.status.code, 99)
+    return line
+
+
+def _needed_lines(lines, plans, goals, plan_id, goal_id, status, page) -> set[int]:
+    """The indicators a paged city page shows: its page of the table and the first attention
+    rows (the same choice :func:`city_dashboard` then makes on the full lines)."""
+    scoped = [
+        line
+        for line in lines
+        if (plan_id is None or line.plan_id == plan_id)
+        and (goal_id is None or line.goal_id == goal_id)
+    ]
+    if status == "attention":
+        shown = {line.indicator_id for line in scoped if needs_attention(line.status.code)}
+    elif status:
+        shown = {line.indicator_id for line in scoped if line.status.code == status}
+    else:
+        shown = {line.indicator_id for line in scoped}
+    ordered = [
+        line.indicator_id
+        for plan in plans
+        for goal in goals
+        if goal.plan_id == plan.id
+        for line in lines
+        if line.goal_id == goal.id and line.indicator_id in shown
+    ]
+    window, _pager = _page(ordered, page, LINES_PER_PAGE)
+    attention = [line.indicator_id for line in attention_lines(scoped)[:ATTENTION_SHOWN]]
+    return set(window) | set(attention)
 
 
 def _page(items: list, page: int, size: int) -> tuple[list, dict | None]:

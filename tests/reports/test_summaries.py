@@ -102,3 +102,34 @@ def test_incremental_recompute_after_an_approval_updates_the_summary(
     services.progress_recompute()
     full = {(s.org_unit_id, s.period): s.data for s in DashboardSummary.objects.order_by("id")}
     assert incremental == full
+
+
+def test_paged_city_page_shows_what_the_whole_page_showed(cast, tree):
+    """The first paint (``?page=``) carries the same counts and attention list as the whole
+    page, and its lines are the whole page's lines, built in full; the rest come by page."""
+    catalog = make_catalog()
+    make_progress(catalog, tree)
+    grow(catalog, tree, towns=3, indicators=50)
+    summaries.refresh(unit_ids=OrgUnit.objects.values_list("id", flat=True))
+    city = OrgUnit.objects.get(code="441900")
+    whole = city_dashboard(city=city, as_of=AS_OF)
+    first = city_dashboard(city=city, as_of=AS_OF, page=1)
+    second = city_dashboard(city=city, as_of=AS_OF, page=2)
+    assert whole.pager is None and first.pager["pages"] == 2 and first.pager["next"] == 2
+    assert (first.counts, first.total, first.share_good, first.completeness_pct) == (
+        whole.counts,
+        whole.total,
+        whole.share_good,
+        whole.completeness_pct,
+    )
+    assert first.chart == whole.chart
+    assert [line.indicator_id for line in first.attention] == [
+        line.indicator_id for line in whole.attention
+    ]
+    assert first.attention[:40] == whole.attention[:40]
+
+    def shown(d):
+        return [line for p in d.plans for g in p.goals for line in g.lines]
+
+    assert shown(first) + shown(second) == shown(whole)
+    assert len(shown(first)) == 40
