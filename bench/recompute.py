@@ -10,11 +10,18 @@ indicators over them (totals, ratios, coverages), then measures in one run on th
       community, town and city;
   (c) an incremental recompute after one approved value (its indicators, its unit and ancestors).
 
-It prints every figure, the ratios and peak memory. It needs an empty database of its own:
+With ``--workers 1,2`` it also runs (d) the full recompute split into one Celery task per plan
+(reports.fanout) on 1 and then 2 real Celery worker processes started here against REDIS_URL,
+timed from sending the group to the parent run closed, and prints the speed-up and the ratio
+to GROUPING SETS with 2 workers.
 
-    createdb -h 127.0.0.1 -p 5432 -U tracker tracker_bench
-    DATABASE_URL=postgres://tracker@127.0.0.1:5432/tracker_bench \\
-      .venv/bin/python bench/recompute.py [--towns 100] [--communities 30] [--elements 60]
+It prints every figure, the ratios and peak memory. It needs a database of its own (created if
+missing; its tables are emptied):
+
+    DATABASE_URL=postgres://tracker@127.0.0.1:5432/tracker_recompute \\
+    REDIS_URL=redis://127.0.0.1:6379/0 \\
+      .venv/bin/python bench/recompute.py [--towns 100] [--communities 30] [--elements 60] \\
+      [--workers 1,2]
 
 (``scripts/test.sh`` does not run it: a benchmark is not a test.)
 """
@@ -25,6 +32,7 @@ import argparse
 import os
 import resource
 import sys
+import tempfile
 import time
 from datetime import date
 from pathlib import Path
@@ -32,7 +40,36 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
 
-import django
+
+def ensure_database() -> None:
+    """Create the PostgreSQL database named by DATABASE_URL when it does not exist yet."""
+    url = os.environ.get("DATABASE_URL", "")
+    if not url.startswith(("postgres://", "postgresql://")):
+        return
+    import dj_database_url
+    import psycopg2
+
+    cfg = dj_database_url.parse(url)
+    conn_args = dict(
+        user=cfg["USER"], password=cfg["PASSWORD"] or None, host=cfg["HOST"],
+        port=cfg["PORT"] or None,
+    )  # fmt: skip
+    try:
+        psycopg2.connect(dbname=cfg["NAME"], **conn_args).close()
+        return
+    except psycopg2.OperationalError as exc:
+        if "does not exist" not in str(exc):
+            raise
+    conn = psycopg2.connect(dbname="postgres", **conn_args)
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute(f'CREATE DATABASE "{cfg["NAME"]}"')
+    conn.close()
+
+
+ensure_database()
+
+import django  # noqa: E402
 
 django.setup()
 
@@ -192,12 +229,93 @@ def timed(label: str, fn):
     return seconds, result
 
 
+def start_workers(n: int) -> list:
+    """``n`` Celery worker processes (one task at a time each) on this database and Redis."""
+    import subprocess
+
+    from config.celery import app
+
+    app.control.purge()
+    env = {**os.environ, "DEBUG": "0", "CONN_MAX_AGE": "0"}
+    # Their banners and warnings go to a log, not between the figures.
+    log = open(Path(tempfile.gettempdir()) / "bench-recompute-workers.log", "ab")
+    workers = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "config",
+                "worker",
+                "-P",
+                "solo",
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
+                "-n",
+                f"bench-recompute-{i}@%h",
+                "-l",
+                "warning",
+            ],
+            cwd=Path(__file__).resolve().parent.parent,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        for i in range(n)
+    ]
+    deadline = time.monotonic() + 90
+    while len(app.control.ping(timeout=1.0) or []) < n:
+        if time.monotonic() > deadline or any(w.poll() is not None for w in workers):
+            stop_workers(workers)
+            sys.exit("the Celery workers did not start")
+    return workers
+
+
+def stop_workers(workers: list) -> None:
+    for w in workers:
+        w.terminate()
+    for w in workers:
+        try:
+            w.wait(timeout=30)
+        except Exception:
+            w.kill()
+
+
+def fanout_recompute(as_of: date, n_workers: int) -> tuple[float, object]:
+    """Wall time of the full recompute split per plan over ``n_workers`` workers: from sending
+    the group to the parent run closed by the last part."""
+    from reports import fanout
+    from reports.models import ProgressRun
+
+    workers = start_workers(n_workers)
+    try:
+        t0 = time.perf_counter()
+        parent = fanout.start(as_of=as_of, trigger="bench-fanout")
+        while True:
+            parent.refresh_from_db()
+            if parent.state != ProgressRun.RUNNING:
+                break
+            time.sleep(0.05)
+        seconds = time.perf_counter() - t0
+    finally:
+        stop_workers(workers)
+    return seconds, parent
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--towns", type=int, default=100)
     parser.add_argument("--communities", type=int, default=30)
     parser.add_argument("--elements", type=int, default=60)
     parser.add_argument("--reuse", action="store_true", help="skip generation (data exists)")
+    parser.add_argument(
+        "--workers",
+        default="",
+        help="also run the full recompute split per plan on these numbers of Celery workers "
+        "(e.g. 1,2; needs REDIS_URL)",
+    )
     args = parser.parse_args()
     if connection.vendor != "postgresql":
         sys.exit("bench/recompute.py needs PostgreSQL: set DATABASE_URL=postgres://…")
@@ -237,9 +355,34 @@ def main() -> None:
         f"progress rows: {ProgressRow.objects.count():,}"
     )
     print(f"full recompute / GROUPING SETS = {full_s / ref_s:.2f}×  (goal ≤ 2×)")
-    print(f"incremental recompute: {inc_s * 1000:.0f} ms  (goal: well under 1 s)")
+    fanout_s = {}
+    for n in [int(x) for x in args.workers.split(",") if x]:
+        if not os.environ.get("REDIS_URL"):
+            sys.exit("--workers needs REDIS_URL (the Celery broker)")
+        seconds, parent = fanout_recompute(as_of, n)
+        fanout_s[n] = seconds
+        print(
+            f"(d) full recompute split per plan on {n} worker(s): {seconds:.2f} s, "
+            f"run #{parent.pk} {parent.state}, {parent.rows_written:,} rows "
+            f"(load average {os.getloadavg()[0]:.1f})"
+        )
+        assert parent.rows_written == run.rows_written == ProgressRow.objects.count()
+    if 1 in fanout_s and 2 in fanout_s:
+        speed = fanout_s[1] / fanout_s[2]
+        print(f"speed-up 2 workers / 1 worker = {speed:.2f}×  (goal ≥ 1.6× on two cores)")
+    if 2 in fanout_s:
+        print(
+            f"2 workers / GROUPING SETS = {fanout_s[2] / ref_s:.2f}×  (goal ≤ 1.2×); "
+            f"2 workers / serial in-process = {fanout_s[2] / full_s:.2f}×"
+        )
+    print(f"incremental recompute: {inc_s * 1000:.0f} ms  (goal: under 1 s)")
     print(f"peak RSS: {peak_mb():,.0f} MB")
-    print("reproduce: DATABASE_URL=postgres://…/tracker_bench .venv/bin/python bench/recompute.py")
+    print(f"load average now {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
+    print(
+        "reproduce: DATABASE_URL=postgres://…/tracker_recompute REDIS_URL=redis://…/0 "
+        f".venv/bin/python bench/recompute.py --towns {args.towns} "
+        f"--communities {args.communities} --elements {args.elements} --workers {args.workers}"
+    )
 
 
 if __name__ == "__main__":

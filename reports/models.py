@@ -192,3 +192,36 @@ class ReportPack(Job):
     @classmethod
     def enqueued_fields(cls) -> dict:
         return {"step": ""}
+
+
+class DashboardSummary(models.Model):
+    """What the dashboards show about one unit at one period, precomputed by the progress job
+    in the transaction that stores the rows (:mod:`reports.summaries`), so a page reads one row
+    by key instead of every child unit's progress rows. Derived data: rebuilt from the progress
+    rows whenever they change, absent (and then computed by the page) right after a migrate.
+
+    ``data`` holds ``own`` (the unit's indicator id → [status, completeness]), ``children``
+    (child unit id → plan city id → status → count), ``restating`` (child unit id → indicator
+    id → status, for indicators restating another one: a page that hides them subtracts them)
+    and ``behind`` (indicator id → [count, the three lowest children as [unit id, status,
+    percent of target, value]]), the children off track, at risk or missed."""
+
+    org_unit = models.ForeignKey(
+        "districts.OrgUnit", on_delete=models.CASCADE, related_name="+", db_constraint=False
+    )
+    period = models.CharField(max_length=10)
+    data = models.JSONField(default=dict)
+    run = models.ForeignKey(
+        ProgressRun, on_delete=models.SET_NULL, null=True, related_name="+", db_constraint=False
+    )
+    computed_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("看板摘要")
+        verbose_name_plural = _("看板摘要")
+        constraints = [
+            models.UniqueConstraint(fields=["org_unit", "period"], name="summary_one_per_key"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.org_unit_id}/{self.period}"

@@ -28,13 +28,20 @@ from targets.models import DataElement, Indicator
 from targets.selectors import indicator_element_codes
 
 from . import progress as engine
+from . import summaries
 from .models import ProgressRow, ProgressRun
 
 APPROVED_ONLY = ("approved",)
 WITH_SUBMITTED = ("approved", "submitted")
 # Serialises writers of progress rows: two overlapping runs may compute at the same time, but
-# their delete-and-insert of the same keys must not interleave.
+# their delete-and-insert of the same keys must not interleave. One lock per plan (the
+# namespace and the plan's id), taken in id order so two runs never wait on each other in a
+# cycle: the parts of a full recompute (one per plan, reports.fanout) store side by side, and
+# an incremental run waits only for a run writing one of its plans.
 _PROGRESS_WRITE_LOCK = 7_345_001
+# The dashboards' summaries span plans (a city's units): rebuilt by one writer at a time, after
+# the rows, and held to commit, so the last writer reads every run's committed rows.
+_SUMMARY_WRITE_LOCK = 7_345_002
 
 
 @dataclass
@@ -487,13 +494,32 @@ def _store(rows, indicator_ids: dict[str, int], unit_ids: dict[str, int], run, o
         if only is not None:
             stale = stale.filter(org_unit_id__in=[unit_ids[c] for c in only if c in unit_ids])
         if connection.vendor == "postgresql":
+            plan_ids = sorted(
+                set(
+                    Indicator.objects.filter(id__in=list(indicator_ids.values())).values_list(
+                        "plan_id", flat=True
+                    )
+                )
+            )
             with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_PROGRESS_WRITE_LOCK])
+                for plan_id in plan_ids:
+                    cursor.execute(
+                        "SELECT pg_advisory_xact_lock(%s, %s)", [_PROGRESS_WRITE_LOCK, plan_id]
+                    )
             stale._raw_delete(stale.db)
             _copy_rows(rows, indicator_ids, unit_ids, run.id, now)
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_SUMMARY_WRITE_LOCK])
         else:
             stale._raw_delete(stale.db)
             _insert_rows(rows, indicator_ids, unit_ids, run.id, now)
+        # The dashboards' summaries of the units these rows can move, in the same transaction.
+        summaries.refresh(
+            unit_ids=summaries.units_to_refresh(
+                indicator_ids=indicator_ids.values(), unit_ids=unit_ids, only=only
+            ),
+            run=run,
+        )
     return len(rows)
 
 

@@ -50,3 +50,29 @@ def recompute_all_progress() -> int:
 def build_report_pack(pack_id: int) -> bool:
     """Build one report pack (safe to run twice, see reports.packs.report_pack_build)."""
     return packs.report_pack_build(pack_id=pack_id)
+
+
+@shared_task(name="reports.tasks.recompute_progress_fanout", acks_late=True)
+def recompute_progress_fanout(*, as_of: str | None = None) -> int:
+    """The full recompute split into one task per plan across the workers (reports.fanout)."""
+    from . import fanout
+
+    return fanout.start(as_of=date.fromisoformat(as_of) if as_of else None).id
+
+
+@shared_task(name="reports.tasks.recompute_part", acks_late=True)
+def recompute_part(
+    *, plan_code: str, as_of: str, parent_id: int, index: int, parts: int
+) -> int | None:
+    """One plan of a split full recompute; the last part to finish closes the parent run."""
+    from . import fanout
+
+    try:
+        run = services.progress_recompute(
+            as_of=date.fromisoformat(as_of),
+            scope=services.Scope(plan_code=plan_code),
+            trigger=fanout.part_trigger(index, parts, parent_id),
+        )
+    finally:
+        fanout.close(parent_id, parts)
+    return run.id

@@ -88,6 +88,8 @@ def city(request, code: str):
         as_of=_as_of(request),
         include_proposals=_include_proposals(request),
         department=request.GET.get("department", ""),
+        page=_page_number(request, "page"),
+        children_page=_page_number(request, "cpage"),
     )
     if dashboard is None:
         return redirect("reports:unit", code=unit.code)
@@ -96,6 +98,13 @@ def city(request, code: str):
         "reports/city.html",
         {"d": dashboard, "legend": status_legend()},
     )
+
+
+def _page_number(request, name: str) -> int:
+    try:
+        return max(int(request.GET.get(name, "") or 1), 1)
+    except ValueError:
+        return 1
 
 
 @login_required

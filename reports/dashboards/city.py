@@ -3,6 +3,7 @@ what needs attention and which child units drag it down."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -12,6 +13,7 @@ from django.utils.translation import gettext as _
 from core.numbers import as_float, format_number
 from core.text import name_of, paren, title_of
 from districts.models import OrgUnit
+from reports import summaries
 from reports.models import ProgressRow
 from reports.selectors import (
     ATTENTION,
@@ -80,6 +82,10 @@ class CityDashboard:
     proposals_only: bool = False
     department_options: list[dict] = field(default_factory=list)
     """The city's responsible departments (责任单位), for the department filter."""
+    pager: dict | None = None
+    """The indicator table's page (``?page=``) when the page is paged, else ``None``."""
+    children_pager: dict | None = None
+    """The children table's page (``?cpage=``) when paged."""
 
 
 def city_dashboard(
@@ -91,6 +97,8 @@ def city_dashboard(
     as_of: str = "",
     include_proposals: bool = False,
     department: str = "",
+    page: int | None = None,
+    children_page: int | None = None,
 ) -> CityDashboard | None:
     """Every indicator of the city's plans at the city, as of one period, with what needs
     attention and which child units drag it down. ``None`` when the unit owns no plan.
@@ -118,12 +126,6 @@ def city_dashboard(
     period = as_of_from_rows(rows, reporting_deadlines(city), as_of)
     periods, as_of = period.periods, period.period
     rows_by_ind = rows_by_indicator(rows)
-    lines = [
-        build_line(ind, rows_by_ind.get(ind.id, []), as_of, noun=noun_for(ind, child_levels))
-        for ind in indicators
-    ]
-    name_lines(lines, {p.id: p for p in plans}, restating)
-
     plan_by_code = {p.code: p for p in plans}
     chosen_plan = plan_by_code.get(plan_code)
     goal_ids = {g.id for g in goals}
@@ -131,6 +133,29 @@ def city_dashboard(
     departments = _departments(city)
     chosen_department = department if department in departments else ""
     led = departments[chosen_department][1] if chosen_department else None
+    if page is None:
+        needed = None
+    else:
+        # A paged page shows a page of lines and the first attention rows: only those are
+        # built in full; the others need only their status for the counts and the chart.
+        needed = _needed_lines(
+            [_light_line(ind, rows_by_ind.get(ind.id, []), as_of) for ind in indicators],
+            plans,
+            goals,
+            chosen_plan.id if chosen_plan else None,
+            chosen_goal,
+            status,
+            page,
+            led=led,
+        )
+    lines = [
+        build_line(ind, rows_by_ind.get(ind.id, []), as_of, noun=noun_for(ind, child_levels))
+        if needed is None or ind.id in needed
+        else _light_line(ind, rows_by_ind.get(ind.id, []), as_of)
+        for ind in indicators
+    ]
+    name_lines(lines, {p.id: p for p in plans}, restating)
+
     scoped = [
         line
         for line in lines
@@ -150,8 +175,18 @@ def city_dashboard(
     counted = scored(scoped, include_proposals)
     attention = attention_lines(counted)
     counted_ids = {line.indicator_id for line in scored(lines, include_proposals)}
+    # The children's figures from the progress job's summary when it counts what this page
+    # counts (every indicator but the restated ones): one row read by key instead of every
+    # child's rows at the as-of period. With research reports left out, they are counted here.
+    summary = summaries.summary_for(city.id, as_of) if len(counted_ids) == len(lines) else None
     children, missing = _city_children(
-        units, as_of, [ind.id for ind in indicators if ind.id in counted_ids], attention
+        units,
+        as_of,
+        [ind.id for ind in indicators if ind.id in counted_ids],
+        attention,
+        summary=summary,
+        city_id=city.id,
+        hidden=hidden,
     )
     only_proposals = proposals_only(scoped)
 
@@ -181,6 +216,11 @@ def city_dashboard(
                 )
             )
     completeness = [line.completeness_pct for line in counted if line.completeness_pct is not None]
+    pager = children_pager = None
+    if page is not None:
+        # The first paint carries what a leader reads first; the long tables come by page.
+        plan_blocks, pager = _page_blocks(plan_blocks, page)
+        children, children_pager = _page(children, children_page or 1, CHILDREN_PER_PAGE)
     return CityDashboard(
         city=city,
         name=name_of(city),
@@ -237,6 +277,8 @@ def city_dashboard(
         department_options=[
             {"code": code, "label": name} for code, (name, _ids) in departments.items()
         ],
+        pager=pager,
+        children_pager=children_pager,
     )
 
 
@@ -262,11 +304,116 @@ def _departments(city: OrgUnit) -> dict[str, tuple[str, set[int]]]:
     return out
 
 
+LINES_PER_PAGE = 40
+CHILDREN_PER_PAGE = 40
+ATTENTION_SHOWN = 40
+"""Attention rows the page carries (templates/reports/city.html); the rest via ?status=."""
+
+
+def _light_line(ind: Indicator, rows, as_of: str | None) -> Line:
+    """What :func:`build_line` gives for the counts, the chart and the attention order (status,
+    completeness, rank), without formatting a figure: for the lines a page does not show."""
+    current = next((r for r in rows if r.period == as_of), None) if as_of else None
+    line = Line(
+        indicator_id=ind.id,
+        code=ind.code,
+        name=name_of(ind),
+        kind=ind.kind,
+        kind_label="",
+        unit=ind.unit,
+        plan_id=ind.plan_id,
+        goal_id=ind.goal_id,
+        target_display="",
+        deadline=ind.deadline,
+        comparator=ind.comparator,
+        status=status_of(current.status if current else "no_data"),
+        as_of=as_of,
+    )
+    if current is not None:
+        if current.completeness is not None:
+            line.completeness_pct = round(float(current.completeness) * 100)
+        line.attention_rank = ATTENTION.get(line.status.code, 99)
+    return line
+
+
+def _needed_lines(lines, plans, goals, plan_id, goal_id, status, page, *, led=None) -> set[int]:
+    """The indicators a paged city page shows: its page of the table and the first attention
+    rows (the same choice :func:`city_dashboard` then makes on the full lines)."""
+    scoped = [
+        line
+        for line in lines
+        if (plan_id is None or line.plan_id == plan_id)
+        and (goal_id is None or line.goal_id == goal_id)
+        and (led is None or line.indicator_id in led)
+    ]
+    if status == "attention":
+        shown = {line.indicator_id for line in scoped if needs_attention(line.status.code)}
+    elif status:
+        shown = {line.indicator_id for line in scoped if line.status.code == status}
+    else:
+        shown = {line.indicator_id for line in scoped}
+    ordered = [
+        line.indicator_id
+        for plan in plans
+        for goal in goals
+        if goal.plan_id == plan.id
+        for line in lines
+        if line.goal_id == goal.id and line.indicator_id in shown
+    ]
+    window, _pager = _page(ordered, page, LINES_PER_PAGE)
+    attention = [line.indicator_id for line in attention_lines(scoped)[:ATTENTION_SHOWN]]
+    return set(window) | set(attention)
+
+
+def _page(items: list, page: int, size: int) -> tuple[list, dict | None]:
+    """One page of ``items`` and the pager describing it (``None`` when one page holds all)."""
+    pages = max(1, -(-len(items) // size))
+    if pages == 1:
+        return items, None
+    page = min(max(page, 1), pages)
+    start = (page - 1) * size
+    return items[start : start + size], {
+        "page": page,
+        "pages": pages,
+        "total": len(items),
+        "first": start + 1,
+        "last": min(start + size, len(items)),
+        "previous": page - 1 if page > 1 else None,
+        "next": page + 1 if page < pages else None,
+    }
+
+
+def _page_blocks(blocks: list[PlanBlock], page: int) -> tuple[list[PlanBlock], dict | None]:
+    """The plan and goal blocks holding one page of their lines, in the same order."""
+    flat = [(b, g, line) for b in blocks for g in b.goals for line in g.lines]
+    chosen, pager = _page(flat, page, LINES_PER_PAGE)
+    if pager is None:
+        return blocks, None
+    out: list[PlanBlock] = []
+    for block, goal, line in chosen:
+        if not out or out[-1].id != block.id:
+            out.append(dataclasses.replace(block, goals=[]))
+        goals = out[-1].goals
+        if not goals or goals[-1].id != goal.id:
+            goals.append(GoalBlock(goal.id, goal.code, goal.title, []))
+        goals[-1].lines.append(line)
+    return out, pager
+
+
 def plan_by_code_of(plans: Sequence[Plan], plan_id: int) -> str:
     return next((p.code for p in plans if p.id == plan_id), "")
 
 
-def _city_children(units: list[OrgUnit], as_of: str | None, indicator_ids: list[int], attention):
+def _city_children(
+    units: list[OrgUnit],
+    as_of: str | None,
+    indicator_ids: list[int],
+    attention,
+    *,
+    summary: dict | None = None,
+    city_id: int | None = None,
+    hidden=(),
+):
     """The city's child units with their status counts at ``as_of``; those with missing reports
     (indicators without a value there), most missing first; and, on each indicator needing
     attention, the child units behind it (their own status off track, at risk or missed;
@@ -280,14 +427,27 @@ def _city_children(units: list[OrgUnit], as_of: str | None, indicator_ids: list[
     counters: dict[int, Counter] = defaultdict(Counter)
     behind: dict[int, list[tuple]] = defaultdict(list)
     bad = {code for code in ATTENTION if code != "no_data"}
-    for unit_id, indicator_id, status, pct, value in ProgressRow.objects.filter(
-        org_unit_id__in=[u.id for u in units], period=as_of
-    ).values_list("org_unit_id", "indicator_id", "status", "percent_of_target", "value"):
-        if indicator_id not in wanted:
-            continue  # a plan of the child unit itself, not one of the city's
-        counters[unit_id][status] += 1
-        if status in bad:
-            behind[indicator_id].append((pct is None, pct, unit_id, status, value))
+    behind_total: dict[int, int] = {}
+    if summary is not None:
+        for unit_id, counts in summaries.child_counts(
+            summary, plan_city_id=city_id, hidden=hidden
+        ).items():
+            counters[unit_id].update(counts)
+        for line in attention:
+            total, lowest = summaries.behind(summary, line.indicator_id)
+            behind_total[line.indicator_id] = total
+            behind[line.indicator_id] = [
+                (pct is None, pct, unit_id, status, value) for unit_id, status, pct, value in lowest
+            ]
+    else:
+        for unit_id, indicator_id, status, pct, value in ProgressRow.objects.filter(
+            org_unit_id__in=[u.id for u in units], period=as_of
+        ).values_list("org_unit_id", "indicator_id", "status", "percent_of_target", "value"):
+            if indicator_id not in wanted:
+                continue  # a plan of the child unit itself, not one of the city's
+            counters[unit_id][status] += 1
+            if status in bad:
+                behind[indicator_id].append((pct is None, pct, unit_id, status, value))
     children = []
     refs = {}
     for unit in units:
@@ -324,7 +484,7 @@ def _city_children(units: list[OrgUnit], as_of: str | None, indicator_ids: list[
             }
             for _none, pct, unit_id, status, value in found[:3]
         ]
-        line.draggers_more = max(len(found) - 3, 0)
+        line.draggers_more = max(behind_total.get(line.indicator_id, len(found)) - 3, 0)
     return children, missing
 
 

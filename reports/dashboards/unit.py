@@ -10,6 +10,7 @@ from django.db.models import Count
 
 from core.text import name_of, title_of
 from districts.models import OrgUnit
+from reports import summaries
 from reports.models import ProgressRow
 from reports.selectors import (
     ATTENTION,
@@ -123,7 +124,12 @@ def unit_overview(
         *(line.indicator_id for line in lines if line.indicator_id not in counted_ids),
     ]
     counted: dict[int, Counter] = defaultdict(Counter)
-    if as_of and children_units:
+    # The progress job's summary, read by key, when there is one for this unit and period.
+    summary = summaries.summary_for(unit.id, as_of) if children_units else None
+    if summary is not None:
+        for child_id, counts in summaries.child_counts(summary, hidden=hidden).items():
+            counted[child_id].update(counts)
+    elif as_of and children_units:
         for item in (
             # Driven by the children's ids: the (org_unit, period) index, not a scan of every
             # unit's rows of each indicator.
