@@ -51,7 +51,11 @@ def start(*, as_of: date | None = None, trigger: str = FANOUT) -> ProgressRun:
 
     as_of = as_of or timezone.localdate()
     plans = _plans_by_size()
-    parent = ProgressRun.objects.create(trigger=trigger, as_of=as_of)
+    # The parent is bookkeeping, not a job a worker runs: it is running from the start (never
+    # queued, so the reaper does not send it) until the last part closes it.
+    parent = ProgressRun.objects.create(
+        trigger=trigger, as_of=as_of, state=ProgressRun.RUNNING, started_at=timezone.now()
+    )
     if not plans:
         close(parent.pk)
         return parent

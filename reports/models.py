@@ -49,6 +49,12 @@ class ProgressRun(Job):
         verbose_name = _("进度计算")
         verbose_name_plural = _("进度计算")
 
+    @classmethod
+    def abandoned(cls, cutoff):
+        """As for every job, but never the parent of a recompute split across workers
+        (reports.fanout): it has no worker of its own to lose; its last part closes it."""
+        return super().abandoned(cutoff) & ~models.Q(trigger="fanout")
+
     def __str__(self) -> str:
         return f"#{self.pk} {self.trigger} {self.as_of} {self.state}"
 

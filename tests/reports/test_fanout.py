@@ -93,3 +93,27 @@ def test_group_recompute_on_the_live_worker_gives_the_serial_rows(two_plans, liv
         timeout=60,
     )
     _check(parent, serial, serial_summaries)
+
+
+@pytest.mark.django_db
+def test_the_reaper_leaves_a_split_recompute_parent_to_its_parts():
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from core import jobs
+
+    long_ago = timezone.now() - timedelta(hours=2)
+    parent = ProgressRun.objects.create(
+        trigger=fanout.FANOUT, as_of=date(2015, 12, 31), state=ProgressRun.RUNNING,
+        started_at=long_ago,
+    )  # fmt: skip
+    lost = ProgressRun.objects.create(
+        trigger="manual", as_of=date(2015, 12, 31), state=ProgressRun.RUNNING,
+        started_at=long_ago, attempts=ProgressRun.max_attempts(),
+    )  # fmt: skip
+    jobs.reap(models=[ProgressRun])
+    parent.refresh_from_db()
+    lost.refresh_from_db()
+    assert parent.state == ProgressRun.RUNNING  # its last part closes it
+    assert lost.state == ProgressRun.FAILED  # an ordinary run whose worker died is reaped
