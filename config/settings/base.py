@@ -295,8 +295,9 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE = {
+    # The nightly full recompute, one task per plan, shared by every worker (reports.fanout).
     "recompute-all-progress-nightly": {
-        "task": "reports.tasks.recompute_all_progress",
+        "task": "reports.tasks.recompute_progress_fanout",
         "schedule": crontab(hour=2, minute=0),
     },
     # Supervision (督查督办): reminders before and after deadlines and escalation, every
