@@ -19,13 +19,13 @@ from django.db.models import Count, Min, QuerySet
 from django.http import Http404
 
 from core.numbers import plain
-from core.periods import Period, period_for_date
+from core.periods import Period, PeriodError, period_for_date
 from core.text import is_english, name_of
 from targets.models import DataElement
 
 from . import scopes
 from .models import DataValue, DataValueChange, OrgUnit, UploadJob
-from .rules import outlier_kind
+from .rules import not_above_violation, outlier_kind
 
 # Tiers of the tree: towns and subdistricts (镇/街道) are one tier, communities and villages
 # (社区/村) another, as in districts.levels.COVERAGE_LEVEL_MEMBERS.
@@ -454,6 +454,64 @@ def annotate_values(values) -> None:
         v.shown = plain(v.value)
         v.element_name = name_of(v.element)
         v.org_unit.display_name = name_of(v.org_unit)
+
+
+def _previous_label(period: str) -> str:
+    try:
+        return str(Period.parse(period).previous())
+    except (ValueError, PeriodError):
+        return ""
+
+
+def annotate_review(values) -> None:
+    """What a reviewer should see beside each value: the previous period's value and the change,
+    and the flags of :mod:`districts.rules` — an outlier against the previous period and a part
+    larger than its whole (``not_above``) — so "30 against 3 last year" stands out. Two queries
+    for the whole page."""
+    values = list(values)
+    annotate_values(values)
+    if not values:
+        return
+    units = {v.org_unit_id for v in values}
+    wanted_prev = {(v.element_id, v.org_unit_id, _previous_label(v.period)) for v in values}
+    prev_rows = DataValue.objects.filter(
+        org_unit_id__in=units,
+        element_id__in={e for e, _u, _p in wanted_prev},
+        period__in={p for _e, _u, p in wanted_prev if p},
+    ).values_list("element_id", "org_unit_id", "period", "value")
+    previous = {(e, u, p): val for e, u, p, val in prev_rows}
+    limit_ids = {v.element.not_above_id for v in values if v.element.not_above_id}
+    limits: dict[tuple[int, int, str], Decimal] = {}
+    limit_names: dict[int, str] = {}
+    if limit_ids:
+        rows = DataValue.objects.filter(
+            org_unit_id__in=units,
+            element_id__in=limit_ids,
+            period__in={v.period for v in values},
+        ).values_list("element_id", "org_unit_id", "period", "value")
+        limits = {(e, u, p): val for e, u, p, val in rows}
+        limit_names = {e.id: name_of(e) for e in DataElement.objects.filter(id__in=limit_ids)}
+    for v in values:
+        v.previous_period = _previous_label(v.period)
+        prev = previous.get((v.element_id, v.org_unit_id, v.previous_period))
+        v.previous_shown = plain(prev) if prev is not None else ""
+        v.change_shown = ""
+        if prev is not None and v.value is not None:
+            delta = v.value - prev
+            v.change_shown = ("+" if delta > 0 else "") + plain(delta)
+            if prev:
+                v.change_shown += f" ({delta / prev * 100:+.0f}%)"
+        v.outlier = outlier_kind(v.value, prev) or ""
+        v.not_above_problem = ""
+        if v.element.not_above_id and v.value is not None:
+            limit = limits.get((v.element.not_above_id, v.org_unit_id, v.period))
+            v.not_above_problem = (
+                not_above_violation(
+                    v.value, limit, other=limit_names.get(v.element.not_above_id, "")
+                )
+                or ""
+            )
+        v.flagged = bool(v.outlier or v.not_above_problem)
 
 
 _STATE_LABELS = dict(DataValue.STATE_CHOICES)

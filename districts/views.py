@@ -398,10 +398,10 @@ def review(request):
         form = ReviewForm(request.POST)
         back = f"{reverse('districts:review')}?{request.GET.urlencode()}"
         if not form.is_valid():
-            for errors in form.errors.values():
-                for error in errors:
-                    messages.error(request, error)
-            return redirect(back)
+            # Shown again at once, with the error beside the field it concerns and the values
+            # the reviewer had checked still checked.
+            picked = {int(i) for i in request.POST.getlist("ids") if i.isdigit()}
+            return _review_page(request, filters, form=form, picked=picked, status=400)
         values = selectors.values_for_action(user, form.cleaned_data["ids"])
         comment = form.cleaned_data["comment"].strip()
         try:
@@ -414,10 +414,15 @@ def review(request):
         except ValidationError as exc:
             messages.error(request, _messages_of(exc))
         return redirect(back)
+    return _review_page(request, filters)
+
+
+def _review_page(request, filters, *, form=None, picked=frozenset(), status=200):
+    user = request.user
     queryset = selectors.inbox_queryset(user, **filters)
     page = Paginator(queryset, selectors.INBOX_PAGE_SIZE).get_page(request.GET.get("page"))
     values = list(page.object_list)
-    selectors.annotate_values(values)
+    selectors.annotate_review(values)
     return render(
         request,
         "districts/review.html",
@@ -430,7 +435,13 @@ def review(request):
             "units": selectors.unit_choices(user, scopes.REVIEW),
             "states": DataValue.STATE_CHOICES,
             "query": _without_page(request),
+            "form": form,
+            "picked": picked,
+            "comment_error": "; ".join(form.errors.get("comment", [])) if form else "",
+            "ids_error": "; ".join(form.errors.get("ids", [])) if form else "",
+            "comment_text": form.data.get("comment", "") if form else "",
         },
+        status=status,
     )
 
 
