@@ -479,18 +479,25 @@ def values_approve(*, actor, values, comment: str = "", source: str = "form") ->
 
 
 def values_reject(*, actor, values, comment: str, source: str = "form") -> list[DataValue]:
+    """Send submitted values back with the reviewer's comment; the submitters are told (portal
+    notice and e-mail, supervision.services.rejection_notify)."""
+    from supervision.services import rejection_notify  # supervision builds on districts
+
     if not comment.strip():
         raise ValidationError({"comment": "退回时请填写原因（a rejection needs a comment）"})
-    return _transition(
-        actor=actor,
-        values=values,
-        action="reject",
-        to_state=DataValue.REJECTED,
-        from_states={DataValue.SUBMITTED},
-        scope_action=scopes.REVIEW,
-        comment=comment,
-        source=source,
-    )
+    with transaction.atomic():
+        rejected = _transition(
+            actor=actor,
+            values=values,
+            action="reject",
+            to_state=DataValue.REJECTED,
+            from_states={DataValue.SUBMITTED},
+            scope_action=scopes.REVIEW,
+            comment=comment,
+            source=source,
+        )
+        rejection_notify(actor=actor, values=rejected, comment=comment)
+    return rejected
 
 
 def values_reopen(*, actor, values, comment: str, source: str = "form") -> list[DataValue]:

@@ -253,3 +253,29 @@ def test_inbox_shows_previous_value_change_and_flags(client, cast, inbox, elemen
     vol = DataValue.objects.get(element=elements["vol"], org_unit__code=unit)
     row = html.split(f'id="pick-{vol.pk}"', 1)[1].split("</tr>", 1)[0]
     assert "不能大于" in row and "常住人口" in row
+
+
+def test_a_rejection_notifies_the_submitter_in_the_portal_and_by_e_mail(
+    client, cast, inbox, django_capture_on_commit_callbacks, mailoutbox
+):
+    from supervision.models import Notification
+
+    cast["alice"].email = "alice@example.org"
+    cast["alice"].save()
+    with django_capture_on_commit_callbacks(execute=True):
+        login(client, cast, "bob").post(
+            URL, {"action": "reject", "ids": [inbox["a_vol"].pk], "comment": "请附统计口径"}
+        )
+    note = Notification.objects.get(recipient=cast["alice"])
+    assert note.kind == "rejected" and note.message == "请附统计口径" and note.count == 1
+    link = note.entry_url
+    assert link.endswith("#row-volunteers.registered") and "unit=441900003001" in link
+    assert len(mailoutbox) == 1 and mailoutbox[0].to == ["alice@example.org"]
+    assert "请附统计口径" in mailoutbox[0].body and link in mailoutbox[0].body
+
+    client.force_login(cast["alice"])
+    page = client.get(reverse("supervision:notifications")).content.decode()
+    assert "请附统计口径" in page and link.replace("&", "&amp;") in page
+    grid = client.get(link.split("#")[0]).content.decode()
+    row = grid.split('id="row-volunteers.registered"', 1)[1].split("</tr>", 1)[0]
+    assert "请附统计口径" in row
