@@ -17,6 +17,7 @@ from decimal import Decimal
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Min, QuerySet
 from django.http import Http404
+from django.utils.translation import gettext as _
 
 from core.numbers import plain
 from core.periods import Period, PeriodError, period_for_date
@@ -97,6 +98,68 @@ def default_period(period_type: str = "year", today=None) -> Period:
 
 
 # --- the entry grid --------------------------------------------------------------------------
+
+
+@dataclass
+class PeriodChoice:
+    """One option of the entry form's period picker."""
+
+    value: str
+    label: str
+    state: str = ""  # the reporting state (supervision.rules) when the period is in view
+
+
+def reported_period_types(unit: OrgUnit) -> list[str]:
+    """The period types (year, quarter, month) for which ``unit`` enters at least one element."""
+    parent_tier, is_leaf = _reporting_context(unit)
+    unit_tier = tier_of(unit.level)
+    return sorted(
+        {
+            ptype
+            for ptype, level in DataElement.objects.values_list("period_type", "level").distinct()
+            if unit_reports(
+                unit_tier=unit_tier,
+                parent_tier=parent_tier,
+                is_leaf=is_leaf,
+                element_tier=tier_of(level),
+            )
+        }
+    )
+
+
+def entry_period_choices(unit: OrgUnit, statuses, current: str = "") -> list[PeriodChoice]:
+    """The periods an official may open for ``unit``: those in view under a reporting schedule
+    (``statuses``: supervision.selectors.unit_statuses, with their state and deadline) and those
+    that already have values, of the period types the unit reports — never a year the unit has
+    nothing to enter for. ``current`` (a period opened by a link) is kept so the picker shows
+    what the grid shows."""
+    types = set(reported_period_types(unit))
+    choices: dict[str, PeriodChoice] = {}
+    for s in statuses:
+        if s.schedule.period_type in types and s.period not in choices:
+            shown = s.shown
+            label = _("%(period)s · %(state)s · 截止 %(deadline)s") % {
+                "period": s.period,
+                "state": shown.label,
+                "deadline": s.deadline.isoformat(),
+            }
+            choices[s.period] = PeriodChoice(value=s.period, label=label, state=s.state)
+    for text in periods_with_values(None, unit):
+        try:
+            ptype = Period.parse(text).period_type
+        except (ValueError, PeriodError):
+            continue
+        if ptype in types and text not in choices:
+            choices[text] = PeriodChoice(value=text, label=text)
+    if current and current not in choices:
+        choices[current] = PeriodChoice(value=current, label=current)
+    # Most urgent first (what is due now), then newest first.
+    urgency = {"overdue": 0, "due_soon": 1, "open": 2}
+    return sorted(choices.values(), key=lambda c: (urgency.get(c.state, 3), _neg_key(c.value)))
+
+
+def _neg_key(text: str) -> tuple:
+    return tuple(-ord(ch) for ch in text)
 
 
 @dataclass

@@ -25,6 +25,8 @@ from core.numbers import plain
 from core.periods import PeriodError, parse_period
 from core.text import bilingual, name_of
 from core.views import scoped_by
+from supervision import rules as supervision_rules
+from supervision import selectors as supervision_selectors
 from targets.models import DataElement
 
 from . import scopes, selectors, services
@@ -39,6 +41,9 @@ from .intake import (
 )
 from .models import DataValue, UploadJob
 from .rules import check_value
+
+DUE_SHOWN = 60
+"""Rows of the "what is due" list on /data/ (most urgent first); the rest is on the overdue page."""
 
 STATUS_ERRORS_SHOWN = 200
 """Row errors (and warnings) in the status JSON and on the page; all are in the errors CSV."""
@@ -71,11 +76,21 @@ def _without_page(request) -> str:
 @require_GET
 def index(request):
     user = request.user
+    can_write = selectors.has_role(user, scopes.WRITE)
+    due = []
+    if can_write:
+        # What is due in the official's scope, most urgent first (the supervision rule).
+        due = [
+            s
+            for s in supervision_selectors.reporting_statuses(user, action=scopes.WRITE)
+            if s.state != supervision_rules.NOT_DUE
+        ][:DUE_SHOWN]
     return render(
         request,
         "districts/index.html",
         {
-            "can_write": selectors.has_role(user, scopes.WRITE),
+            "due": due,
+            "can_write": can_write,
             "can_review": selectors.has_role(user, scopes.REVIEW),
             "pending": selectors.pending_review_count(user),
             "rejected": selectors.rejected_groups(user),
@@ -107,19 +122,26 @@ def entry(request):
     context = {
         "units": units,
         "unit_code": code,
-        "period_text": period_text or str(selectors.default_period()),
+        "period_text": period_text,
+        "period_choices": [],
         "show_all": show_all,
         "grid": None,
         "period_error": "",
     }
-    if not (code and period_text):
+    if not code:
+        return render(request, "districts/entry.html", context)
+    unit = selectors.unit_for(user, code, scopes.WRITE)
+    # The picker offers the periods valid for this unit, with their reporting state (the
+    # supervision rule), what is due first.
+    statuses = supervision_selectors.unit_statuses(user, unit, action=scopes.WRITE)
+    context["period_choices"] = selectors.entry_period_choices(unit, statuses, period_text)
+    if not period_text:
         return render(request, "districts/entry.html", context)
     try:
         period = parse_period(period_text)
     except PeriodError as exc:
         context["period_error"] = str(exc)
         return render(request, "districts/entry.html", context, status=400)
-    unit = selectors.unit_for(user, code, scopes.WRITE)
     grid = selectors.entry_grid(unit=unit, period=period, show_all=show_all)
     context.update(grid=grid, unit=unit, period_text=str(period), unit_name=name_of(unit))
     if request.method == "POST":

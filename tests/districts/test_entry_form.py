@@ -330,7 +330,9 @@ def test_grid_queries_do_not_grow_with_the_number_of_elements(
             period_type="year", aggregation="sum", temporal="last", level="community",
         )  # fmt: skip
     client = login(client, cast, "alice")
-    with django_assert_max_num_queries(12):
+    # 12 for the grid, 4 for the period picker (the unit's reporting state by the supervision
+    # rule and the periods with values): a constant either way.
+    with django_assert_max_num_queries(16):
         assert client.get(grid_url()).status_code == 200
 
 
