@@ -85,7 +85,9 @@ def grid_cells(data, elements) -> list[GridCell]:
     for element in elements:
         name = f"v-{element.id}"
         if name not in data:
-            continue
+            if f"ver-{element.id}" not in data:
+                continue
+            # A yes/no item with neither radio chosen posts no value: an empty cell.
         try:
             version = int(data.get(f"ver-{element.id}", "0") or 0)
         except ValueError:

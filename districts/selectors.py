@@ -15,18 +15,18 @@ from datetime import date
 from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Min, QuerySet
+from django.db.models import Count, Min, Q, QuerySet
 from django.http import Http404
 from django.utils.translation import gettext as _
 
 from core.numbers import plain
 from core.periods import Period, PeriodError, period_for_date
-from core.text import is_english, name_of
-from targets.models import DataElement
+from core.text import is_english, name_of, title_of
+from targets.models import DataElement, Indicator
 
 from . import scopes
 from .models import DataValue, DataValueChange, OrgUnit, UploadJob
-from .rules import not_above_violation, outlier_kind
+from .rules import BOOLEAN, BOOLEAN_WORDS, OUTLIER_FACTOR, not_above_violation, outlier_kind
 
 # Tiers of the tree: towns and subdistricts (镇/街道) are one tier, communities and villages
 # (社区/村) another, as in districts.levels.COVERAGE_LEVEL_MEMBERS.
@@ -162,6 +162,45 @@ def _neg_key(text: str) -> tuple:
     return tuple(-ord(ch) for ch in text)
 
 
+# Units of measure as the catalog spells them (English words) shown in the page's language.
+UNIT_LABELS_ZH = {
+    "persons": "人",
+    "person": "人",
+    "households": "户",
+    "yuan": "元",
+    "items": "项",
+    "agencies": "家",
+    "bases": "个",
+    "beds": "张",
+    "cases": "件",
+    "centres": "个",
+    "committees": "个",
+    "enterprises": "家",
+    "events": "场",
+    "hotels": "家",
+    "houses": "套",
+    "institutions": "家",
+    "m2": "平方米",
+    "organisations": "个",
+    "places": "个",
+    "posts": "个",
+    "programmes": "个",
+    "projects": "个",
+    "stations": "个",
+    "years": "年",
+    "yes/no": "是/否",
+    "%": "%",
+}
+UNIT_LABELS_EN = {"m2": "m²", "%": "%"}
+
+
+def unit_label(unit: str) -> str:
+    """An element's unit of measure in the page's language (the catalog's word otherwise)."""
+    if is_english():
+        return UNIT_LABELS_EN.get(unit, unit)
+    return UNIT_LABELS_ZH.get(unit, unit)
+
+
 @dataclass
 class GridRow:
     """One element on the entry form for one unit and period."""
@@ -174,6 +213,37 @@ class GridRow:
     comment: str = ""
     error: str = ""
     warning: str = ""
+    section: str = ""
+
+    @property
+    def is_boolean(self) -> bool:
+        return self.element.value_type == BOOLEAN
+
+    @property
+    def yes(self) -> bool | None:
+        """A yes/no cell's state: True, False, or None when nothing is entered."""
+        text = self.text.strip().casefold()
+        if not text:
+            return None
+        if text in BOOLEAN_WORDS:
+            return bool(BOOLEAN_WORDS[text])
+        return None
+
+    @property
+    def unit_shown(self) -> str:
+        return unit_label(self.element.unit)
+
+    @property
+    def expected(self) -> tuple[str, str] | None:
+        """The range a value is expected in, from the outlier rule (districts.rules): within
+        :data:`OUTLIER_FACTOR` of last period's value either way."""
+        if self.previous is None or self.is_boolean or self.previous.value is None:
+            return None
+        prev = self.previous.value
+        if prev <= 0:
+            return None
+        low = (prev / OUTLIER_FACTOR).quantize(Decimal("0.01"))
+        return plain(low), plain(prev * OUTLIER_FACTOR)
 
     @property
     def locked(self) -> bool:
@@ -193,11 +263,33 @@ class GridRow:
 
 
 @dataclass
+class GridSection:
+    title: str
+    rows: list[GridRow]
+
+
+@dataclass
 class Grid:
     unit: OrgUnit
     period: Period
     rows: list[GridRow] = field(default_factory=list)
     hidden: int = 0  # elements of this period type the unit does not report (shown on request)
+    order: list[str] = field(default_factory=list)  # section titles, in plan and goal order
+
+    @property
+    def sections(self) -> list[GridSection]:
+        """The rows grouped by the plan and goal that use them (names first, codes small), in
+        the plans' order; elements no plan of the unit's city uses come last."""
+        by_title: dict[str, list[GridRow]] = {}
+        for row in self.rows:
+            by_title.setdefault(row.section, []).append(row)
+        titles = [t for t in self.order if t in by_title]
+        titles += [t for t in by_title if t not in titles]
+        return [GridSection(title=t, rows=by_title[t]) for t in titles]
+
+    @property
+    def outliers(self) -> int:
+        return sum(1 for r in self.rows if r.warning)
 
     @property
     def editable(self) -> int:
@@ -259,16 +351,65 @@ def entry_grid(*, unit: OrgUnit, period: Period, show_all: bool = False) -> Grid
     for v in stored:
         (current if v.period == str(period) else before)[v.element_id] = v
     grid = Grid(unit=unit, period=period, hidden=hidden)
+    section_of, grid.order = _sections_for(unit, mine)
+    other = _("其他数据项")
     for element in mine:
         value = current.get(element.id)
         prev = before.get(element.id)
-        row = GridRow(element=element, name=name_of(element), value=value, previous=prev)
+        row = GridRow(
+            element=element,
+            name=name_of(element),
+            value=value,
+            previous=prev,
+            section=section_of.get(element.id, other),
+        )
         if value is not None:
             row.text = plain(value.value)
             row.comment = value.comment
             row.warning = outlier_note(value.value, prev.value if prev else None)
         grid.rows.append(row)
     return grid
+
+
+def _sections_for(unit: OrgUnit, elements) -> tuple[dict[int, str], list[str]]:
+    """Each element's section on the grid: the first plan and goal of the unit's city (or an
+    ancestor's) whose indicators use it. One query."""
+    ids = [e.id for e in elements]
+    if not ids:
+        return {}, []
+    uses = (
+        Q(element_id__in=ids)
+        | Q(numerator_id__in=ids)
+        | Q(denominator_id__in=ids)
+        | Q(condition_element_id__in=ids)
+        | Q(condition_numerator_id__in=ids)
+        | Q(condition_denominator_id__in=ids)
+    )
+    indicators = (
+        Indicator.objects.filter(uses)
+        .select_related("plan", "plan__city", "goal")
+        .order_by("plan__code", "goal__position", "goal__code", "id")
+    )
+    wanted = set(ids)
+    section_of: dict[int, str] = {}
+    order: list[str] = []
+    for ind in indicators:
+        if not unit.path.startswith(ind.plan.city.path):
+            continue
+        title = f"{title_of(ind.plan)} · {ind.goal.code} {title_of(ind.goal)}"
+        for eid in (
+            ind.element_id,
+            ind.numerator_id,
+            ind.denominator_id,
+            ind.condition_element_id,
+            ind.condition_numerator_id,
+            ind.condition_denominator_id,
+        ):
+            if eid in wanted and eid not in section_of:
+                section_of[eid] = title
+                if title not in order:
+                    order.append(title)
+    return section_of, order
 
 
 @dataclass
@@ -500,15 +641,19 @@ def rejected_groups(user, limit: int = 20) -> list[dict]:
     ]
 
 
-def overlay_posted(grid: Grid, cells, errors: dict[str, str]) -> None:
-    """Show a refused form again as the official typed it, with each cell's message."""
+def overlay_posted(
+    grid: Grid, cells, errors: dict[str, str], warnings: dict[str, str] | None = None
+) -> None:
+    """Show a refused form again as the official typed it, with each cell's message and the
+    warnings ("high", "low", "empty") "complete" asks to confirm."""
     by_element = {c.element.id: c for c in cells}
+    warnings = warnings or {}
     for row in grid.rows:
         cell = by_element.get(row.element.id)
         if cell is not None:
             row.text, row.comment = cell.text, cell.comment
         row.error = errors.get(row.element.code, "")
-        row.warning = ""
+        row.warning = warnings.get(row.element.code, "")
 
 
 def annotate_values(values) -> None:

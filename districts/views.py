@@ -40,7 +40,7 @@ from .intake import (
     upload_template,
 )
 from .models import DataValue, UploadJob
-from .rules import check_value
+from .rules import OUTLIER_FACTOR, check_value
 
 DUE_SHOWN = 60
 """Rows of the "what is due" list on /data/ (most urgent first); the rest is on the overdue page."""
@@ -124,6 +124,7 @@ def entry(request):
         "unit_code": code,
         "period_text": period_text,
         "period_choices": [],
+        "outlier_factor": OUTLIER_FACTOR,
         "show_all": show_all,
         "grid": None,
         "period_error": "",
@@ -145,11 +146,21 @@ def entry(request):
     grid = selectors.entry_grid(unit=unit, period=period, show_all=show_all)
     context.update(grid=grid, unit=unit, period_text=str(period), unit_name=name_of(unit))
     if request.method == "POST":
-        submit = request.POST.get("action") == "submit"
+        action = request.POST.get("action")
+        submit = action in ("submit", "complete")
         cells = grid_cells(request.POST, [row.element for row in grid.rows])
-        result = services.values_save_grid(
-            actor=user, org_unit=unit, period=period, cells=cells, submit=submit
-        )
+        if action == "complete":
+            result = services.values_complete_grid(
+                actor=user,
+                org_unit=unit,
+                period=period,
+                cells=cells,
+                confirmed=request.POST.get("confirm") == "1",
+            )
+        else:
+            result = services.values_save_grid(
+                actor=user, org_unit=unit, period=period, cells=cells, submit=submit
+            )
         if result.ok:
             if submit:
                 messages.success(
@@ -160,8 +171,10 @@ def entry(request):
             else:
                 messages.success(request, _("已保存 %(saved)d 项草稿") % {"saved": result.saved})
             return redirect(_entry_url(unit.code, str(period), show_all))
-        selectors.overlay_posted(grid, cells, result.errors)
+        selectors.overlay_posted(grid, cells, result.errors, result.warnings)
         context["errors"] = len(result.errors)
+        context["needs_confirmation"] = result.needs_confirmation and not result.errors
+        context["warning_count"] = len(result.warnings)
         return render(request, "districts/entry.html", context, status=400)
     return render(request, "districts/entry.html", context)
 
