@@ -661,6 +661,7 @@ def annotate_values(values) -> None:
     for v in values:
         v.shown = plain(v.value)
         v.element_name = name_of(v.element)
+        v.unit_shown = unit_label(v.element.unit)
         v.org_unit.display_name = name_of(v.org_unit)
 
 
