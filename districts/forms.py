@@ -38,9 +38,18 @@ class UnitPeriodForm(forms.Form):
 
 
 class TemplateForm(UnitPeriodForm):
+    """A template's unit and period. ``periods`` (value, label) are offered as a select: the
+    periods due or with values in the user's scope, not a free-text year."""
+
     fmt = forms.ChoiceField(
         label=_("格式"), choices=[(f, f.upper()) for f in TEMPLATE_FORMATS], initial="xlsx"
     )
+
+    def __init__(self, *args, periods: list[tuple[str, str]] | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if periods:
+            self.fields["period"].widget = forms.Select(choices=periods)
+            self.fields["period"].help_text = _("待填报的期间排在前面")
 
 
 class UploadForm(forms.Form):

@@ -158,6 +158,24 @@ def entry_period_choices(unit: OrgUnit, statuses, current: str = "") -> list[Per
     return sorted(choices.values(), key=lambda c: (urgency.get(c.state, 3), _neg_key(c.value)))
 
 
+def template_period_choices(user, statuses) -> list[tuple[str, str]]:
+    """(value, label) of the periods a template may be asked for: those open under a reporting
+    schedule in the user's write scope (``statuses``, most urgent first) and those that already
+    have values there."""
+    seen: dict[str, str] = {}
+    for s in statuses:
+        seen.setdefault(s.period, f"{s.period} · {s.shown.label}")
+    with_values = (
+        scopes.filter_in_scope(DataValue.objects.all(), user, scopes.WRITE)
+        .values_list("period", flat=True)
+        .distinct()
+        .order_by("-period")[:24]
+    )
+    for period in with_values:
+        seen.setdefault(period, period)
+    return list(seen.items())
+
+
 def _neg_key(text: str) -> tuple:
     return tuple(-ord(ch) for ch in text)
 

@@ -314,6 +314,14 @@ def uploads(request):
 def _uploads_page(request, status: int = 200):
     user = request.user
     units = selectors.unit_choices(user, scopes.WRITE)
+    periods = []
+    if units:
+        statuses = [
+            s
+            for s in supervision_selectors.reporting_statuses(user, action=scopes.WRITE)
+            if s.state != supervision_rules.NOT_DUE
+        ]
+        periods = selectors.template_period_choices(user, statuses)
     page = Paginator(selectors.uploads_for(user), 20).get_page(request.GET.get("page"))
     return render(
         request,
@@ -323,7 +331,8 @@ def _uploads_page(request, status: int = 200):
             "can_approve": can_approve_uploads(user),
             "template_form": TemplateForm(
                 units=units,
-                initial={"period": str(selectors.default_period()), "fmt": "xlsx"},
+                periods=periods,
+                initial={"period": periods[0][0] if periods else "", "fmt": "xlsx"},
             ),
             "can_write": bool(units),
             "page": page,

@@ -76,3 +76,16 @@ def test_period_picker_waits_for_a_unit(client, cast, setup):
     client.force_login(cast["alice"])
     html = client.get(reverse("districts:entry")).content.decode()
     assert "请先选择单位" in html
+
+
+def test_template_period_is_a_select_of_due_periods_and_periods_with_values(client, cast, setup):
+    services.value_save(
+        actor=cast["alice"], element=setup["pop"], org_unit=OrgUnit.objects.get(code=COMMUNITY),
+        period=Period.parse("2015"), value=Decimal(100),
+    )  # fmt: skip
+    client.force_login(cast["alice"])
+    html = client.get(reverse("districts:uploads")).content.decode()
+    select = html.split('name="period"', 1)[1].split("</select>", 1)[0]
+    options = [o.split('"', 2)[1] for o in select.split("<option value=")[1:]]
+    assert options[0] == "2024" and "2015" in options and "2025" not in options
+    assert "已逾期" in select.split("</option>", 1)[0]
