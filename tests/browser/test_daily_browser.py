@@ -149,3 +149,13 @@ def test_phone_screenshot_of_the_review_inbox(browser, daily):
     row = page.locator("tr.is-flagged").first
     assert "比上期高出 3 倍以上" in row.inner_text()
     page.screenshot(path=str(SCREENS / "daily-review-inbox.png"), full_page=True)
+
+
+def test_key_figures_come_before_the_filters_on_a_phone(browser, daily):
+    page = phone(browser)
+    log_in(page, daily, "carol")
+    page.goto(f"{daily}/reports/city/441900/")
+    summary = page.locator("section.summary").bounding_box()
+    filters = page.locator("form.filters").bounding_box()
+    assert summary["y"] < filters["y"]
+    page.screenshot(path=str(SCREENS / "daily-city.png"), full_page=True)
