@@ -46,17 +46,23 @@ def scope_paths(user, action: str = READ) -> list[str] | None:
         return []
     cache = user.__dict__.setdefault("_scope_paths_cache", {})
     if action not in cache:
-        paths = sorted(
-            RoleAssignment.objects.filter(user=user, role__in=ROLES_FOR_ACTION[action])
-            .values_list("org_unit__path", flat=True)
+        # One query answers every action (a page asks for several: its own, and the menu's
+        # write and review, districts.context_processors).
+        roles: dict[str, set[str]] = {}
+        for role, path in (
+            RoleAssignment.objects.filter(user=user)
+            .values_list("role", "org_unit__path")
             .distinct()
-        )
-        # Drop paths already covered by an ancestor's path: fewer OR terms per query.
-        kept: list[str] = []
-        for path in paths:
-            if not any(path.startswith(k) for k in kept):
-                kept.append(path)
-        cache[action] = kept
+        ):
+            roles.setdefault(role, set()).add(path)
+        for name, allowed in ROLES_FOR_ACTION.items():
+            paths = sorted(p for r in allowed for p in roles.get(r, ()))
+            # Drop paths already covered by an ancestor's path: fewer OR terms per query.
+            kept: list[str] = []
+            for path in paths:
+                if not any(path.startswith(k) for k in kept):
+                    kept.append(path)
+            cache[name] = kept
     return cache[action]
 
 
