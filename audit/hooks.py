@@ -9,13 +9,14 @@ and delete, of this project's models and of Django's (users, groups, tokens) ali
 
 from django.contrib.admin.models import ADDITION, CHANGE, DELETION, LogEntry, LogEntryManager
 
+from .context import current_request
+from .services import audit_record
+
 _ACTIONS = {ADDITION: "admin.add", CHANGE: "admin.change", DELETION: "admin.delete"}
 
 
 def _record(entries) -> None:
     from django.contrib.auth import get_user_model
-
-    from .services import audit_record
 
     users = {}
     for entry in entries:
@@ -50,8 +51,6 @@ def install() -> None:
 def _token_saved(sender, instance, created, **kwargs):
     if not created:
         return
-    from .context import current_request
-    from .services import audit_record
 
     request = current_request.get()
     actor = getattr(request, "user", None) if request is not None else None
@@ -65,8 +64,6 @@ def _token_saved(sender, instance, created, **kwargs):
 
 
 def _token_deleted(sender, instance, **kwargs):
-    from .context import current_request
-    from .services import audit_record
 
     request = current_request.get()
     audit_record(

@@ -21,6 +21,7 @@ urlpatterns = [
     path("supervision/", include("supervision.urls")),
     path("catalog/", include("targets.urls")),
     path("duban/", include("duban.urls")),
+    path("accountability/", include("accountability.urls")),
     path("api/v1/", include("config.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # The split view serves Swagger UI's start-up script as its own response (?script), so the

@@ -59,6 +59,10 @@ class StableOrderingFilter(django_filters.OrderingFilter):
         qs = super().filter(qs, value)
         if value and qs.query.order_by and "pk" not in qs.query.order_by:
             qs = qs.order_by(*qs.query.order_by, "pk")
+        elif value and not qs.ordered:
+            # ``?ordering=,`` names no field: django-filter clears the order, and a page of an
+            # unordered list may repeat or skip rows. Keep the list in a stable order.
+            qs = qs.order_by("pk")
         return qs
 
 

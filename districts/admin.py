@@ -14,6 +14,7 @@ from core.text import bilingual
 
 from . import scopes
 from .models import DataValue, DataValueChange, OrgUnit, OrgUnitGroup, RoleAssignment, UploadJob
+from .services import orgunit_save, role_grant, role_remove
 
 OUT_OF_SCOPE = bilingual("超出您的管辖范围", "outside your scope")
 
@@ -127,7 +128,6 @@ class OrgUnitAdmin(ScopedAdmin):
         return allowed and (obj is None or scopes.can_manage_unit(request.user, obj))
 
     def save_model(self, request, obj, form, change):
-        from .services import orgunit_save
 
         self.check_scope(request, obj)
         orgunit_save(unit=obj)
@@ -181,7 +181,6 @@ class RoleAssignmentAdmin(ScopedAdmin):
         return obj is None and super().has_change_permission(request, obj)
 
     def save_model(self, request, obj, form, change):
-        from .services import role_grant
 
         if change:
             raise PermissionDenied
@@ -195,12 +194,10 @@ class RoleAssignmentAdmin(ScopedAdmin):
         obj.created_at = assignment.created_at
 
     def delete_model(self, request, obj):
-        from .services import role_remove
 
         role_remove(assignment=obj, actor=request.user)
 
     def delete_queryset(self, request, queryset):
-        from .services import role_remove
 
         for obj in queryset.select_related("user", "org_unit"):
             role_remove(assignment=obj, actor=request.user)

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import Case, F, Q, Value, When
 from django.utils.translation import gettext_lazy as _
+
+from core.models import Job
 
 from .levels import LEVEL_CHOICES
 
@@ -112,6 +114,17 @@ class RoleAssignment(models.Model):
     )
     role = models.CharField(_("角色"), max_length=16, choices=ROLE_CHOICES)
     org_unit = models.ForeignKey(OrgUnit, on_delete=models.CASCADE, related_name="role_assignments")
+    # A role on a department (责任单位) instead of a subtree: it covers that department's
+    # indicators (and the data elements they are computed from) in every unit of its city,
+    # ``org_unit`` being that city (districts.scopes).
+    department = models.ForeignKey(
+        "accountability.Department",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="role_assignments",
+        verbose_name=_("责任单位"),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -119,7 +132,14 @@ class RoleAssignment(models.Model):
         verbose_name_plural = _("角色")
         constraints = [
             models.UniqueConstraint(
-                fields=["user", "role", "org_unit"], name="role_unique_per_user_unit"
+                fields=["user", "role", "org_unit"],
+                condition=Q(department__isnull=True),
+                name="role_unique_per_user_unit",
+            ),
+            models.UniqueConstraint(
+                fields=["user", "role", "department"],
+                condition=Q(department__isnull=False),
+                name="role_unique_per_user_department",
             ),
             models.CheckConstraint(
                 condition=Q(role__in=["official", "reviewer", "leader"]), name="role_known"
@@ -127,7 +147,8 @@ class RoleAssignment(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.user} · {self.get_role_display()} · {self.org_unit.code}"
+        where = self.department.name_zh if self.department_id else self.org_unit.code
+        return f"{self.user} · {self.get_role_display()} · {where}"
 
 
 class DataValue(models.Model):
@@ -311,21 +332,26 @@ class DataValueChange(models.Model):
         return f"{self.action} {self.element_code}@{self.org_unit_code}/{self.period}"
 
 
-class UploadJob(models.Model):
-    """A values file being imported in the background; the page polls this row."""
+class UploadJob(Job):
+    """A values file being imported in the background; the page polls this row. Its life
+    (claim, heartbeat, finish, the reaper's salvage) is in districts.intake.job."""
 
-    QUEUED = "queued"
-    RUNNING = "running"
-    SUCCEEDED = "succeeded"
-    FAILED = "failed"
+    TASK_NAME = "districts.tasks.process_upload"
+    SALVAGE = "districts.intake.job.salvage"
+
     ROLLED_BACK = "rolled_back"
     STATE_CHOICES = [
-        (QUEUED, _("排队中")),
-        (RUNNING, _("处理中")),
-        (SUCCEEDED, _("已导入")),
-        (FAILED, _("未导入")),
+        (Job.QUEUED, _("排队中")),
+        (Job.RUNNING, _("处理中")),
+        (Job.SUCCEEDED, _("已导入")),
+        (Job.FAILED, _("未导入")),
         (ROLLED_BACK, _("已撤销")),
     ]
+    WAITING_MESSAGE = (
+        "任务队列暂时无法连接：文件已保存，连接恢复后会自动开始处理，无需重新上传"
+        "（the task queue is unreachable: the file is saved and will be processed once it is "
+        "back; no need to upload again）"
+    )
 
     file = models.FileField(upload_to="uploads/%Y/%m/")
     original_name = models.CharField(max_length=255)
@@ -334,7 +360,7 @@ class UploadJob(models.Model):
     )
     source = models.CharField(max_length=10, default="upload")
     approve = models.BooleanField(default=False)
-    state = models.CharField(max_length=12, choices=STATE_CHOICES, default=QUEUED)
+    state = models.CharField(_("状态"), max_length=12, choices=STATE_CHOICES, default=Job.QUEUED)
     percent = models.PositiveSmallIntegerField(default=0)
     total_rows = models.PositiveIntegerField(default=0)
     created_count = models.PositiveIntegerField(default=0)
@@ -343,15 +369,7 @@ class UploadJob(models.Model):
     error_count = models.PositiveIntegerField(default=0)
     errors = models.JSONField(default=list, blank=True)
     warnings = models.JSONField(default=list, blank=True)
-    message = models.TextField(blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
-    # A worker that dies mid-upload leaves the job RUNNING: the reaper finds it by a heartbeat
-    # older than settings.UPLOAD_STALE_AFTER and queues it again or, after
-    # settings.UPLOAD_MAX_ATTEMPTS claims, fails it (districts.intake.upload_reap_stale).
-    attempts = models.PositiveSmallIntegerField(default=0)  # times a worker claimed it
-    heartbeat_at = models.DateTimeField(null=True, blank=True)  # its worker's last sign of life
+    message = models.TextField(blank=True)  # what the upload page says: step, result, retry
 
     class Meta:
         ordering = ["-created_at"]
@@ -360,6 +378,44 @@ class UploadJob(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(percent__lte=100), name="upload_percent_max_100"),
         ]
+
+    @classmethod
+    def stale_after(cls) -> float:
+        return float(settings.UPLOAD_STALE_AFTER)
+
+    @classmethod
+    def max_attempts(cls) -> int:
+        return int(settings.UPLOAD_MAX_ATTEMPTS)
+
+    @classmethod
+    def requeued_fields(cls, attempts: int, limit: int) -> dict:
+        return {
+            "percent": 0,
+            "message": f"处理中断，正在重试（第 {attempts + 1} 次，共 {limit} 次）"
+            f"（the worker stopped: retrying, attempt {attempts + 1} of {limit}）",
+        }
+
+    @classmethod
+    def given_up_fields(cls, attempts: int) -> dict:
+        message = (
+            f"处理中断，已尝试 {attempts} 次，未导入任何数据，请重新上传"
+            f"（the worker stopped {attempts} times: nothing was written, upload again）"
+        )
+        return {"percent": 100, "message": message, "error": message}
+
+    @classmethod
+    def waiting_fields(cls) -> dict:
+        return {"message": cls.WAITING_MESSAGE}
+
+    @classmethod
+    def enqueued_fields(cls) -> dict:
+        # the waiting note goes once the message is out; a retry's note stays
+        return {
+            "message": Case(
+                When(message=cls.WAITING_MESSAGE, then=Value("", output_field=models.TextField())),
+                default=F("message"),
+            )
+        }
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.original_name} ({self.state})"

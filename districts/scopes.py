@@ -1,7 +1,10 @@
 """The one permission rule (SPEC §5), used by web views, API querysets, uploads, exports and
 the admin alike.
 
-A role on an org unit covers that unit's whole subtree and nothing else. Officials write
+A role on an org unit covers that unit's whole subtree and nothing else. A role on a department
+(责任单位) covers that department's indicators — those it leads or supports, directly or through
+their goal — and the data elements they are computed from, in every unit of its city: its staff
+see and enter them city-wide, its reviewers approve them. Officials write
 (enter, submit), reviewers review (approve, reject, reopen), and every role reads. Superusers
 are the administrators and may do everything. The catalog (plans, indicators, elements, org
 units) is published policy and readable by every signed-in user, so it is not scoped here.
@@ -46,23 +49,32 @@ def scope_paths(user, action: str = READ) -> list[str] | None:
         return []
     cache = user.__dict__.setdefault("_scope_paths_cache", {})
     if action not in cache:
+        paths = sorted({path for path, department in _roles(user, action) if department is None})
+        # Drop paths already covered by an ancestor's path: fewer OR terms per query.
+        kept: list[str] = []
+        for path in paths:
+            if not any(path.startswith(k) for k in kept):
+                kept.append(path)
+        cache[action] = kept
+    return cache[action]
+
+
+def _roles(user, action: str) -> list[tuple[str, int | None]]:
+    """``(org-unit path, department id or None)`` of the user's roles for ``action``: one
+    query for both kinds of role, cached on the user object for the request."""
+    cache = user.__dict__.setdefault("_roles_cache", {})
+    if action not in cache:
         # One query answers every action (a page asks for several: its own, and the menu's
         # write and review, districts.context_processors).
-        roles: dict[str, set[str]] = {}
-        for role, path in (
+        rows = list(
             RoleAssignment.objects.filter(user=user)
-            .values_list("role", "org_unit__path")
+            .values_list("role", "org_unit__path", "department_id")
             .distinct()
-        ):
-            roles.setdefault(role, set()).add(path)
+        )
         for name, allowed in ROLES_FOR_ACTION.items():
-            paths = sorted(p for r in allowed for p in roles.get(r, ()))
-            # Drop paths already covered by an ancestor's path: fewer OR terms per query.
-            kept: list[str] = []
-            for path in paths:
-                if not any(path.startswith(k) for k in kept):
-                    kept.append(path)
-            cache[name] = kept
+            cache[name] = list(
+                dict.fromkeys((path, dept) for role, path, dept in rows if role in allowed)
+            )
     return cache[action]
 
 
@@ -70,9 +82,29 @@ def path_in_scope(path: str, paths: list[str] | None) -> bool:
     return paths is None or any(path.startswith(p) for p in paths)
 
 
-def can(user, action: str, org_unit: OrgUnit) -> bool:
-    """Whether ``user`` may ``action`` (read / write / review) on ``org_unit``."""
-    return path_in_scope(org_unit.path, scope_paths(user, action))
+def department_grants(user, action: str = READ) -> list[tuple[str, frozenset, frozenset]]:
+    """The user's department roles for ``action``: ``(city path, element ids, indicator ids)``
+    each. Cached on the user object like :func:`scope_paths`."""
+    if is_admin(user) or not (user and user.is_authenticated and user.is_active):
+        return []
+    cache = user.__dict__.setdefault("_department_grants_cache", {})
+    if action not in cache:
+        from targets.models import Indicator
+
+        grants = []
+        # (a department role sits on the department's city: its path is the city's)
+        for city_path, d in _roles(user, action):
+            if d is None:
+                continue
+            indicators = Indicator.objects.filter(
+                Q(lead_id=d) | Q(support__id=d) | Q(goal__lead_id=d) | Q(goal__support__id=d)
+            ).distinct()
+            columns = [f"{name}_id" for name in Indicator.ELEMENT_FIELDS]
+            elements = {e for row in indicators.values_list(*columns) for e in row if e}
+            indicator_ids = frozenset(indicators.values_list("id", flat=True))
+            grants.append((city_path, frozenset(elements), indicator_ids))
+        cache[action] = grants
+    return cache[action]
 
 
 def can_any(user, action: str, org_units: Iterable[OrgUnit]) -> bool:
@@ -81,25 +113,68 @@ def can_any(user, action: str, org_units: Iterable[OrgUnit]) -> bool:
     return any(path_in_scope(unit.path, paths) for unit in org_units)
 
 
-def scope_q(user, action: str = READ, field: str = "org_unit") -> Q:
+def can(user, action: str, org_unit: OrgUnit, *, element=None, indicator=None) -> bool:
+    """Whether ``user`` may ``action`` (read / write / review) on ``org_unit`` — for
+    ``element`` or ``indicator`` when given, which a department role may cover."""
+    if path_in_scope(org_unit.path, scope_paths(user, action)):
+        return True
+    element_id = getattr(element, "pk", element)
+    indicator_id = getattr(indicator, "pk", indicator)
+    return any(
+        org_unit.path.startswith(path)
+        and (
+            (element_id is not None and element_id in elements)
+            or (indicator_id is not None and indicator_id in indicators)
+        )
+        for path, elements, indicators in department_grants(user, action)
+    )
+
+
+def scope_q(
+    user,
+    action: str = READ,
+    field: str = "org_unit",
+    *,
+    element_field: str | None = None,
+    indicator_field: str | None = None,
+) -> Q:
     """A filter for rows whose ``field`` (an org unit relation) lies in the user's scope.
 
-    ``field=""`` filters OrgUnit rows themselves.
+    ``field=""`` filters OrgUnit rows themselves. With ``element_field`` or
+    ``indicator_field`` (the rows' data element or indicator relation), rows a department role
+    covers are in scope too.
     """
     paths = scope_paths(user, action)
     if paths is None:
         return Q()
     lookup = f"{field}__path__startswith" if field else "path__startswith"
-    if not paths:
-        return Q(pk__in=[])
-    q = Q()
+    q = Q(pk__in=[]) if not paths else Q()
     for path in paths:
         q |= Q(**{lookup: path})
+    if element_field or indicator_field:
+        for path, elements, indicators in department_grants(user, action):
+            covered = Q(pk__in=[])
+            if element_field:
+                covered |= Q(**{f"{element_field}__in": elements})
+            if indicator_field:
+                covered |= Q(**{f"{indicator_field}__in": indicators})
+            q |= Q(**{lookup: path}) & covered
     return q
 
 
 def filter_in_scope(queryset: QuerySet, user, action: str = READ, field: str = "org_unit"):
-    return queryset.filter(scope_q(user, action, field))
+    """``queryset`` limited to the user's scope; rows with a data element or an indicator
+    (values, progress) are also in scope where a department role covers them."""
+    names = {f.name for f in queryset.model._meta.get_fields()} if field == "org_unit" else set()
+    return queryset.filter(
+        scope_q(
+            user,
+            action,
+            field,
+            element_field="element" if "element" in names else None,
+            indicator_field="indicator" if "indicator" in names else None,
+        )
+    )
 
 
 def units_in_scope(user, action: str = READ) -> QuerySet[OrgUnit]:

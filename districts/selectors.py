@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 
 from core.numbers import plain
 from core.periods import Period, PeriodError, period_for_date
-from core.text import is_english, name_of, title_of
+from core.text import is_english, name_of, title_of, unit_label
 from targets.models import DataElement, Indicator
 
 from . import scopes
@@ -88,7 +88,10 @@ def unit_choices(user, action: str) -> list[tuple[str, str]]:
     )
     units = list(units)
     top = min((u.depth for u in units), default=0)
-    return [(u.code, f"{'　' * (u.depth - top)}{name_of(u)} ({u.code})") for u in units]
+    # Indented with no-break spaces: an ideographic space is a full-width character on an
+    # English page.
+    indent = "\u00a0\u00a0"
+    return [(u.code, f"{indent * (u.depth - top)}{name_of(u)} ({u.code})") for u in units]
 
 
 def default_period(period_type: str = "year", today=None) -> Period:
@@ -178,45 +181,6 @@ def template_period_choices(user, statuses) -> list[tuple[str, str]]:
 
 def _neg_key(text: str) -> tuple:
     return tuple(-ord(ch) for ch in text)
-
-
-# Units of measure as the catalog spells them (English words) shown in the page's language.
-UNIT_LABELS_ZH = {
-    "persons": "人",
-    "person": "人",
-    "households": "户",
-    "yuan": "元",
-    "items": "项",
-    "agencies": "家",
-    "bases": "个",
-    "beds": "张",
-    "cases": "件",
-    "centres": "个",
-    "committees": "个",
-    "enterprises": "家",
-    "events": "场",
-    "hotels": "家",
-    "houses": "套",
-    "institutions": "家",
-    "m2": "平方米",
-    "organisations": "个",
-    "places": "个",
-    "posts": "个",
-    "programmes": "个",
-    "projects": "个",
-    "stations": "个",
-    "years": "年",
-    "yes/no": "是/否",
-    "%": "%",
-}
-UNIT_LABELS_EN = {"m2": "m²", "%": "%"}
-
-
-def unit_label(unit: str) -> str:
-    """An element's unit of measure in the page's language (the catalog's word otherwise)."""
-    if is_english():
-        return UNIT_LABELS_EN.get(unit, unit)
-    return UNIT_LABELS_ZH.get(unit, unit)
 
 
 @dataclass

@@ -13,7 +13,6 @@ from django.utils import timezone
 from audit.services import audit_record
 from core.periods import Period
 from core.text import bilingual
-from reports.triggers import progress_recompute_for_values
 from targets.models import DataElement
 
 from . import scopes
@@ -22,6 +21,7 @@ from .intake.orgunits import order_orgunit_rows, parse_orgunit_file
 from .intake.tables import TabularError
 from .models import DataValue, DataValueChange, OrgUnit, RoleAssignment
 from .rules import BOOLEAN, check_value, element_rule, not_above_violation, outlier_kind
+from .signals import announce_approved_values_changed
 
 
 class OrgUnitImportError(ValueError):
@@ -158,7 +158,7 @@ def role_grant(
                 raise ValueError(f"user “{username}” does not exist (use --create)")
             user = User.objects.create_user(username=username)
         assignment, created = RoleAssignment.objects.get_or_create(
-            user=user, role=role, org_unit=unit
+            user=user, role=role, org_unit=unit, department=None
         )
         if created:
             audit_record(
@@ -333,7 +333,7 @@ def value_save(
     Approved values are locked: only a reviewer's reopen makes them editable again. With
     ``expected_version`` the write fails if someone else changed the value meanwhile.
     """
-    if not scopes.can(actor, scopes.WRITE, org_unit):
+    if not scopes.can(actor, scopes.WRITE, org_unit, element=element):
         raise PermissionDenied(f"{org_unit.code} 不在您的填报范围内（outside your scope）")
     if period.period_type != element.period_type:
         raise ValidationError(
@@ -421,7 +421,7 @@ def _transition(
             .filter(pk__in=[v.pk if hasattr(v, "pk") else v for v in values])
         )
         for row in rows:
-            if not scopes.can(actor, scope_action, row.org_unit):
+            if not scopes.can(actor, scope_action, row.org_unit, element=row.element_id):
                 raise PermissionDenied(f"{row.org_unit.code} 不在您的范围内（outside your scope）")
             if row.state not in from_states:
                 raise ValidationError(
@@ -842,8 +842,67 @@ def _grid_write(
 
 
 def _after_approval_change(values: list[DataValue]) -> None:
-    """Official progress counts approved values only: recompute what they feed, after commit."""
-    progress_recompute_for_values(values)
+    """Official progress counts approved values only: announce what changed (reports
+    recomputes what those values feed, after commit)."""
+    announce_approved_values_changed(
+        element_codes={v.element.code for v in values},
+        unit_codes={v.org_unit.code for v in values},
+        trigger="approval",
+    )
+
+
+@transaction.atomic
+def value_record_approved(
+    *, actor, element, org_unit, period: Period, value: Decimal, comment: str, source: str
+) -> DataValue:
+    """A value decided by a reviewer outside the entry form (a closed 督办 task is its milestone's
+    value): written approved at once, with its history, and announced as an approval is. The
+    same value already approved is left alone."""
+    row = (
+        DataValue.objects.select_for_update()
+        .filter(element=element, org_unit=org_unit, period=str(period))
+        .first()
+    )
+    now = timezone.now()
+    if row is None:
+        row = DataValue.objects.create(
+            element=element,
+            org_unit=org_unit,
+            period=str(period),
+            period_start=period.start,
+            period_end=period.end,
+            value=value,
+            comment=comment,
+            source=source,
+            created_by=actor,
+            updated_by=actor,
+            reviewed_by=actor,
+            reviewed_at=now,
+            review_comment=comment,
+            state=DataValue.APPROVED,
+        )
+        old_value, old_state, action = None, "", "create"
+    else:
+        if row.value == value and row.state == DataValue.APPROVED:
+            return row
+        old_value, old_state, action = row.value, row.state, "approve"
+        row.value, row.state, row.comment = value, DataValue.APPROVED, comment
+        row.updated_by = row.reviewed_by = actor
+        row.reviewed_at, row.review_comment = now, comment
+        row.source = source
+        row.version += 1
+        row.save()
+    _record(
+        row,
+        action=action,
+        actor=actor,
+        source=source,
+        old_value=old_value,
+        old_state=old_state,
+        comment=comment,
+    )
+    _after_approval_change([row])
+    return row
 
 
 # Uploads live in their own package (districts.intake); these names are also the services'.

@@ -11,7 +11,7 @@ from districts import scopes
 from districts.models import OrgUnit
 
 from . import rules
-from .models import Evidence, Instruction, InstructionReply, Task, TaskProgressReport
+from .models import Evidence, Instruction, InstructionReply, Task, TaskAlert, TaskProgressReport
 
 
 def today() -> date:
@@ -113,7 +113,6 @@ def evidence_visible(user, pk: int) -> Evidence | None:
 
 def alerts_for(user, limit: int = 10):
     """The user's latest lamp alerts on tasks still open (their in-portal messages)."""
-    from .models import TaskAlert
 
     if not (user and user.is_authenticated):
         return []

@@ -25,7 +25,8 @@ from django.utils import timezone
 from core.periods import period_for_date
 from core.text import bilingual
 from districts import scopes
-from districts.models import DataValue, DataValueChange, OrgUnit, RoleAssignment
+from districts.models import DataValue, OrgUnit, RoleAssignment
+from districts.services import value_record_approved
 from targets.models import Goal, Indicator, Plan
 
 from . import evidence as ev
@@ -40,6 +41,7 @@ from .models import (
     TaskStep,
     TaskTransition,
 )
+from .selectors import lamp_of
 
 log = logging.getLogger(__name__)
 
@@ -402,58 +404,15 @@ def milestone_value_write(*, actor, task: Task, source: str = "form") -> DataVal
     element = indicator.element
     period = period_for_date(task.closed_on, element.period_type)
     comment = f"督办事项 #{task.pk} 办结（task #{task.pk} closed）"
-    row = (
-        DataValue.objects.select_for_update()
-        .filter(element=element, org_unit=unit, period=str(period))
-        .first()
-    )
-    now = timezone.now()
-    if row is None:
-        row = DataValue.objects.create(
-            element=element,
-            org_unit=unit,
-            period=str(period),
-            period_start=period.start,
-            period_end=period.end,
-            value=Decimal(1),
-            comment=comment,
-            source=source,
-            created_by=actor,
-            updated_by=actor,
-            reviewed_by=actor,
-            reviewed_at=now,
-            review_comment=comment,
-            state=DataValue.APPROVED,
-        )
-        old_value, old_state, action = None, "", "create"
-    else:
-        if row.value == 1 and row.state == DataValue.APPROVED:
-            return row
-        old_value, old_state, action = row.value, row.state, "approve"
-        row.value, row.state, row.comment = Decimal(1), DataValue.APPROVED, comment
-        row.updated_by = row.reviewed_by = actor
-        row.reviewed_at, row.review_comment = now, comment
-        row.source = source
-        row.version += 1
-        row.save()
-    DataValueChange.objects.create(
-        data_value=row,
-        element_code=element.code,
-        org_unit_code=unit.code,
-        period=row.period,
-        action=action,
-        old_value=old_value,
-        new_value=row.value,
-        old_state=old_state,
-        new_state=row.state,
-        source=source,
+    return value_record_approved(
         actor=actor,
+        element=element,
+        org_unit=unit,
+        period=period,
+        value=Decimal(1),
         comment=comment,
+        source=source,
     )
-    from reports.triggers import progress_recompute_for_values
-
-    progress_recompute_for_values([row])
-    return row
 
 
 # --- instructions (批示) ----------------------------------------------------------------------------
@@ -582,7 +541,6 @@ def task_alerts_claim(*, as_of: date) -> AlertSummary:
 
     supervision.Notification is not used: its kinds and its text are about a unit's reporting
     period, and a task alert shown there would read as "N figures missing"."""
-    from .selectors import lamp_of
 
     summary = AlertSummary()
     tasks = (

@@ -6,7 +6,11 @@ class ReportsConfig(AppConfig):
     name = "reports"
     verbose_name = _("进度与报表")
 
-    def ready(self) -> None:
-        # The worker finds reports.tasks by autodiscovery; the report-pack tasks live in their
-        # own module and are registered here.
-        from . import pack_tasks  # noqa: F401
+    def ready(self):
+        # Progress counts approved values: the values layer announces their changes, progress
+        # recomputes (the values layer never imports this app).
+        from districts.signals import approved_values_changed
+
+        from .triggers import on_approved_values_changed
+
+        approved_values_changed.connect(on_approved_values_changed, dispatch_uid="progress")

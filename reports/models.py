@@ -6,6 +6,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from core.models import Job
+
 STATUS_CHOICES = [
     ("achieved", _("已达成")),
     ("on_track", _("按计划推进")),
@@ -25,30 +27,25 @@ STATUS_CHOICES = [
 STATUS_CODES = [code for code, _label in STATUS_CHOICES]
 
 
-class ProgressRun(models.Model):
-    """One run of the progress job: what it covered, how long it took, what it wrote."""
+class ProgressRun(Job):
+    """One run of the progress job: what it covered, how long it took, what it wrote. A run
+    enqueued after an approval is created queued with its scope; the nightly run and the
+    command create theirs already running."""
 
-    RUNNING = "running"
-    SUCCEEDED = "succeeded"
-    FAILED = "failed"
-    STATE_CHOICES = [(RUNNING, _("运行中")), (SUCCEEDED, _("完成")), (FAILED, _("失败"))]
+    TASK_NAME = "reports.tasks.run_progress"
 
     trigger = models.CharField(max_length=20, default="manual")
     plan_code = models.CharField(max_length=80, blank=True)
     indicator_codes = models.JSONField(default=list, blank=True)
     org_unit_codes = models.JSONField(default=list, blank=True)
     as_of = models.DateField()
-    state = models.CharField(max_length=10, choices=STATE_CHOICES, default=RUNNING)
     indicators_count = models.PositiveIntegerField(default=0)
     rows_written = models.PositiveIntegerField(default=0)
     values_read = models.PositiveIntegerField(default=0)
     duration_ms = models.PositiveIntegerField(null=True, blank=True)
-    error = models.TextField(blank=True)
-    started_at = models.DateTimeField(auto_now_add=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        ordering = ["-started_at"]
+        ordering = ["-created_at", "-id"]
         verbose_name = _("进度计算")
         verbose_name_plural = _("进度计算")
 
@@ -133,20 +130,20 @@ class ProgressRow(models.Model):
         return f"{self.indicator_id}@{self.org_unit_id}/{self.period}: {self.status}"
 
 
-class ReportPack(models.Model):
+class ReportPack(Job):
     """A leadership report pack for one city and as-of period: a PDF briefing and an XLSX
     workbook, built in the background. The page polls this row for its progress and offers the
     files once it has succeeded; a failure keeps its error here."""
 
-    QUEUED = "queued"
-    RUNNING = "running"
-    SUCCEEDED = "succeeded"
-    FAILED = "failed"
+    TASK_NAME = "reports.build_report_pack"
+    WAITING = "waiting"
+    """The step of a pack whose build could not be queued yet (the broker was unreachable)."""
+
     STATE_CHOICES = [
-        (QUEUED, _("排队中")),
-        (RUNNING, _("生成中")),
-        (SUCCEEDED, _("已完成")),
-        (FAILED, _("失败")),
+        (Job.QUEUED, _("排队中")),
+        (Job.RUNNING, _("生成中")),
+        (Job.SUCCEEDED, _("已完成")),
+        (Job.FAILED, _("失败")),
     ]
 
     city = models.ForeignKey(
@@ -154,12 +151,11 @@ class ReportPack(models.Model):
     )
     as_of = models.CharField(_("截至期间"), max_length=10, blank=True)
     language = models.CharField(_("语言"), max_length=10, default="zh-hans")
-    state = models.CharField(_("状态"), max_length=10, choices=STATE_CHOICES, default=QUEUED)
+    state = models.CharField(_("状态"), max_length=12, choices=STATE_CHOICES, default=Job.QUEUED)
     percent = models.PositiveSmallIntegerField(default=0)
     step = models.CharField(max_length=100, blank=True)
     pdf = models.FileField(upload_to="packs/%Y/%m/", blank=True)
     xlsx = models.FileField(upload_to="packs/%Y/%m/", blank=True)
-    error = models.TextField(blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
@@ -167,9 +163,6 @@ class ReportPack(models.Model):
         blank=True,
         related_name="report_packs",
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -187,3 +180,15 @@ class ReportPack(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.city_id} {self.as_of} {self.language} ({self.state})"
+
+    @classmethod
+    def requeued_fields(cls, attempts: int, limit: int) -> dict:
+        return {"percent": 0, "step": ""}
+
+    @classmethod
+    def waiting_fields(cls) -> dict:
+        return {"step": cls.WAITING}
+
+    @classmethod
+    def enqueued_fields(cls) -> dict:
+        return {"step": ""}

@@ -1,8 +1,9 @@
 """Report packs for leadership: a PDF briefing and an XLSX workbook per city and as-of period.
 
-A pack is requested by :func:`report_pack_request` (a ``ReportPack`` row, then a background task
-after commit) and built by :func:`report_pack_build`, which reads the stored progress through the
-same view-model as the city dashboard (:mod:`reports.dashboards.packs`), writes the workbook with openpyxl and the briefing with
+A pack is requested by :func:`report_pack_request` (a ``ReportPack`` row, then a background job
+after commit, :mod:`core.jobs`) and built by :func:`report_pack_build` (the task
+``reports.build_report_pack``), which reads the stored progress through the same view-model as
+the city dashboard (:mod:`reports.dashboards.packs`), writes the workbook with openpyxl and the briefing with
 WeasyPrint (Noto Sans CJK from the system's fonts; no web fonts), with charts drawn here as SVG
 (ECharts draws in the browser only). Text cells in the workbook go through
 :func:`core.exporting.safe_cell` so that a name starting with ``=`` cannot run as a formula.
@@ -13,17 +14,15 @@ from __future__ import annotations
 import io
 import logging
 from collections.abc import Sequence
-from datetime import timedelta
 from html import escape
 
 from django.core.files.base import ContentFile
-from django.db import transaction
-from django.db.models import Q
 from django.template.loader import render_to_string
-from django.utils import timezone, translation
+from django.utils import translation
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext
 
+from core import jobs
 from core.exporting import safe_cell
 from core.numbers import as_float, format_number
 from core.text import name_of
@@ -42,14 +41,13 @@ CONTENT_TYPES = {
 }
 STEP_LABELS = {
     "": gettext_lazy("排队中"),
+    ReportPack.WAITING: gettext_lazy("等待任务队列，恢复后自动开始"),
     "data": gettext_lazy("读取进度数据"),
     "xlsx": gettext_lazy("生成数据表"),
     "pdf": gettext_lazy("生成简报"),
     "save": gettext_lazy("保存文件"),
     "done": gettext_lazy("完成"),
 }
-STALE_AFTER = timedelta(minutes=15)
-"""A pack still "running" after this long lost its worker; the next delivery may take it over."""
 BRIEFING_CHARTS = 8
 """How many of the indicators needing attention get a chart of their child units in the PDF."""
 
@@ -62,54 +60,32 @@ BRIEFING_CHARTS = 8
 def report_pack_request(*, actor, city: OrgUnit, as_of: str, language: str) -> ReportPack:
     """Queue a pack for ``city`` as of ``as_of``; the build starts after the transaction commits.
     The caller has checked that ``actor`` may read the city."""
-    from .pack_tasks import build_report_pack
-
     pack = ReportPack.objects.create(city=city, as_of=as_of, language=language, created_by=actor)
-    transaction.on_commit(lambda: build_report_pack.delay(pack.pk))
+    jobs.enqueue(pack)
     return pack
-
-
-def _progress(pack_id: int, percent: int, step: str) -> None:
-    ReportPack.objects.filter(pk=pack_id).update(percent=percent, step=step)
 
 
 def report_pack_build(*, pack_id: int) -> bool:
     """Build one pack. Idempotent: a pack already built, or being built by a live worker, is left
-    alone (the row is claimed with a conditional UPDATE). A failure is stored on the row."""
-    now = timezone.now()
-    claimed = ReportPack.objects.filter(
-        Q(state=ReportPack.QUEUED) | Q(state=ReportPack.RUNNING, started_at__lt=now - STALE_AFTER),
-        pk=pack_id,
-    ).update(state=ReportPack.RUNNING, started_at=now, percent=2, step="data", error="")
-    if not claimed:
+    alone (``ReportPack.claim``). A failure is stored on the row."""
+    pack = ReportPack.claim(pack_id, percent=2, step="data")
+    if pack is None:
         return False
     pack = ReportPack.objects.select_related("city").get(pk=pack_id)
     try:
-        with translation.override(pack.language):
+        with jobs.heartbeat(pack), translation.override(pack.language):
             content = pack_content(city=pack.city, as_of=pack.as_of)
-            _progress(pack_id, 25, "xlsx")
+            pack.heartbeat(percent=25, step="xlsx")
             xlsx = workbook_bytes(content)
-            _progress(pack_id, 50, "pdf")
+            pack.heartbeat(percent=50, step="pdf")
             pdf = briefing_pdf(content)
-            _progress(pack_id, 90, "save")
+            pack.heartbeat(percent=90, step="save")
             pack.xlsx.save(download_name(pack, "xlsx", ascii_only=True), ContentFile(xlsx), False)
             pack.pdf.save(download_name(pack, "pdf", ascii_only=True), ContentFile(pdf), False)
-        ReportPack.objects.filter(pk=pack_id).update(
-            state=ReportPack.SUCCEEDED,
-            percent=100,
-            step="done",
-            pdf=pack.pdf.name,
-            xlsx=pack.xlsx.name,
-            finished_at=timezone.now(),
-        )
-        return True
+        return pack.finish(percent=100, step="done", pdf=pack.pdf.name, xlsx=pack.xlsx.name)
     except Exception as exc:
         logger.exception("report pack %s failed", pack_id)
-        ReportPack.objects.filter(pk=pack_id).update(
-            state=ReportPack.FAILED,
-            error=f"{type(exc).__name__}: {exc}"[:2000],
-            finished_at=timezone.now(),
-        )
+        pack.fail(f"{type(exc).__name__}: {exc}"[:2000])
         return False
 
 
@@ -212,6 +188,8 @@ def workbook_bytes(content: dict) -> bytes:
                 line.expected_display if line.expected_display != "—" else "",
                 line.forecast_display if line.forecast_display != "—" else "",
                 line.completeness_pct,
+                line.basis,
+                line.plan_kind_label,
             ]
         )
     ws = wb.create_sheet(_("指标")[:31])
@@ -223,8 +201,8 @@ def workbook_bytes(content: dict) -> bytes:
             _("指标代码"),
             _("指标"),
             _("类型"),
-            _("单位"),
-            _("目标"),
+            _("计量单位"),
+            pgettext("target", "目标"),
             _("期限"),
             _("当前值"),
             _("目标完成度（%）"),
@@ -232,9 +210,11 @@ def workbook_bytes(content: dict) -> bytes:
             _("轨迹期望值"),
             _("期限预测值"),
             _("数据完整度（%）"),
+            _("依据的下级单位"),
+            _("文件性质"),
         ],
         ind_rows,
-        (18, 28, 30, 44, 8, 8, 14, 12, 14, 12, 12, 14, 14, 12),
+        (18, 28, 30, 44, 8, 8, 14, 12, 14, 12, 12, 14, 14, 12, 18, 18),
     )
     for row in ws.iter_rows(min_row=2, min_col=8, max_col=8):
         for cell in row:
@@ -268,7 +248,7 @@ def workbook_bytes(content: dict) -> bytes:
             _("单位"),
             _("层级"),
             _("数值"),
-            _("目标"),
+            pgettext("target", "目标"),
             _("目标完成度（%）"),
             _("状态"),
             _("占全市（%）"),
@@ -500,7 +480,7 @@ def briefing_html(content: dict) -> str:
                     "svg": svg_hbars(
                         items,
                         target=line.target if has_target else None,
-                        target_label=_("目标") + " " + format_number(line.target),
+                        target_label=pgettext("target", "目标") + " " + format_number(line.target),
                         title=line.name,
                     ),
                 }
@@ -524,6 +504,7 @@ def briefing_html(content: dict) -> str:
             "sections": [
                 {
                     "title": plan.title,
+                    "kind_label": plan.kind_label,
                     "document_number": plan.document_number,
                     "goals": [
                         {

@@ -192,6 +192,10 @@ class IndicatorSpec:
 
     ``group`` restricts a ``coverage`` or ``ratio`` to the units of one org-unit group.
 
+    ``allocations`` are the units below the city that hold a target of their own (目标任务分解):
+    ``(unit code, target, deadline)``. Such a unit is judged against its own target and deadline
+    by the same rule, from its own earliest value; a total so allocated gets a status too.
+
     ``city`` is the plan's city: the declared baseline applies there, and so does the target of
     a total. ``baseline_period`` is a period string (``"2011"``); its end date is the baseline
     date. ``at_risk_fraction`` is the share of the expected progress that still counts as
@@ -218,6 +222,7 @@ class IndicatorSpec:
     limit: float | None = None
     at_risk_fraction: float = 0.5
     group: str | None = None
+    allocations: tuple[tuple[str, float, date], ...] = ()
 
 
 @dataclass(slots=True)
@@ -1276,7 +1281,7 @@ def _indicator_rows(
     )
     # Rows in preorder from the city: the city's own row first. With one year and the linear
     # method, the rows below the city need no per-unit history and are built column-wise.
-    if len(years) == 1 and ind.method == "linear":
+    if len(years) == 1 and ind.method == "linear" and not ind.allocations:
         head = [i for i in positions[:1] if i == city]
         rows = _unit_rows(engine, ind, head, years, per_year, is_total, include_no_data)
         rows.extend(
@@ -1321,7 +1326,7 @@ def _unit_rows(
     code = ind.code
     deadline = ind.deadline
     deadline_ord = deadline.toordinal()
-    x_of = [t.toordinal() - deadline_ord for t in t_of]
+    x_of = city_x_of = [t.toordinal() - deadline_ord for t in t_of]
     use_cagr = ind.method == "cagr"
     target = ind.target
     comparator = ind.comparator
@@ -1333,11 +1338,19 @@ def _unit_rows(
 
     exists = [engine.exists(y) for y in years]
     milestone = ind.kind == "milestone"
+    allocated = {u: (t, d) for u, t, d in ind.allocations}
     for p in positions:
         u = codes[p]
         at_city = p == city
         series = [column[p] for column in value_columns]
-        below_city_total = is_total and not at_city
+        own = allocated.get(u) if not at_city else None
+        if own is not None:
+            target, deadline = own
+            # (the forecast is evaluated at the unit's own deadline)
+            x_of = [t.toordinal() - deadline.toordinal() for t in t_of]
+        else:
+            target, deadline, x_of = ind.target, ind.deadline, city_x_of
+        below_city_total = is_total and not at_city and own is None
         # The baseline: declared for the plan's city, else the earliest computed value here.
         if declared is not None and at_city:
             b, b_date, b_year, b_label = declared
@@ -1392,7 +1405,9 @@ def _unit_rows(
                     )
                 pct = percent_of_target(v, target, comparator)
                 if use_cagr and v is not None:
-                    status, ratio, score, base = _cagr_row(ind, cagr_series, years[i], v, b, b_year)
+                    status, ratio, score, base = _cagr_row(
+                        ind, cagr_series, years[i], v, b, b_year, own
+                    )
             append(
                 ProgressResult(
                     code,
@@ -1568,29 +1583,31 @@ def _cagr_row(
     value: float,
     baseline: float | None,
     baseline_year: int | None,
+    own: tuple[float, date] | None = None,
 ) -> tuple[str, float | None, float | None, tuple[int, float] | None]:
     """Status, R (or v), score and base ``(year, value)`` of one row under the cagr method.
 
     The base year asked for is the indicator's declared baseline period at every unit (one
     window for the whole plan, as an SDG platform configures one base year per series), else
     the unit's earliest year with a value; the base is the first year at or after it with a
-    value, up to the row's year. At the city a declared baseline value is that year's value."""
+    value, up to the row's year. At the city a declared baseline value is that year's value.
+    ``own`` is a unit's allocated target and deadline, when it has one."""
     if ind.baseline_period:
         asked = Period.parse(ind.baseline_period).year
     else:
         asked = baseline_year if baseline_year is not None else year
     visible = {y: v for y, v in series.items() if y <= year}
     base = select_base(visible, asked)
-    target = ind.target
+    target, deadline = own if own is not None else (ind.target, ind.deadline)
     if target is None:
         direction = -1 if ind.comparator in ("<=", "<") else 1
     else:
         direction = 1 if higher_is_better(ind.comparator, baseline, target) else -1
     if base is None:
-        result = cagr_progress(None, None, year, value, target, ind.deadline.year, direction)
+        result = cagr_progress(None, None, year, value, target, deadline.year, direction)
     else:
         result = cagr_progress(
-            base[0], base[1], year, value, target, ind.deadline.year, direction, ind.limit
+            base[0], base[1], year, value, target, deadline.year, direction, ind.limit
         )
     status = ACHIEVED if result.status == TARGET_ACHIEVED else result.status
     return status, _finite(result.progress_value), result.score, base

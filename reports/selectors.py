@@ -49,7 +49,9 @@ PROGRESS_COLUMNS = (
     "expected_units",
 )
 """A progress row's computed columns, in the one order the pages and the API read them (the
-API adds ``computed_at``; its CSV columns follow this order, so new columns go at the end)."""
+API adds ``computed_at``; its CSV columns follow this order, so new columns go at the end).
+``reporting_units`` of ``expected_units``: which children the figure rests on (both empty when
+the unit reported the figure itself)."""
 PROGRESS_EXPORT_COLUMNS = tuple(
     c for c in PROGRESS_COLUMNS[: PROGRESS_COLUMNS.index("completeness") + 1] if c != "period_end"
 )
@@ -182,9 +184,15 @@ def period_states(
     *,
     on: date | None = None,
 ) -> list[PeriodState]:
-    """The periods of a unit's progress ``rows`` (anything with ``period``, ``period_end`` and
-    ``completeness``), oldest first, each with its completeness and whether it is complete
-    enough on ``on`` (today):
+    """The periods of a unit's progress ``rows`` (anything with ``indicator_id``, ``period``,
+    ``period_end`` and ``completeness``), oldest first, each with its completeness and whether
+    it is complete enough on ``on`` (today).
+
+    A period's completeness is over every indicator the unit has rows for in any period: an
+    indicator without a row in that period counts as 0%. Averaging only the rows present would
+    call a year with one approved milestone "100% complete" and move every page to it.
+
+    A period is complete enough when:
 
     - its approved completeness reaches the threshold, or
     - its reporting deadline has passed and it reaches half the threshold: late reporters do
@@ -195,14 +203,14 @@ def period_states(
     threshold = asof_threshold()
     ends: dict[str, date] = {}
     sums: dict[str, float] = defaultdict(float)
-    counts: dict[str, int] = defaultdict(int)
+    indicators: set[int] = set()
     for row in rows:
         ends[row.period] = row.period_end
         sums[row.period] += float(row.completeness or 0)
-        counts[row.period] += 1
+        indicators.add(row.indicator_id)
     states = []
     for period in sorted(ends, key=lambda p: (ends[p], p)):
-        pct = sums[period] / counts[period] * 100 if counts[period] else 0.0
+        pct = sums[period] / len(indicators) * 100 if indicators else 0.0
         parsed = parse_period(period)
         deadline = _deadline(rules, parsed) if parsed else None
         passed = deadline is not None and deadline < on
@@ -251,7 +259,7 @@ def unit_as_of(unit: OrgUnit, requested: str = "", *, indicator_ids=None) -> AsO
     if indicator_ids is not None:
         rows = rows.filter(indicator_id__in=indicator_ids)
     return as_of_from_rows(
-        rows.values_list("period", "period_end", "completeness", named=True),
+        rows.values_list("indicator_id", "period", "period_end", "completeness", named=True),
         reporting_deadlines(unit),
         requested,
     )
@@ -292,7 +300,7 @@ def pack_cities_for(user) -> list[dict]:
     schedules = active_schedules() if cities else []
     if cities:
         for row in ProgressRow.objects.filter(org_unit_id__in=[c.id for c in cities]).values_list(
-            "org_unit_id", "period", "period_end", "completeness", named=True
+            "org_unit_id", "indicator_id", "period", "period_end", "completeness", named=True
         ):
             rows[row.org_unit_id].append(row)
     found = []

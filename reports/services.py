@@ -22,6 +22,7 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from core import jobs
 from districts.models import DataValue, OrgUnit, OrgUnitGroup
 from targets.models import DataElement, Indicator
 from targets.selectors import indicator_element_codes
@@ -62,8 +63,21 @@ def _f(number: Decimal | None) -> float | None:
     return None if number is None else float(number)
 
 
-def indicator_spec(ind: Indicator) -> engine.IndicatorSpec:
-    """The engine's plain description of an indicator."""
+def _allocations(indicators: Iterable[Indicator]) -> dict[int, tuple]:
+    """The units' own targets (目标任务分解) of these indicators, by indicator id."""
+    from accountability.models import Allocation
+
+    out: dict[int, list] = defaultdict(list)
+    rows = Allocation.objects.filter(indicator__in=[i.pk for i in indicators]).values_list(
+        "indicator_id", "org_unit__code", "target", "deadline", "indicator__deadline"
+    )
+    for indicator_id, unit, target, deadline, default in rows:
+        out[indicator_id].append((unit, float(target), deadline or default))
+    return {k: tuple(v) for k, v in out.items()}
+
+
+def indicator_spec(ind: Indicator, allocations: tuple = ()) -> engine.IndicatorSpec:
+    """The engine's plain description of an indicator (with its units' own targets)."""
 
     def ratio(num, den, factor) -> engine.RatioSpec | None:
         if num is None or den is None:
@@ -83,6 +97,7 @@ def indicator_spec(ind: Indicator) -> engine.IndicatorSpec:
         limit=_f(ind.limit),
         at_risk_fraction=float(ind.plan.at_risk_fraction),
         group=ind.group.code if ind.group_id else None,
+        allocations=allocations,
     )
     fields: dict = {}
     if ind.kind in ("value", "milestone"):
@@ -316,11 +331,12 @@ def progress_compute(
     # count who has not reported there) but not for the thousands of communities below,
     # where they would be most of the table and say nothing new.
     keep_depth = {i.code: depth[i.plan.city.code] + 1 for i in indicators}
+    allocations = _allocations(indicators)
     for years, group in by_years.items():
         rows.extend(
             row
             for row in engine.compute_progress(
-                indicators=[indicator_spec(i) for i in group],
+                indicators=[indicator_spec(i, allocations.get(i.pk, ())) for i in group],
                 elements=elements,
                 units=tree,
                 values=values,
@@ -336,43 +352,57 @@ def progress_compute(
 def progress_recompute(
     *, as_of: date | None = None, scope: Scope | None = None, trigger: str = "manual"
 ) -> ProgressRun:
-    """Compute and store progress for ``scope`` as of ``as_of`` (default: today)."""
+    """Compute and store progress for ``scope`` as of ``as_of`` (default: today), now."""
     scope = scope or Scope()
-    as_of = as_of or timezone.localdate()
-    run = ProgressRun.objects.create(
+    run = ProgressRun.start_new(
         trigger=trigger,
         plan_code=scope.plan_code,
         indicator_codes=list(scope.indicator_codes),
         org_unit_codes=list(scope.unit_codes),
-        as_of=as_of,
+        as_of=as_of or timezone.localdate(),
     )
+    return _progress_run(run)
+
+
+def progress_run(*, run_id: int) -> ProgressRun | None:
+    """Run a queued recompute (its scope is on the row); None when it is not this caller's to
+    run (done, or running on a live worker)."""
+    run = ProgressRun.claim(run_id)
+    return _progress_run(run) if run else None
+
+
+def _progress_run(run: ProgressRun) -> ProgressRun:
+    scope = Scope(
+        plan_code=run.plan_code,
+        indicator_codes=tuple(run.indicator_codes),
+        unit_codes=tuple(run.org_unit_codes),
+    )
+    as_of = run.as_of
     started = time.perf_counter()
     try:
-        indicators = _indicators(scope)
-        only = None
-        if scope.unit_codes:
-            only = _with_ancestors(scope.unit_codes)
-            indicators = _plans_containing(indicators, scope.unit_codes)
-        rows, unit_ids, values_read = progress_compute(
-            indicators=indicators, as_of=as_of, only_unit_codes=only
-        )
-        indicator_ids = {i.code: i.id for i in indicators}
-        written = _store(rows, indicator_ids, unit_ids, run, only)
+        with jobs.heartbeat(run):
+            indicators = _indicators(scope)
+            only = None
+            if scope.unit_codes:
+                only = _with_ancestors(scope.unit_codes)
+                indicators = _plans_containing(indicators, scope.unit_codes)
+            rows, unit_ids, values_read = progress_compute(
+                indicators=indicators, as_of=as_of, only_unit_codes=only
+            )
+            indicator_ids = {i.code: i.id for i in indicators}
+            written = _store(rows, indicator_ids, unit_ids, run, only)
     except Exception as exc:
-        ProgressRun.objects.filter(pk=run.pk).update(
-            state=ProgressRun.FAILED,
-            error=f"{type(exc).__name__}: {exc}"[:4000],
-            finished_at=timezone.now(),
+        run.fail(
+            f"{type(exc).__name__}: {exc}",
             duration_ms=int((time.perf_counter() - started) * 1000),
         )
         raise
-    run.state = ProgressRun.SUCCEEDED
-    run.indicators_count = len(indicators)
-    run.rows_written = written
-    run.values_read = values_read
-    run.finished_at = timezone.now()
-    run.duration_ms = int((time.perf_counter() - started) * 1000)
-    run.save()
+    run.finish(
+        indicators_count=len(indicators),
+        rows_written=written,
+        values_read=values_read,
+        duration_ms=int((time.perf_counter() - started) * 1000),
+    )
     return run
 
 

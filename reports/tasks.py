@@ -1,5 +1,6 @@
-"""Celery tasks for progress. Thin: take plain ids/codes, call the service, idempotent (a
-recompute replaces the rows of its scope, so running one twice changes nothing)."""
+"""Celery tasks for progress and report packs (found by autodiscovery). Thin: take plain ids or
+codes, call the service, idempotent (a job row is claimed by one worker; a recompute replaces
+the rows of its scope, so running one twice changes nothing)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,14 @@ from datetime import date
 
 from celery import shared_task
 
-from . import services
+from . import packs, services
+
+
+@shared_task(name="reports.tasks.run_progress", acks_late=True)
+def run_progress(run_id: int) -> int | None:
+    """A queued recompute (its scope is on the ``ProgressRun`` row, see reports.triggers)."""
+    run = services.progress_run(run_id=run_id)
+    return run.id if run else None
 
 
 @shared_task(name="reports.tasks.recompute_progress", acks_late=True)
@@ -19,6 +27,7 @@ def recompute_progress(
     as_of: str | None = None,
     trigger: str = "task",
 ) -> int:
+    """A recompute of a scope given by hand (the jobs the portal enqueues use run_progress)."""
     run = services.progress_recompute(
         as_of=date.fromisoformat(as_of) if as_of else None,
         scope=services.Scope(
@@ -35,3 +44,9 @@ def recompute_progress(
 def recompute_all_progress() -> int:
     """The nightly full recompute (Celery beat): catches anything an incremental run missed."""
     return services.progress_recompute(trigger="nightly").id
+
+
+@shared_task(name="reports.build_report_pack", acks_late=True)
+def build_report_pack(pack_id: int) -> bool:
+    """Build one report pack (safe to run twice, see reports.packs.report_pack_build)."""
+    return packs.report_pack_build(pack_id=pack_id)

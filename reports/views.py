@@ -19,12 +19,14 @@ from audit.services import audit_record
 from core.text import name_of
 from districts import scopes
 from districts.models import OrgUnit
+from targets.models import Indicator, Plan
 
 from . import packs, selectors
 from .dashboards import city as city_page
 from .dashboards import compare as compare_page
 from .dashboards import home as home_page
 from .dashboards import indicator as indicator_page
+from .dashboards import plan_text as plan_text_page
 from .dashboards import unit as unit_page
 from .dashboards.common import status_legend
 from .models import ReportPack
@@ -43,6 +45,11 @@ def _forbidden(request, unit: OrgUnit | None = None):
 def _as_of(request) -> str:
     value = request.GET.get("as_of", "").strip()
     return value if selectors.parse_period(value) else ""
+
+
+def _include_proposals(request) -> bool:
+    """``?proposals=1``: count research reports' and proposals' figures in the headline too."""
+    return request.GET.get("proposals", "") == "1"
 
 
 @login_required
@@ -79,6 +86,8 @@ def city(request, code: str):
         goal_id=goal_id,
         status=status,
         as_of=_as_of(request),
+        include_proposals=_include_proposals(request),
+        department=request.GET.get("department", ""),
     )
     if dashboard is None:
         return redirect("reports:unit", code=unit.code)
@@ -95,7 +104,12 @@ def unit(request, code: str):
     org_unit = get_object_or_404(OrgUnit, code=code)
     if not scopes.can(request.user, scopes.READ, org_unit):
         return _forbidden(request, org_unit)
-    overview = unit_page.unit_overview(unit=org_unit, user=request.user, as_of=_as_of(request))
+    overview = unit_page.unit_overview(
+        unit=org_unit,
+        user=request.user,
+        as_of=_as_of(request),
+        include_proposals=_include_proposals(request),
+    )
     return render(request, "reports/unit.html", {"o": overview})
 
 
@@ -121,6 +135,24 @@ def indicator(request, code: str):
         indicator=found, unit=org_unit, user=request.user, as_of=_as_of(request)
     )
     return render(request, "reports/indicator.html", {"i": detail})
+
+
+@login_required
+@require_GET
+def plan_text(request, code: str):
+    """The plan's document with an indicator's clause highlighted (``?indicator=<code>``), where
+    the installation holds the texts (``PLAN_TEXTS_DIR``)."""
+    plan = get_object_or_404(Plan.objects.select_related("city"), code=code)
+    if indicator_page.default_unit_for(request.user, plan.city) is None:
+        return _forbidden(request, plan.city)
+    found = None
+    indicator_code = request.GET.get("indicator", "").strip()
+    if indicator_code:
+        found = Indicator.objects.filter(plan=plan, code=indicator_code).first()
+    page = plan_text_page.plan_text(plan=plan, indicator=found)
+    if page is None:
+        raise Http404
+    return render(request, "reports/plan_text.html", {"t": page})
 
 
 @login_required

@@ -16,6 +16,8 @@ if "$PY" manage.py help seed_demo >/dev/null 2>&1; then
   "$PY" manage.py seed_demo
   echo "== loading demo 督办 tasks"
   "$PY" manage.py seed_duban_demo
+  echo "== loading demo departments, allocations and the 2015 assessment"
+  "$PY" manage.py seed_accountability_demo
 fi
 "$PY" manage.py ensure_admin --username admin --password admin
 echo

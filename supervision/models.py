@@ -10,6 +10,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from core.models import Job
+
 from . import rules
 
 PERIOD_TYPES = [("year", _("年")), ("quarter", _("季")), ("month", _("月"))]
@@ -185,27 +187,22 @@ class ReportingSchedule(models.Model):
         return 2 if self.element_id else 1 if self.plan_id else 0
 
 
-class ReminderRun(models.Model):
-    """One run of the reminder job (Celery beat, or the command), so a failure never vanishes."""
+class ReminderRun(Job):
+    """One run of the reminder job (Celery beat, or the command), so a failure never vanishes.
+    Born running; a run whose worker died is queued again by the reaper and run by its id."""
 
-    RUNNING = "running"
-    SUCCEEDED = "succeeded"
-    FAILED = "failed"
-    STATE_CHOICES = [(RUNNING, _("运行中")), (SUCCEEDED, _("完成")), (FAILED, _("失败"))]
+    TASK_NAME = "supervision.tasks.run_reminders"
+    SALVAGE = "supervision.services.reminder_run_salvage"
 
     as_of = models.DateField(_("督办日期"))
     trigger = models.CharField(max_length=20, default="beat")
-    state = models.CharField(max_length=10, choices=STATE_CHOICES, default=RUNNING)
     units_late = models.PositiveIntegerField(default=0)
     claimed = models.PositiveIntegerField(_("新提醒"), default=0)
     emailed = models.PositiveIntegerField(_("已发邮件"), default=0)
     email_failed = models.PositiveIntegerField(default=0)
-    error = models.TextField(blank=True)
-    started_at = models.DateTimeField(auto_now_add=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        ordering = ["-started_at", "-id"]
+        ordering = ["-created_at", "-id"]
         verbose_name = _("提醒任务")
         verbose_name_plural = _("提醒任务")
 

@@ -17,7 +17,9 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from audit.services import audit_record
+from core import jobs
 from core.periods import Period
+from core.text import bilingual
 from districts import scopes
 from districts.models import DataValue, OrgUnit, RoleAssignment
 from districts.services import values_reopen
@@ -234,8 +236,11 @@ def reminders_claim(*, as_of: date, run: ReminderRun | None = None) -> ReminderS
     skipped: rows are inserted with ON CONFLICT DO NOTHING on the unique constraint, and only
     the rows carrying this run get a notification (and, later, an e-mail).
     """
-    if run is None:
-        run = ReminderRun.objects.create(as_of=as_of, trigger="claim")
+    if run is None:  # a claim alone (no e-mail): its run ends with it
+        run = ReminderRun.start_new(as_of=as_of, trigger="claim")
+        summary = reminders_claim(as_of=as_of, run=run)
+        run.finish(units_late=summary.units_late, claimed=summary.claimed)
+        return summary
     summary = ReminderSummary()
     statuses = selectors.all_statuses(as_of=as_of, states=rules.NOT_REPORTED)
     summary.units_late = len({s.unit.id for s in statuses if s.state == rules.OVERDUE})
@@ -387,17 +392,44 @@ def _digest(user, rows: list[Reminder]) -> tuple[str, str]:
 def reminders_send(*, as_of: date, trigger: str = "beat") -> ReminderRun:
     """The reminder job for ``as_of``: claim the due steps, then e-mail them. Idempotent:
     running it again on the same day (or after a crash) sends nothing twice."""
-    run = ReminderRun.objects.create(as_of=as_of, trigger=trigger)
+    return _reminders_run(ReminderRun.start_new(as_of=as_of, trigger=trigger))
+
+
+def reminders_run(*, run_id: int) -> ReminderRun | None:
+    """Run a queued reminder run again (one the reaper took back from a dead worker); None
+    when it is not this caller's to run."""
+    run = ReminderRun.claim(run_id)
+    return _reminders_run(run) if run else None
+
+
+def _reminders_run(run: ReminderRun) -> ReminderRun:
     try:
-        summary = reminders_claim(as_of=as_of, run=run)
-        emailed, failed = reminder_emails_send()
+        with jobs.heartbeat(run):
+            summary = reminders_claim(as_of=run.as_of, run=run)
+            emailed, failed = reminder_emails_send()
     except Exception as exc:
-        run.state, run.error, run.finished_at = ReminderRun.FAILED, repr(exc), timezone.now()
-        run.save(update_fields=["state", "error", "finished_at"])
+        run.fail(repr(exc))
         raise
-    run.state = ReminderRun.SUCCEEDED
-    run.units_late, run.claimed = summary.units_late, summary.claimed
-    run.emailed, run.email_failed = emailed, failed
-    run.finished_at = timezone.now()
-    run.save()
+    run.finish(
+        units_late=summary.units_late,
+        claimed=summary.claimed,
+        emailed=emailed,
+        email_failed=failed,
+    )
     return run
+
+
+def reminder_run_salvage(run_id: int, still, now) -> int | None:
+    """The reaper's word on a reminder run whose worker died: one of an earlier day is not run
+    again (its reminders would arrive late and out of date; the run of the day covers every step
+    still due), it is failed; one of today is left to be run again (None)."""
+    if still.filter(as_of__lt=timezone.localdate(now)).exists():
+        return still.update(
+            state=ReminderRun.FAILED,
+            finished_at=now,
+            error=bilingual(
+                "处理中断；之后的提醒任务会补上仍需发送的提醒",
+                "the worker stopped; later runs send the reminders still due",
+            ),
+        )
+    return None

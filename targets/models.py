@@ -141,6 +141,24 @@ class Goal(models.Model):
     title_en = models.CharField(_("英文标题"), max_length=300, blank=True)
     position = models.PositiveIntegerField(default=0)
 
+    # Who answers for it (责任单位): the lead (牵头) and supporting (配合) departments the document
+    # names; ``lead_note`` says so when it names none (no guessing).
+    lead = models.ForeignKey(
+        "accountability.Department",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="led_goals",
+        verbose_name=_("牵头单位"),
+    )
+    support = models.ManyToManyField(
+        "accountability.Department",
+        blank=True,
+        related_name="supported_goals",
+        verbose_name=_("配合单位"),
+    )
+    lead_note = models.CharField(_("责任单位说明"), max_length=200, blank=True)
+
     class Meta:
         ordering = ["plan", "position"]
         verbose_name = _("目标")
@@ -244,6 +262,24 @@ class Indicator(models.Model):
         related_name="restated_by",
         help_text=_("同一目标在另一文件中的表述"),
     )
+
+    # Who answers for it (责任单位): the lead (牵头) and supporting (配合) departments the document
+    # names; ``lead_note`` says so when it names none (no guessing).
+    lead = models.ForeignKey(
+        "accountability.Department",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="led_indicators",
+        verbose_name=_("牵头单位"),
+    )
+    support = models.ManyToManyField(
+        "accountability.Department",
+        blank=True,
+        related_name="supported_indicators",
+        verbose_name=_("配合单位"),
+    )
+    lead_note = models.CharField(_("责任单位说明"), max_length=200, blank=True)
 
     class Meta:
         ordering = ["plan", "goal__position", "position"]

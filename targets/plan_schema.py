@@ -79,6 +79,9 @@ class IndicatorDef:
     note: str = ""
     same_as: str | None = None
     group: str | None = None
+    lead: str | None = None
+    support: list[str] = field(default_factory=list)
+    lead_note: str = ""
 
 
 @dataclass
@@ -87,6 +90,9 @@ class GoalDef:
     title_zh: str
     title_en: str
     indicators: list[IndicatorDef] = field(default_factory=list)
+    lead: str | None = None
+    support: list[str] = field(default_factory=list)
+    lead_note: str = ""
 
 
 @dataclass
@@ -127,6 +133,8 @@ class Known:
     indicator_plans: dict[str, str] = field(default_factory=dict)
     # org-unit groups defined in the portal (the standard ones are always known)
     group_codes: frozenset[str] = frozenset()
+    # responsible departments (责任单位): code -> its city's org-unit code
+    department_cities: dict[str, str] = field(default_factory=dict)
 
 
 class PlanFileError(ValueError):
@@ -311,7 +319,10 @@ _PLAN_KEYS = {
     "at_risk_fraction",
     "is_public",
 }
-_GOAL_KEYS = {"code", "title_zh", "title_en", "indicators"}
+# Who answers for a goal or an indicator (SPEC §7): lead (牵头) and support (配合) departments
+# by code, or a note saying the document names none.
+_RESPONSIBILITY_KEYS = {"lead", "support", "lead_note"}
+_GOAL_KEYS = {"code", "title_zh", "title_en", "indicators", *_RESPONSIBILITY_KEYS}
 _INDICATOR_KEYS = {
     "code",
     "name_zh",
@@ -340,6 +351,7 @@ _INDICATOR_KEYS = {
     # Drafts written by extract_targets: where in the source text the quote sits. Kept for the
     # reviewer; not stored.
     "source_span",
+    *_RESPONSIBILITY_KEYS,
 }
 
 
@@ -458,6 +470,7 @@ def _check_plan(c: _Checker, root: dict, element_codes: set[str], element_types)
             title_zh=c.text(gobj, "title_zh", gpath),
             title_en=c.text(gobj, "title_en", gpath, required=False),
         )
+        goal.lead, goal.support, goal.lead_note = _check_responsibility(c, gobj, gpath, plan)
         for ii, iraw in enumerate(c.sequence(gobj.get("indicators"), f"{gpath}.indicators")):
             ipath = f"{gpath}.indicators[{ii}]"
             iobj = c.mapping(iraw, ipath)
@@ -598,6 +611,7 @@ def _check_indicator(c: _Checker, obj: dict, path: str, plan: PlanDef, element_c
             c.problem(f"{path}.group", f"unknown org-unit group “{group}” (known: {known})")
         else:
             ind.group = group or None
+    ind.lead, ind.support, ind.lead_note = _check_responsibility(c, obj, path, plan)
     if "baseline" in obj:
         base = c.mapping(obj["baseline"], f"{path}.baseline")
         if base is not None:
@@ -608,3 +622,39 @@ def _check_indicator(c: _Checker, obj: dict, path: str, plan: PlanDef, element_c
                 if Period.parse(ind.baseline_period).end >= deadline:
                     c.problem(f"{path}.baseline.period", "must end before the deadline")
     return ind
+
+
+def _check_responsibility(
+    c: _Checker, obj: dict, path: str, plan: PlanDef
+) -> tuple[str | None, list[str], str]:
+    """The lead and support departments of a goal or an indicator: known departments of the
+    plan's city, none named twice."""
+
+    def department(code: str, where: str) -> bool:
+        city = c.known.department_cities.get(code)
+        if city is None:
+            c.problem(where, f"unknown department “{code}” (load the departments file first)")
+            return False
+        if plan.city and city != plan.city:
+            c.problem(where, f"department “{code}” belongs to city {city}, not {plan.city}")
+            return False
+        return True
+
+    lead = c.code(obj, "lead", path, required=False) or None
+    if lead and not department(lead, f"{path}.lead"):
+        lead = None
+    support: list[str] = []
+    for k, raw in enumerate(c.sequence(obj.get("support"), f"{path}.support")):
+        where = f"{path}.support[{k}]"
+        if not isinstance(raw, str) or not raw.strip():
+            c.problem(where, "must be a department code")
+            continue
+        code = raw.strip()
+        if code == lead:
+            c.problem(where, f"“{code}” is already the lead department")
+        elif code in support:
+            c.problem(where, f"“{code}” is named twice")
+        elif department(code, where):
+            support.append(code)
+    note = c.text(obj, "lead_note", path, required=False)
+    return lead, support, note

@@ -10,7 +10,12 @@ from django.conf import settings
 from django.db import transaction
 
 from districts.models import OrgUnit, OrgUnitGroup
-from districts.unit_facts import orgunit_groups_ensure
+from districts.services import orgunits_import, reference_orgunits_load
+from districts.unit_facts import (
+    orgunit_groups_assign_defaults,
+    orgunit_groups_ensure,
+    orgunit_history_load,
+)
 
 from .models import DataElement, Goal, Indicator, Plan
 from .plan_schema import (
@@ -34,6 +39,8 @@ class LoadResult:
 
 
 def _known() -> Known:
+    from accountability.models import Department
+
     elements = dict(DataElement.objects.values_list("code", "value_type"))
     return Known(
         element_codes=frozenset(elements),
@@ -41,6 +48,7 @@ def _known() -> Known:
         org_unit_codes=frozenset(OrgUnit.objects.values_list("code", flat=True)),
         indicator_plans=dict(Indicator.objects.values_list("code", "plan__code")),
         group_codes=frozenset(OrgUnitGroup.objects.values_list("code", flat=True)),
+        department_cities=dict(Department.objects.values_list("code", "city__code")),
     )
 
 
@@ -164,6 +172,7 @@ def _upsert_plan(p: PlanDef, digest: str) -> tuple[bool, int, int]:
             codes=[i.group for g in p.goals for i in g.indicators if i.group]
         ).items()
     }
+    department_ids = _department_ids(p)
     existing_goals = {g.code: g for g in plan.goals.all()}
     existing_indicators = {i.code: i for i in plan.indicators.all()}
     kept_goals: set[str] = set()
@@ -173,14 +182,25 @@ def _upsert_plan(p: PlanDef, digest: str) -> tuple[bool, int, int]:
     for gpos, g in enumerate(p.goals):
         goal = existing_goals.get(g.code) or Goal(plan=plan, code=g.code)
         changed |= _save_if_changed(
-            goal, {"title_zh": g.title_zh, "title_en": g.title_en, "position": gpos}
+            goal,
+            {
+                "title_zh": g.title_zh,
+                "title_en": g.title_en,
+                "position": gpos,
+                "lead_id": department_ids[g.lead] if g.lead else None,
+                "lead_note": g.lead_note,
+            },
         )
+        changed |= _set_support(goal, g.support, department_ids)
         kept_goals.add(g.code)
         for ipos, i in enumerate(g.indicators):
             indicator = existing_indicators.get(i.code) or Indicator(plan=plan, code=i.code)
             fields = _indicator_fields(i, goal.id, ipos, element_ids)
             fields["group_id"] = group_ids[i.group] if i.group else None
+            fields["lead_id"] = department_ids[i.lead] if i.lead else None
+            fields["lead_note"] = i.lead_note
             changed |= _save_if_changed(indicator, fields)
+            changed |= _set_support(indicator, i.support, department_ids)
             kept_indicators.add(i.code)
             same_as.append((i.code, i.same_as))
             indicator_count += 1
@@ -202,6 +222,24 @@ def _upsert_plan(p: PlanDef, digest: str) -> tuple[bool, int, int]:
             indicator, {"same_as_id": indicator_ids.get(target_code) if target_code else None}
         )
     return changed, len(p.goals), indicator_count
+
+
+def _department_ids(p: PlanDef) -> dict[str, int]:
+    from accountability.models import Department
+
+    codes = {c for g in p.goals for c in (g.lead, *g.support) if c}
+    codes |= {c for g in p.goals for i in g.indicators for c in (i.lead, *i.support) if c}
+    return dict(Department.objects.filter(code__in=codes).values_list("code", "id"))
+
+
+def _set_support(obj, codes: list[str], department_ids: dict[str, int]) -> bool:
+    """Make the supporting departments exactly those of the file; True when that changed them."""
+    wanted = {department_ids[c] for c in codes}
+    current = set(obj.support.values_list("id", flat=True))
+    if wanted == current:
+        return False
+    obj.support.set(wanted)
+    return True
 
 
 def _indicator_fields(i: IndicatorDef, goal_id: int, position: int, element_ids) -> dict:
@@ -251,9 +289,6 @@ def catalog_seed() -> str:
     """The four cities' org units, the extra units plans need, and every catalog plan."""
     import json
 
-    from districts.services import orgunits_import, reference_orgunits_load
-    from districts.unit_facts import orgunit_groups_assign_defaults, orgunit_history_load
-
     units = reference_orgunits_load(divisions=json.loads(DIVISIONS_FILE.read_text("utf-8")))
     extra = CATALOG_DIR / "orgunits-extra.csv"
     if extra.exists():
@@ -262,12 +297,17 @@ def catalog_seed() -> str:
     # standard groups (城市社区/农村社区, 镇/街道/园区) their levels and names imply.
     orgunit_history_load(history=json.loads(HISTORY_FILE.read_text("utf-8")))
     orgunit_groups_assign_defaults()
+    # Responsible departments before the plans that name them as lead or support.
+    from accountability.services import departments_load
+
+    departments = departments_load(paths=sorted((CATALOG_DIR / "departments").glob("*.yaml")))
     files = sorted(CATALOG_DIR.glob("*.yaml"))
     results = plan_files_load(paths=files)
     plans = [r for r in results if r.plan_code]
     return (
         f"org units: {units.created} created, {units.updated} updated, {units.unchanged} unchanged; "
         f"{len(plans)} plans, {sum(r.indicators for r in plans)} indicators, "
-        f"{sum(r.elements for r in results)} data elements "
+        f"{sum(r.elements for r in results)} data elements, "
+        f"{sum(r.departments for r in departments)} departments "
         f"({sum(r.changed for r in results)} files changed)"
     )

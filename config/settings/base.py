@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "reports",
     "supervision",
     "duban",
+    "accountability",
     "demo",
     "accounts",
     "audit",
@@ -103,6 +104,18 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    # The quick start runs jobs on threads beside the requests: WAL lets readers go on while one
+    # writes, a busy timeout makes a second writer wait instead of failing with "database is
+    # locked", and IMMEDIATE transactions take the write lock at BEGIN (a deferred one that
+    # reads, then writes, fails at once when another writer got in between).
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL",
+            "transaction_mode": "IMMEDIATE",
+            "timeout": int(os.environ.get("SQLITE_BUSY_TIMEOUT", "60")),
+        }
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Validators apply where a person chooses a password (the admin's forms, `changepassword`,
@@ -222,8 +235,30 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
-# Celery: a Redis broker in production and tests; the quick start runs tasks in-process.
+# Background jobs (core.jobs). With Redis: Celery, a worker and beat. Without (the quick start):
+# a few threads in the web process run them after the request returns (JOBS_BACKEND=thread).
 REDIS_URL = os.environ.get("REDIS_URL", "")
+JOBS_BACKEND = os.environ.get("JOBS_BACKEND", "celery" if REDIS_URL else "thread")
+JOBS_THREADS = int(os.environ.get("JOBS_THREADS", "2"))
+# A running job whose worker has not beaten for JOB_STALE_AFTER seconds is taken to be dead and
+# queued again, until it has been claimed JOB_MAX_ATTEMPTS times, then failed (uploads have
+# their own pair below). A queued job the broker never got (it was down) is sent again after
+# JOB_ENQUEUE_RETRY_AFTER seconds; one handed over JOB_RESEND_AFTER seconds ago and still not
+# taken (the message was lost) is sent again too. The reaper runs every JOB_REAP_INTERVAL
+# seconds (beat with Celery, a thread of the quick start's runner without).
+JOB_STALE_AFTER = int(os.environ.get("JOB_STALE_AFTER", "300"))
+JOB_MAX_ATTEMPTS = int(os.environ.get("JOB_MAX_ATTEMPTS", "3"))
+JOB_ENQUEUE_RETRY_AFTER = int(os.environ.get("JOB_ENQUEUE_RETRY_AFTER", "30"))
+JOB_RESEND_AFTER = int(os.environ.get("JOB_RESEND_AFTER", "900"))
+JOB_REAP_INTERVAL = float(os.environ.get("JOB_REAP_INTERVAL", "60"))
+# A request enqueuing a job waits at most about a second for an unreachable broker.
+JOBS_PUBLISH_RETRY = {
+    "max_retries": 2,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.5,
+}
+
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 
 
@@ -251,7 +286,10 @@ if CACHE_URL:
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+CELERY_BROKER_CONNECTION_TIMEOUT = float(os.environ.get("CELERY_BROKER_CONNECTION_TIMEOUT", "2"))
 CELERY_RESULT_BACKEND = None
+# Eager tasks stay available (the unit tests); the quick start runs jobs on threads instead.
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", not REDIS_URL)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
@@ -273,12 +311,15 @@ CELERY_BEAT_SCHEDULE = {
         "task": "duban.tasks.alert_task_lamps",
         "schedule": crontab(hour=8, minute=40),
     },
-    # Uploads whose worker died (killed, OOM, host lost) are queued again or failed; cheap (one
-    # query on the running uploads), so every minute keeps an official's wait short.
-    "districts-reap-stale-uploads": {
-        "task": "districts.tasks.reap_stale_uploads",
-        "schedule": 60.0,
-        "options": {"expires": 60},  # runs piled up while no worker was up are dropped
+    # Jobs of every kind whose worker died (killed, OOM, host lost) are queued again or failed,
+    # and queued jobs whose message never reached the broker are sent again; cheap (a query per
+    # kind on its queued and running rows), so every minute keeps an official's wait short.
+    "jobs-reap-stale": {
+        "task": "core.tasks.reap_stale_jobs",
+        "schedule": JOB_REAP_INTERVAL,
+        "options": {
+            "expires": JOB_REAP_INTERVAL
+        },  # runs piled up while no worker was up are dropped
     },
 }
 
@@ -292,6 +333,10 @@ UPLOAD_MAX_ATTEMPTS = int(os.environ.get("UPLOAD_MAX_ATTEMPTS", "3"))
 # (reports.selectors.default_as_of): the latest whose approved completeness reaches this
 # percentage, or half of it once the period's reporting deadline has passed.
 ASOF_COMPLETENESS_THRESHOLD = float(os.environ.get("ASOF_COMPLETENESS_THRESHOLD", "80"))
+
+# A folder holding the plans' document texts (a plan's `source` names its file there): when set,
+# the indicator page links to the text with the quoted clause highlighted. Empty: no such page.
+PLAN_TEXTS_DIR = os.environ.get("PLAN_TEXTS_DIR", "")
 
 # 督办 evidence files (PDF, PNG, JPEG, DOCX, XLSX): the largest accepted, in bytes.
 EVIDENCE_MAX_BYTES = int(os.environ.get("EVIDENCE_MAX_BYTES", str(20 * 1024 * 1024)))

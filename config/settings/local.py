@@ -1,4 +1,5 @@
-"""The quick start: embedded SQLite, tasks in-process, a fixed development key.
+"""The quick start: embedded SQLite, jobs on threads of the web process (core.jobs), a fixed
+development key.
 
 DEBUG is off unless a developer asks for it with ``DEBUG=1``, so a user of the quick start sees
 the portal's own error pages, never Django's debug page. With DEBUG off ``runserver`` serves no

@@ -15,11 +15,11 @@ from openpyxl.cell import WriteOnlyCell
 from core.exporting import safe_cell
 from core.numbers import plain
 from core.periods import Period
-from core.text import name_of
+from core.text import name_of, unit_label
 
 from .. import scopes
 from ..models import DataValue, OrgUnit
-from ..selectors import reporting_plan, unit_label
+from ..selectors import reporting_plan
 from .validator import VALUE_HINT_COLUMNS
 
 TEMPLATE_HEADER = (

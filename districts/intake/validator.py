@@ -64,6 +64,8 @@ from decimal import Decimal
 from itertools import islice
 from operator import itemgetter
 
+from django.utils.translation import gettext
+
 from core.exporting import safe_cell
 from core.numbers import plain_text, shown_number
 from core.periods import MONTH, QUARTER, YEAR, Period, PeriodError, parse_period
@@ -817,7 +819,8 @@ def errors_to_csv(errors: Sequence[RowError], total: int | None = None) -> bytes
     larger than ``len(errors)``, a last line says how many errors were left out."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(["line 行号", "column 列", "value 数值", "reason 原因"])
+    # In the language of the page it is downloaded from, like the page's own table.
+    writer.writerow([gettext("行号"), gettext("列"), gettext("数值"), gettext("原因")])
     for error in errors:
         writer.writerow(
             [

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.utils.translation import gettext as _
 
 from core.numbers import as_float, format_number
-from core.text import name_of, title_of
+from core.text import name_of, paren, title_of
 from districts.models import OrgUnit
 from reports.models import ProgressRow
 from reports.selectors import (
@@ -31,11 +31,14 @@ from .common import (
     Status,
     attention_lines,
     build_line,
-    children_noun,
     lines_status_counts,
     name_lines,
+    noun_for,
+    plan_kind_label,
+    proposals_only,
     restatements,
     rows_by_indicator,
+    scored,
     share_good,
     status_counts,
     status_of,
@@ -68,6 +71,15 @@ class CityDashboard:
     children: list[dict]
     chart: dict
     all_lines: list[Line]
+    listed: int = 0
+    """Lines in the list (with research reports' and proposals' figures)."""
+    proposals: int = 0
+    """How many lines come from research reports or proposals (labelled, and left out of the
+    headline counts and scores unless ``include_proposals``)."""
+    include_proposals: bool = False
+    proposals_only: bool = False
+    department_options: list[dict] = field(default_factory=list)
+    """The city's responsible departments (责任单位), for the department filter."""
 
 
 def city_dashboard(
@@ -77,6 +89,8 @@ def city_dashboard(
     goal_id: int | None = None,
     status: str = "",
     as_of: str = "",
+    include_proposals: bool = False,
+    department: str = "",
 ) -> CityDashboard | None:
     """Every indicator of the city's plans at the city, as of one period, with what needs
     attention and which child units drag it down. ``None`` when the unit owns no plan.
@@ -95,7 +109,7 @@ def city_dashboard(
     hidden, restating = restatements(indicators)
     indicators = [ind for ind in indicators if ind.id not in hidden]
     units = list(OrgUnit.objects.filter(parent=city).order_by("path"))
-    noun = children_noun(u.level for u in units)
+    child_levels = {u.level for u in units}
     rows = list(
         ProgressRow.objects.filter(org_unit=city, indicator__plan__city=city).values_list(
             "indicator_id", "org_unit_id", *PROGRESS_COLUMNS, named=True
@@ -105,7 +119,7 @@ def city_dashboard(
     periods, as_of = period.periods, period.period
     rows_by_ind = rows_by_indicator(rows)
     lines = [
-        build_line(ind, rows_by_ind.get(ind.id, []), as_of, children=len(units), noun=noun)
+        build_line(ind, rows_by_ind.get(ind.id, []), as_of, noun=noun_for(ind, child_levels))
         for ind in indicators
     ]
     name_lines(lines, {p.id: p for p in plans}, restating)
@@ -114,11 +128,15 @@ def city_dashboard(
     chosen_plan = plan_by_code.get(plan_code)
     goal_ids = {g.id for g in goals}
     chosen_goal = goal_id if goal_id in goal_ids else None
+    departments = _departments(city)
+    chosen_department = department if department in departments else ""
+    led = departments[chosen_department][1] if chosen_department else None
     scoped = [
         line
         for line in lines
         if (chosen_plan is None or line.plan_id == chosen_plan.id)
         and (chosen_goal is None or line.goal_id == chosen_goal)
+        and (led is None or line.indicator_id in led)
     ]
     if status == "attention":
         shown = [line for line in scoped if needs_attention(line.status.code)]
@@ -127,8 +145,15 @@ def city_dashboard(
     else:
         shown = scoped
 
-    attention = attention_lines(scoped)
-    children, missing = _city_children(units, as_of, [ind.id for ind in indicators], attention)
+    # Headline counts and scores rest on adopted policy; a research report's figures are
+    # listed (labelled) but counted only on request.
+    counted = scored(scoped, include_proposals)
+    attention = attention_lines(counted)
+    counted_ids = {line.indicator_id for line in scored(lines, include_proposals)}
+    children, missing = _city_children(
+        units, as_of, [ind.id for ind in indicators if ind.id in counted_ids], attention
+    )
+    only_proposals = proposals_only(scoped)
 
     shown_ids = {line.indicator_id for line in shown}
     plan_blocks = []
@@ -152,9 +177,10 @@ def city_dashboard(
                     issuer=name_of(plan, "issuer_zh", "issuer_en"),
                     issued_on=plan.issued_on,
                     goals=goal_blocks,
+                    kind_label=plan_kind_label(plan),
                 )
             )
-    completeness = [line.completeness_pct for line in scoped if line.completeness_pct is not None]
+    completeness = [line.completeness_pct for line in counted if line.completeness_pct is not None]
     return CityDashboard(
         city=city,
         name=name_of(city),
@@ -165,12 +191,14 @@ def city_dashboard(
             ("plan", chosen_plan.code if chosen_plan else ""),
             ("goal", str(chosen_goal or "")),
             ("status", status),
+            ("proposals", "1" if include_proposals else ""),
+            ("department", chosen_department),
         ],
         plans=plan_blocks,
         plan_options=[
             {
                 "code": p.code,
-                "label": title_of(p) + (f"（{p.document_number}）" if p.document_number else ""),
+                "label": title_of(p) + paren(p.document_number),
             }
             for p in plans
         ],
@@ -190,18 +218,48 @@ def city_dashboard(
             "goal": chosen_goal,
             "status": status,
             "as_of": as_of or "",
+            "department": chosen_department,
         },
-        counts=lines_status_counts(scoped),
-        total=len(scoped),
+        counts=lines_status_counts(counted),
+        total=len(counted),
         shown=len(shown),
-        share_good=share_good(line.status.code for line in scoped),
+        share_good=None if only_proposals else share_good(line.status.code for line in counted),
         completeness_pct=round(sum(completeness) / len(completeness)) if completeness else None,
         attention=attention,
         missing_reports=missing,
         children=children,
-        chart=_goal_chart(plans, goals, scoped),
+        chart=_goal_chart(plans, goals, counted),
         all_lines=lines,
+        listed=len(scoped),
+        proposals=0 if only_proposals else sum(1 for line in scoped if not line.binding),
+        proposals_only=only_proposals,
+        include_proposals=include_proposals,
+        department_options=[
+            {"code": code, "label": name} for code, (name, _ids) in departments.items()
+        ],
     )
+
+
+def _departments(city: OrgUnit) -> dict[str, tuple[str, set[int]]]:
+    """The city's departments (code → name, ids of the indicators it leads or supports,
+    directly or through their goal), in the directory's order."""
+    from accountability.models import Department
+
+    out: dict[str, tuple[str, set[int]]] = {}
+    ids: dict[int, str] = {}
+    for d in Department.objects.filter(city=city).order_by("position", "code"):
+        out[d.code] = (name_of(d), set())
+        ids[d.id] = d.code
+    if not out:
+        return out
+    links = Indicator.objects.filter(plan__city=city).values_list(
+        "id", "lead_id", "support__id", "goal__lead_id", "goal__support__id"
+    )
+    for indicator_id, *departments in links:
+        for d_id in departments:
+            if d_id in ids:
+                out[ids[d_id]][1].add(indicator_id)
+    return out
 
 
 def plan_by_code_of(plans: Sequence[Plan], plan_id: int) -> str:

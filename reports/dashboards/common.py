@@ -12,9 +12,10 @@ from functools import lru_cache
 
 from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from core.numbers import as_float, format_number, with_unit
-from core.text import name_of, title_of
+from core.text import name_of, punct, title_of, unit_label
 from districts import scopes
 from districts.levels import LEVEL_CHOICES
 from districts.models import OrgUnit
@@ -115,22 +116,27 @@ class Line:
     """The plan's title, shown beside the name when another line on the page has the same name
     (``homonym``)."""
     homonym: bool = False
+    binding: bool = True
+    """Whether the plan is adopted policy; a research report's or proposal's figures are
+    labelled as such (``plan_kind_label``) and left out of headline counts and scores."""
+    plan_kind_label: str = ""
     also_in: list[str] = field(default_factory=list)
     """Other documents restating the same target (``same_as``): the line stands for them."""
     basis: str = ""
+    """Which children the figure rests on ("28 of 36 towns"): the row's reporting_units of
+    expected_units; empty when the unit reported the figure itself."""
     precision: int = 2
     """Decimals the indicator's figures are shown and exported with (:func:`precision_of`)."""
     change: float | None = None
     """The value's change since the period before the as-of one."""
     change_display: str = ""
-    """Which children the figure rests on ("28 of 36 towns"), from the row's completeness."""
 
 
 @lru_cache(maxsize=8)
 def _labels(language: str | None) -> dict:
     """Words every table line needs, translated once per language (pages show hundreds)."""
     return {
-        "complete": _("完成"),
+        "complete": pgettext("milestone", "完成"),
         "done": _("已完成"),
         "not_done": _("未完成"),
         "bar": _("目标完成度 %(pct)s"),
@@ -144,7 +150,7 @@ def target_display(indicator: Indicator, target=None) -> str:
     if indicator.kind == "milestone":
         return _labels(translation.get_language())["complete"]
     sign = COMPARATOR_SIGNS.get(indicator.comparator, indicator.comparator)
-    return f"{sign} {with_unit(format_number(target), indicator.unit)}"
+    return f"{sign} {with_unit(format_number(target), unit_label(indicator.unit))}"
 
 
 def value_display(indicator: Indicator, value: float | None) -> str:
@@ -153,7 +159,7 @@ def value_display(indicator: Indicator, value: float | None) -> str:
     if indicator.kind == "milestone":
         words = _labels(translation.get_language())
         return words["done"] if value >= 1 else words["not_done"]
-    return with_unit(format_number(value), indicator.unit)
+    return with_unit(format_number(value), unit_label(indicator.unit))
 
 
 def precision_of(indicator) -> int:
@@ -187,31 +193,43 @@ def change_text(change: float | None, indicator) -> str:
     number = format_number(abs(change))
     if indicator.unit == "%":
         return _("%(n)s 个百分点") % {"n": sign + number}
-    return with_unit(sign + number, indicator.unit)
+    return with_unit(sign + number, unit_label(indicator.unit))
 
 
 def children_noun(levels: Iterable[str]) -> str:
     """What a unit's children are called in "28 of 36 …": towns, communities, or units."""
     found = set(levels)
-    if found and found <= {"town", "subdistrict", "district"}:
+    if found and found <= {"town", "subdistrict", "district", "zone"}:
         return "towns"
     if found and found <= {"community", "village"}:
         return "communities"
     return "units"
 
 
-def basis_text(completeness, children: int | None, noun: str = "units") -> str:
-    """``"36个镇街中28个"`` / ``"28 of 36 towns"``: how many of the unit's children reported what
-    its figure is computed from (the row's completeness is their share)."""
-    if completeness is None or not children:
+def noun_for(indicator, levels: Iterable[str]) -> str:
+    """A coverage rests on the units at its level (communities below a city); any other figure
+    on the unit's direct children."""
+    level = getattr(indicator, "level", "") if getattr(indicator, "kind", "") == "coverage" else ""
+    if level:
+        return children_noun([level])
+    return children_noun(levels)
+
+
+def basis_text(reporting: int | None, expected: int | None, noun: str = "units") -> str:
+    """``"36个镇街中28个"`` / ``"28 of 36 towns"``: how many of the units the figure is computed
+    from reported it (the engine's ``reporting_units`` of ``expected_units``). Nothing when the
+    unit reported the figure itself (both empty) or nothing was expected."""
+    if reporting is None or not expected:
         return ""
-    n = round(float(completeness) * children)
     words = {
         "towns": _("%(of)s个镇街中%(n)s个"),
         "communities": _("%(of)s个村（社区）中%(n)s个"),
         "units": _("%(of)s个下级单位中%(n)s个"),
     }
-    return words.get(noun, words["units"]) % {"of": children, "n": n}
+    return words.get(noun, words["units"]) % {
+        "of": format_number(expected),
+        "n": format_number(reporting),
+    }
 
 
 def build_line(
@@ -220,11 +238,10 @@ def build_line(
     as_of: str | None,
     unit_code: str | None = None,
     *,
-    children: int | None = None,
     noun: str = "units",
 ) -> Line:
     """``rows``: the indicator's progress rows at one unit, oldest first (any number of them);
-    ``children``: how many child units the unit has (for "28 of 36 towns")."""
+    ``noun``: what the units its figure rests on are called (for "28 of 36 towns")."""
     current = next((r for r in rows if r.period == as_of), None) if as_of else None
     line = Line(
         indicator_id=indicator.id,
@@ -232,7 +249,7 @@ def build_line(
         name=name_of(indicator),
         kind=indicator.kind,
         kind_label=_labels(translation.get_language())["kinds"].get(indicator.kind, indicator.kind),
-        unit=indicator.unit,
+        unit=unit_label(indicator.unit),
         plan_id=indicator.plan_id,
         goal_id=indicator.goal_id,
         target_display=target_display(indicator),
@@ -255,7 +272,9 @@ def build_line(
     line.spark_target = (
         None if untargeted or indicator.kind == "milestone" else as_float(indicator.target)
     )
-    line.spark_label = "; ".join(f"{r.period}: {format_number(r.value)}" for r in shown)
+    line.spark_label = punct("；", "; ").join(
+        f"{r.period}{punct('：', ': ')}{format_number(r.value)}" for r in shown
+    )
     if current is None:
         line.overdue = True
         return line
@@ -278,7 +297,9 @@ def build_line(
     words = _labels(translation.get_language())
     line.bar_label = words["bar"] % {"pct": line.pct_display}
     if line.expected_pct is not None:
-        line.bar_label += "；" + words["bar_expected"] % {"value": line.expected_display}
+        line.bar_label += punct("；", "; ") + words["bar_expected"] % {
+            "value": line.expected_display
+        }
     line.forecast_display = value_display(indicator, as_float(current.forecast))
     line.precision = precision_of(indicator)
     earlier = [v for (p, v) in line.series if p != current.period and v is not None]
@@ -287,7 +308,9 @@ def build_line(
         line.change_display = change_text(line.change, indicator)
     if current.completeness is not None:
         line.completeness_pct = round(float(current.completeness) * 100)
-        line.basis = basis_text(current.completeness, children, noun)
+    line.basis = basis_text(
+        getattr(current, "reporting_units", None), getattr(current, "expected_units", None), noun
+    )
     if current.share_of_total is not None:
         line.share_display = f"{format_number(current.share_of_total)}%"
     line.overdue = current.value is None
@@ -335,6 +358,8 @@ def name_lines(lines: Sequence[Line], plans: dict[int, object], restating=None) 
     for line in lines:
         plan = plans.get(line.plan_id)
         line.plan_title = title_of(plan) if plan is not None else ""
+        line.binding = getattr(plan, "is_binding", True)
+        line.plan_kind_label = "" if line.binding else plan_kind_label(plan)
         line.homonym = names[line.name] > 1
         if restating:
             line.also_in = list(
@@ -343,6 +368,32 @@ def name_lines(lines: Sequence[Line], plans: dict[int, object], restating=None) 
                     for ind in restating.get(line.indicator_id, [])
                 )
             )
+
+
+def plan_kind_label(plan) -> str:
+    """``研究报告 · 建议`` / ``Research report · proposal``: how a non-binding plan's figures
+    are labelled wherever they are shown."""
+    if plan is None or getattr(plan, "is_binding", True):
+        return ""
+    if plan.kind == "proposal":
+        return str(plan.get_kind_display())
+    return _("%(kind)s · 建议") % {"kind": plan.get_kind_display()}
+
+
+def scored(lines: Iterable[Line], include_proposals: bool = False) -> list[Line]:
+    """The lines headline counts and scores are computed from: adopted policy only, unless the
+    reader asks to include research reports and proposals, or the page has nothing else (a
+    district whose only document is a research report: its figures are counted, labelled as
+    proposals, and the page gives no score)."""
+    lines = list(lines)
+    binding = [line for line in lines if line.binding]
+    return lines if include_proposals or not binding else binding
+
+
+def proposals_only(lines: Iterable[Line]) -> bool:
+    """Whether every line comes from a research report or proposal (no score is given)."""
+    lines = list(lines)
+    return bool(lines) and not any(line.binding for line in lines)
 
 
 def rows_by_indicator(rows: Iterable) -> dict[int, list]:
@@ -376,13 +427,20 @@ def lines_status_counts(lines: Iterable[Line]) -> list[dict]:
 
 
 def status_counts(counter: Counter) -> list[dict]:
-    """Counts by status in display order, each with its share as a CSS width (``"12.50"``)."""
+    """Counts by status in display order, each with its share and where its segment starts on
+    a 0–100 axis (``"12.50"``): SVG attributes of the stacked bar, which needs no script or
+    style attribute (the pages run under a strict CSP)."""
     total = sum(counter.values()) or 1
-    return [
-        {"status": status_of(c), "n": counter[c], "width": f"{counter[c] / total * 100:.2f}"}
-        for c in STATUS_ORDER
-        if counter[c]
-    ]
+    out, start = [], 0.0
+    for c in STATUS_ORDER:
+        if not counter[c]:
+            continue
+        share = counter[c] / total * 100
+        out.append(
+            {"status": status_of(c), "n": counter[c], "width": f"{share:.2f}", "x": f"{start:.2f}"}
+        )
+        start += share
+    return out
 
 
 def share_good(codes: Iterable[str]) -> int | None:
@@ -432,3 +490,5 @@ class PlanBlock:
     issuer: str
     issued_on: date | None
     goals: list[GoalBlock]
+    kind_label: str = ""
+    """Set for a research report or proposal (:func:`plan_kind_label`)."""

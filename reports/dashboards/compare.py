@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from django.db.models import F
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from core.text import name_of, title_of
 from districts import scopes
@@ -18,7 +19,14 @@ from reports.models import ProgressRow
 from reports.selectors import PROGRESS_COLUMNS, period_sort_key
 from targets.models import Indicator
 
-from .common import KIND_LABELS, build_line, level_label, rows_by_indicator, unit_ref
+from .common import (
+    KIND_LABELS,
+    build_line,
+    level_label,
+    plan_kind_label,
+    rows_by_indicator,
+    unit_ref,
+)
 
 
 def like_key(indicator: Indicator) -> tuple:
@@ -69,7 +77,7 @@ def _city_defaults(cities: list[OrgUnit]) -> dict[int, str | None]:
         return {}
     by_city: dict[int, list] = defaultdict(list)
     for row in ProgressRow.objects.filter(org_unit_id__in=[c.id for c in cities]).values_list(
-        "org_unit_id", "period", "period_end", "completeness", named=True
+        "org_unit_id", "indicator_id", "period", "period_end", "completeness", named=True
     ):
         by_city[row.org_unit_id].append(row)
     schedules = selectors.active_schedules()
@@ -146,6 +154,8 @@ def comparison(*, user, as_of: str = "") -> Comparison:
                 default = defaults.get(ind.plan.city_id)
                 pick = next((r for r in series if r.period == default), None)
             line = build_line(ind, series, pick.period if pick else None, ind.plan.city.code)
+            line.binding = ind.plan.is_binding
+            line.plan_kind_label = plan_kind_label(ind.plan)
             cells.append(
                 {
                     "city": unit_ref(
@@ -175,7 +185,7 @@ def comparison(*, user, as_of: str = "") -> Comparison:
                     "details": [
                         f"{c['line'].value_display} / {c['line'].target_display}" for c in cells
                     ],
-                    "labels": {"pct": _("目标完成度（%）"), "target": _("目标")},
+                    "labels": {"pct": _("目标完成度（%）"), "target": pgettext("target", "目标")},
                 },
             )
         )

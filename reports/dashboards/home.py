@@ -17,7 +17,7 @@ from reports.models import ProgressRow
 from reports.selectors import AsOf, needs_attention
 from targets.models import Indicator, Plan
 
-from .common import share_good, status_counts
+from .common import plan_kind_label, share_good, status_counts
 
 
 @dataclass(slots=True)
@@ -35,6 +35,10 @@ class HomeCard:
     completeness_pct: int | None = None
     attention: int = 0
     next_deadlines: list[dict] = field(default_factory=list)
+    proposals: int = 0
+    """Indicators of research reports or proposals left out of the card's counts."""
+    proposals_only: bool = False
+    """The unit's only plans are research reports or proposals: counted, but no score."""
 
 
 def cities_for_home(user) -> list[HomeCard]:
@@ -75,6 +79,7 @@ def cities_for_home(user) -> list[HomeCard]:
     rows = list(
         ProgressRow.objects.filter(org_unit_id__in=unit_ids).values_list(
             "indicator_id",
+            "indicator__plan_id",
             "org_unit_id",
             "period",
             "period_end",
@@ -105,8 +110,17 @@ def cities_for_home(user) -> list[HomeCard]:
             restated.add(ind_id)
             restated_in_plan[plan_id] += 1
     cards = []
-    for unit, is_city, unit_plans in card_units:
-        unit_rows = [r for r in rows_by_unit.get(unit.id, []) if r.indicator_id not in restated]
+    for unit, is_city, all_plans in card_units:
+        # Headline counts rest on adopted policy; a unit whose only document is a research
+        # report shows its figures, but scores none of them.
+        unit_plans = [p for p in all_plans if p.is_binding] or all_plans
+        proposals_only = not any(p.is_binding for p in all_plans)
+        counted_plans = {p.id for p in unit_plans}
+        unit_rows = [
+            r
+            for r in rows_by_unit.get(unit.id, [])
+            if r.indicator_id not in restated and r.indicator__plan_id in counted_plans
+        ]
         period = selectors.as_of_from_rows(
             unit_rows, selectors.reporting_deadlines(unit, schedules)
         )
@@ -138,20 +152,23 @@ def cities_for_home(user) -> list[HomeCard]:
                     "title": title_of(p),
                     "document_number": p.document_number,
                     "indicators": p.indicator_count,
+                    "kind_label": plan_kind_label(p),
                 }
-                for p in unit_plans
+                for p in all_plans
             ],
             indicators=indicator_count,
             children=child_counts.get(unit.id, 0),
             as_of=as_of,
             period=period,
             counts=status_counts(counts),
-            share_good=share_good(codes),
+            share_good=None if proposals_only else share_good(codes),
             completeness_pct=(
                 round(sum(completeness) / len(completeness) * 100) if completeness else None
             ),
             attention=sum(1 for c in codes if needs_attention(c)),
             next_deadlines=[{"date": d, "n": n} for d, n in sorted(upcoming.items())[:3]],
+            proposals=sum(p.indicator_count for p in all_plans if p.id not in counted_plans),
+            proposals_only=proposals_only,
         )
         cards.append(card)
     return cards

@@ -9,9 +9,10 @@ from datetime import date
 
 from django.db.models import Count, Q
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from core.numbers import as_float, format_number
-from core.text import name_of, title_of
+from core.text import name_of, paren, punct, title_of, unit_label
 from districts import scopes
 from districts.models import DataValue, DataValueChange, OrgUnit
 from reports.models import ProgressRow
@@ -25,12 +26,14 @@ from .common import (
     basis_text,
     breadcrumb,
     build_line,
-    children_noun,
+    noun_for,
+    plan_kind_label,
     status_of,
     target_display,
     unit_ref,
     value_display,
 )
+from .plan_text import has_text
 
 
 def indicator_for_page(code: str) -> Indicator | None:
@@ -62,6 +65,8 @@ class IndicatorDetail:
     unit_name: str
     name: str
     plan_title: str
+    plan_kind_label: str
+    """Set when the plan is a research report or proposal: its figures are labelled so."""
     issuer: str
     goal_title: str
     kind_label: str
@@ -85,6 +90,8 @@ class IndicatorDetail:
     keep: list[tuple[str, str]]
     also_in: list[str]
     """The other documents stating the same target (``same_as`` either way)."""
+    has_text: bool = False
+    """The installation holds the plan's text (the page links to it, the clause highlighted)."""
 
 
 def _also_in(indicator: Indicator) -> list[str]:
@@ -205,10 +212,13 @@ def indicator_detail(
             )
             league.append(item)
         league.sort(key=_rank_key(indicator.comparator))
+        # "28 of 36 towns": the units are named after the children the league lists.
         current = next((r for r in rows if r.period == as_of), None)
         if current is not None:
             line.basis = basis_text(
-                current.completeness, len(league), children_noun(i["level"] for i in league)
+                current.reporting_units,
+                current.expected_units,
+                noun_for(indicator, {i["level"] for i in league}),
             )
         rank = 0
         for item in league:
@@ -222,19 +232,18 @@ def indicator_detail(
     elements = _elements_of(indicator)
     reports, states, changes = _reports_for(indicator, unit, as_of, elements)
     plan = indicator.plan
+    line.binding = plan.is_binding
+    line.plan_kind_label = plan_kind_label(plan)
     baseline_display = "—"
     if indicator.baseline_value is not None and unit.id == plan.city_id:
-        baseline_display = (
-            f"{value_display(indicator, as_float(indicator.baseline_value))}"
-            f" ({indicator.baseline_period})"
+        baseline_display = value_display(indicator, as_float(indicator.baseline_value)) + paren(
+            indicator.baseline_period
         )
     else:
         first = next((r for r in rows if r.value is not None), None)
         if first is not None:
-            baseline_display = (
-                f"{value_display(indicator, as_float(first.value))} ({first.period}, "
-                + _("最早数值")
-                + ")"
+            baseline_display = value_display(indicator, as_float(first.value)) + paren(
+                first.period + punct("，", ", ") + _("最早数值")
             )
     return IndicatorDetail(
         indicator=indicator,
@@ -242,6 +251,7 @@ def indicator_detail(
         unit_name=name_of(unit),
         name=name_of(indicator),
         plan_title=title_of(plan),
+        plan_kind_label=plan_kind_label(plan),
         issuer=name_of(plan, "issuer_zh", "issuer_en"),
         goal_title=title_of(indicator.goal),
         kind_label=str(KIND_LABELS.get(indicator.kind, indicator.kind)),
@@ -249,7 +259,7 @@ def indicator_detail(
         target_display=target_display(indicator),
         baseline_display=baseline_display,
         elements=[
-            {"role": str(label), "code": e.code, "name": name_of(e), "unit": e.unit}
+            {"role": str(label), "code": e.code, "name": name_of(e), "unit": unit_label(e.unit)}
             for label, e in elements
         ],
         breadcrumb=breadcrumb(unit, user),
@@ -267,6 +277,7 @@ def indicator_detail(
         changes=changes,
         keep=[("unit", unit.code)],
         also_in=_also_in(indicator),
+        has_text=has_text(plan),
     )
 
 
@@ -320,10 +331,10 @@ def _trend_chart(indicator: Indicator, unit: OrgUnit, rows: Sequence, as_of: str
         "forecast": forecast_line,
         "deadline": str(deadline_year),
         "as_of": as_of,
-        "unit": indicator.unit,
+        "unit": unit_label(indicator.unit),
         "labels": {
             "values": _("实际值"),
-            "target": _("目标"),
+            "target": pgettext("target", "目标"),
             "trajectory": _("目标轨迹"),
             "forecast": _("预测"),
             "deadline": _("期限"),
@@ -339,8 +350,8 @@ def _league_chart(indicator: Indicator, league: list[dict], league_kind: str) ->
         "status_codes": [item["status"].code for item in ranked],
         "statuses": [item["status"].label for item in ranked],
         "target": as_float(indicator.target) if league_kind == "status" else None,
-        "unit": indicator.unit,
-        "labels": {"target": _("目标"), "value": _("数值")},
+        "unit": unit_label(indicator.unit),
+        "labels": {"target": pgettext("target", "目标"), "value": _("数值")},
     }
 
 

@@ -27,12 +27,15 @@ from .common import (
     attention_lines,
     breadcrumb,
     build_line,
-    children_noun,
     level_label,
     lines_status_counts,
     name_lines,
+    noun_for,
+    plan_kind_label,
+    proposals_only,
     restatements,
     rows_by_indicator,
+    scored,
     share_good,
     status_counts,
     unit_ref,
@@ -54,9 +57,14 @@ class UnitOverview:
     share_good: int | None
     children: list[dict]
     attention: list[Line]
+    proposals: int = 0
+    include_proposals: bool = False
+    proposals_only: bool = False
 
 
-def unit_overview(*, unit: OrgUnit, user, as_of: str = "") -> UnitOverview:
+def unit_overview(
+    *, unit: OrgUnit, user, as_of: str = "", include_proposals: bool = False
+) -> UnitOverview:
     """All indicators with progress at ``unit`` (grouped by plan and goal) and its children
     with their status counts. Seven queries whatever the unit's size."""
     rows = list(
@@ -76,11 +84,9 @@ def unit_overview(*, unit: OrgUnit, user, as_of: str = "") -> UnitOverview:
     hidden, restating = restatements(indicators)
     indicators = [ind for ind in indicators if ind.id not in hidden]
     children_units = list(OrgUnit.objects.filter(parent=unit).order_by("path"))
-    noun = children_noun(c.level for c in children_units)
+    child_levels = {c.level for c in children_units}
     lines = [
-        build_line(
-            ind, rows_by_ind[ind.id], as_of, unit.code, children=len(children_units), noun=noun
-        )
+        build_line(ind, rows_by_ind[ind.id], as_of, unit.code, noun=noun_for(ind, child_levels))
         for ind in indicators
     ]
     name_lines(lines, {ind.plan_id: ind.plan for ind in indicators}, restating)
@@ -99,6 +105,7 @@ def unit_overview(*, unit: OrgUnit, user, as_of: str = "") -> UnitOverview:
                 issuer=name_of(p, "issuer_zh", "issuer_en"),
                 issued_on=p.issued_on,
                 goals=[],
+                kind_label=plan_kind_label(p),
             )
         goal = goals.get(ind.goal_id)
         if goal is None:
@@ -108,13 +115,20 @@ def unit_overview(*, unit: OrgUnit, user, as_of: str = "") -> UnitOverview:
             plan.goals.append(goal)
         goal.lines.append(line_of[ind.id])
 
+    counted_lines = scored(lines, include_proposals)
+    # The children's counts rest on the same indicators as the unit's own.
+    counted_ids = {line.indicator_id for line in counted_lines}
+    left_out = [
+        *hidden,
+        *(line.indicator_id for line in lines if line.indicator_id not in counted_ids),
+    ]
     counted: dict[int, Counter] = defaultdict(Counter)
     if as_of and children_units:
         for item in (
             # Driven by the children's ids: the (org_unit, period) index, not a scan of every
             # unit's rows of each indicator.
             ProgressRow.objects.filter(org_unit_id__in=[c.id for c in children_units], period=as_of)
-            .exclude(indicator_id__in=hidden)
+            .exclude(indicator_id__in=left_out)
             .values("org_unit_id", "status")
             .annotate(n=Count("id"))
         ):
@@ -131,7 +145,8 @@ def unit_overview(*, unit: OrgUnit, user, as_of: str = "") -> UnitOverview:
             has_rows=bool(counter),
         )
         children.append(ref)
-    attention = attention_lines(lines)
+    attention = attention_lines(counted_lines)
+    only_proposals = proposals_only(lines)
     return UnitOverview(
         unit=unit,
         name=name_of(unit),
@@ -142,8 +157,13 @@ def unit_overview(*, unit: OrgUnit, user, as_of: str = "") -> UnitOverview:
         periods=periods,
         period=period,
         plans=list(plans.values()),
-        counts=lines_status_counts(lines),
-        share_good=share_good(line.status.code for line in lines),
+        counts=lines_status_counts(counted_lines),
+        share_good=None
+        if only_proposals
+        else share_good(line.status.code for line in counted_lines),
         children=children,
         attention=attention,
+        proposals=0 if only_proposals else sum(1 for line in lines if not line.binding),
+        proposals_only=only_proposals,
+        include_proposals=include_proposals,
     )

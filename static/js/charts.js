@@ -36,8 +36,15 @@
   function fmt(v) {
     if (v === null || v === undefined || isNaN(v)) { return "—"; }
     var a = Math.abs(v);
-    if (a >= 1000) { return Math.round(v).toLocaleString(); }
+    // Thousands separated with commas in both languages (10,466,625), as on the pages.
+    if (a >= 1000) { return Math.round(v).toLocaleString("en-US"); }
     return String(Math.round(v * 100) / 100);
+  }
+  // A figure with its unit, as core.numbers.with_unit writes it (the unit is already in the
+  // page's language): 12.5%, 2.1 per 10,000.
+  function withUnit(text, unit) {
+    if (!unit || text === "—") { return text; }
+    return /^[%‰‱]$/.test(unit) ? text + unit : text + " " + unit;
   }
 
   function base(extra) {
@@ -109,7 +116,7 @@
       var series = {
         name: d.labels.value, type: "bar",
         data: d.values.map(function (v, i) { return { value: v, itemStyle: { color: colorOf(d.status_codes[i]) }, status: d.statuses[i] }; }),
-        label: { show: true, position: "right", formatter: function (p) { return fmt(p.value) + " · " + d.statuses[p.dataIndex]; } }
+        label: { show: true, position: "right", formatter: function (p) { return withUnit(fmt(p.value), d.unit) + " · " + d.statuses[p.dataIndex]; } }
       };
       if (d.target !== null && d.target !== undefined) {
         series.markLine = { symbol: "none", data: [{ xAxis: d.target, label: { position: "insideEndTop", formatter: d.labels.target + " " + fmt(d.target) } }],
@@ -117,7 +124,7 @@
       }
       return base({
         tooltip: { trigger: "item", confine: true,
-                   formatter: function (p) { return p.name + "<br>" + fmt(p.value) + " · " + d.statuses[p.dataIndex]; } },
+                   formatter: function (p) { return p.name + "<br>" + withUnit(fmt(p.value), d.unit) + " · " + d.statuses[p.dataIndex]; } },
         grid: { left: 8, right: 120, top: 16, bottom: 8, containLabel: true },
         xAxis: { type: "value", axisLabel: { formatter: "{value}" + (d.unit === "%" ? "%" : "") } },
         yAxis: { type: "category", inverse: true, data: d.names, axisLabel: { width: 140, overflow: "truncate" } },

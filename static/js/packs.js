@@ -22,6 +22,7 @@
   var stateEl = document.getElementById("pack-state");
   var percentEl = document.getElementById("pack-percent");
   var errorEl = document.getElementById("pack-error");
+  var waitingEl = document.getElementById("pack-waiting");
   var files = document.getElementById("pack-files");
 
   function show(s) {
@@ -30,6 +31,8 @@
     bar.textContent = s.percent + "%";
     percentEl.textContent = s.percent;
     stateEl.textContent = s.step_label && s.state === "running" ? s.state_label + " · " + s.step_label : s.state_label;
+    // a queued pack whose build could not reach the task queue yet: it starts by itself later
+    waitingEl.hidden = !(s.state === "queued" && s.step === "waiting");
     if (s.error) { errorEl.textContent = s.error; errorEl.hidden = false; }
     if (s.state === "succeeded") {
       document.getElementById("pack-pdf").href = s.pdf_url;

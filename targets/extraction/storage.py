@@ -18,6 +18,8 @@ from django.core.exceptions import PermissionDenied
 from django.utils import timezone
 
 from core.text import bilingual
+from targets.models import Plan
+from targets.services import plan_files_load
 
 from .draft import dump_plan
 
@@ -75,8 +77,6 @@ def draft_save(*, actor, document: dict) -> DraftFile:
 def draft_load(*, actor, name: str):
     """Run load_plans on a saved draft, as a superuser, and record it in the admin log.
     Raises PlanFileError (nothing written) when the draft does not validate."""
-    from targets.models import Plan
-    from targets.services import plan_files_load
 
     if not actor.is_superuser:
         raise PermissionDenied(bilingual("仅超级管理员可载入规划", "only superusers load plans"))

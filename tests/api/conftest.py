@@ -8,6 +8,8 @@ from decimal import Decimal
 
 import pytest
 
+from tests import factories
+
 # Units of the shared tree, by the cast's view of them.
 DONGGUAN = ["441900", "441900003", "441900003001", "441900003002", "441900101", "441900101001"]
 DONGCHENG = ["441900003", "441900003001", "441900003002"]  # alice (official)
@@ -30,22 +32,11 @@ READS = {
 @pytest.fixture
 def catalog(tree):
     """Two elements, a Dongguan plan with two indicators and a Zhongshan plan with one."""
-    from targets.models import DataElement, Goal, Indicator, Plan
+    from targets.models import Goal, Indicator, Plan
 
-    pop = DataElement.objects.create(
-        code="population.resident", name_zh="常住人口", name_en="Resident population",
-        unit="persons", value_type="integer", period_type="year", aggregation="sum",
-        temporal="last",
-    )  # fmt: skip
-    vol = DataElement.objects.create(
-        code="volunteers.registered", name_zh="注册志愿者人数", unit="persons",
-        value_type="integer", period_type="year", aggregation="sum", temporal="last",
-        not_above=pop,
-    )  # fmt: skip
-    rate = DataElement.objects.create(
-        code="services.online_rate", name_zh="网上办理率", unit="%", value_type="percent",
-        period_type="month", aggregation="average", temporal="last",
-    )  # fmt: skip
+    pop = factories.element("population.resident")
+    vol = factories.element("volunteers.registered", not_above=pop)
+    rate = factories.element("services.online_rate")
     plans = {}
     for code, city in (("dongguan-2012-14", "441900"), ("zhongshan-2014-1", "442000")):
         plan = Plan.objects.create(

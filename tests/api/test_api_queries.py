@@ -12,6 +12,8 @@ from decimal import Decimal
 
 import pytest
 
+from tests import factories
+
 from .conftest import make_progress
 
 ENDPOINTS = [
@@ -36,7 +38,7 @@ def grow(n: int, tree, catalog, cast) -> None:
     uploads, all in alice's 东城街道."""
     from districts.models import DataValue, OrgUnit, UploadJob
     from districts.services import orgunit_save
-    from targets.models import DataElement, Goal, Indicator, Plan
+    from targets.models import DataElement
 
     town = tree["441900003"]
     for i in range(n):
@@ -51,15 +53,10 @@ def grow(n: int, tree, catalog, cast) -> None:
     )  # fmt: skip
     indicators = []
     for i, element in enumerate(elements):
-        plan = Plan.objects.create(code=f"extra-{i}", city=tree["441900"], title_zh=f"规划{i}")
-        goal = Goal.objects.create(plan=plan, code="1", title_zh="目标")
+        plan = factories.plan(tree["441900"], f"extra-{i}", title_zh=f"规划{i}")
         indicators.append(
-            Indicator.objects.create(
-                code=f"extra.{i}", plan=plan, goal=goal, name_zh="指标", kind="value",
-                element=element, comparator=">=", target=Decimal(1), deadline=date(2020, 12, 31),
-                quote="…",
-            )
-        )  # fmt: skip
+            factories.indicator(factories.goal(plan), f"extra.{i}", name_zh="指标", element=element)
+        )
     DataValue.objects.bulk_create(
         DataValue(element=e, org_unit=town, period="2015", period_start=date(2015, 1, 1),
                   period_end=date(2015, 12, 31), value=Decimal(i), created_by=cast["alice"],

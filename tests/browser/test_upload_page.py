@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests import factories
 from tests.conftest import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -35,17 +36,9 @@ DROP = """([selector, name, text]) => {
 
 @pytest.fixture
 def elements(db):
-    from targets.models import DataElement
 
-    pop = DataElement.objects.create(
-        code="population.resident", name_zh="常住人口", unit="persons", value_type="integer",
-        period_type="year", aggregation="sum", temporal="last", level="community",
-    )  # fmt: skip
-    DataElement.objects.create(
-        code="volunteers.registered", name_zh="注册志愿者人数", unit="persons",
-        value_type="integer", period_type="year", aggregation="sum", temporal="last",
-        level="community", not_above=pop,
-    )  # fmt: skip
+    pop = factories.element("population.resident", level="community")
+    factories.element("volunteers.registered", level="community", not_above=pop)
 
 
 def test_official_uploads_a_file_and_sees_progress_counts_and_errors(

@@ -14,7 +14,7 @@ from districts.intake.tables import Limits, TabularError, open_table, xlsx_reade
 from districts.intake.validator import validate_values
 from districts.models import DataValue, UploadJob
 from districts.rules import ElementRule, check_value
-from targets.models import DataElement
+from tests import factories
 from tests.districts.test_upload_worker_killed import make_job
 from tests.districts.test_xlsx_calamine import openpyxl_bytes, raw_xlsx, row
 
@@ -234,14 +234,8 @@ def test_rows_without_a_value_are_skipped_and_counted_not_errors():
 
 @pytest.fixture
 def population(db):
-    DataElement.objects.create(
-        code="spending.balance", name_zh="收支结余", unit="万元", value_type="number",
-        period_type="year", aggregation="sum", temporal="last", level="community",
-    )  # fmt: skip
-    return DataElement.objects.create(
-        code="population.resident", name_zh="常住人口", unit="persons", value_type="integer",
-        period_type="year", aggregation="sum", temporal="last", level="community",
-    )  # fmt: skip
+    factories.element("spending.balance", level="community")
+    return factories.element("population.resident", level="community")
 
 
 @pytest.mark.django_db

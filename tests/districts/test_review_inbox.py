@@ -91,10 +91,17 @@ def test_reviewer_approves_in_scope_and_history_records_it(client, cast, inbox):
 def test_approval_triggers_the_progress_recompute(client, cast, inbox, monkeypatch):
     calls = []
     monkeypatch.setattr(
-        "districts.services.progress_recompute_for_values", lambda values: calls.append(values)
+        "reports.triggers.progress_recompute_for_keys", lambda **keys: calls.append(keys)
     )
     login(client, cast, "bob").post(URL, {"action": "approve", "ids": [inbox["a_pop"].pk]})
-    assert [[v.pk for v in values] for values in calls] == [[inbox["a_pop"].pk]]
+    value = inbox["a_pop"]
+    assert calls == [
+        {
+            "element_codes": {value.element.code},
+            "unit_codes": {value.org_unit.code},
+            "trigger": "approval",
+        }
+    ]
 
 
 def test_reviewer_cannot_approve_outside_their_scope(client, cast, inbox):

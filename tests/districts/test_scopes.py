@@ -6,6 +6,7 @@ import pytest
 
 from districts import scopes
 from districts.models import DataValue, OrgUnit
+from tests import factories
 
 
 def codes(qs) -> set[str]:
@@ -62,16 +63,7 @@ def test_similar_code_prefix_is_not_inside_scope(cast, tree):
 def test_filter_in_scope_filters_values_by_unit(cast, tree):
     from decimal import Decimal
 
-    from targets.models import DataElement
-
-    element = DataElement.objects.create(
-        code="x.count",
-        name_zh="x",
-        value_type="integer",
-        period_type="year",
-        aggregation="sum",
-        temporal="last",
-    )
+    element = factories.element("x.count", name_zh="x")
     for code in ("441900003001", "441900101001", "442000001001"):
         DataValue.objects.create(
             element=element,

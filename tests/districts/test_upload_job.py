@@ -12,39 +12,14 @@ from django.core.management import CommandError, call_command
 
 from districts.models import DataValue, DataValueChange, UploadJob
 from districts.services import upload_create, upload_rollback
-from targets.models import DataElement
+from tests import factories
 
 
 @pytest.fixture
 def elements(db):
-    pop = DataElement.objects.create(
-        code="population.resident",
-        name_zh="常住人口",
-        unit="persons",
-        value_type="integer",
-        period_type="year",
-        aggregation="sum",
-        temporal="last",
-    )
-    DataElement.objects.create(
-        code="volunteers.registered",
-        name_zh="注册志愿者",
-        unit="persons",
-        value_type="integer",
-        period_type="year",
-        aggregation="sum",
-        temporal="last",
-        not_above=pop,
-    )
-    DataElement.objects.create(
-        code="services.online_rate",
-        name_zh="网上办理率",
-        unit="%",
-        value_type="percent",
-        period_type="month",
-        aggregation="average",
-        temporal="last",
-    )
+    pop = factories.element("population.resident")
+    factories.element("volunteers.registered", name_zh="注册志愿者", not_above=pop)
+    factories.element("services.online_rate")
 
 
 GOOD = (

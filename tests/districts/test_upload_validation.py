@@ -550,10 +550,16 @@ def test_errors_csv_opens_in_excel_and_neutralises_formulas():
             3, "value", "-5", "整数型数据项不能为负数（negative not allowed for integer elements）"
         ),
     ]
-    data = errors_to_csv(errors, total=7)
+    from django.utils import translation
+
+    with translation.override("zh-hans"):
+        data = errors_to_csv(errors, total=7)
     assert data.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
-    assert rows[0] == ["line 行号", "column 列", "value 数值", "reason 原因"]
+    assert rows[0] == ["行号", "列", "数值", "原因"]
+    with translation.override("en"):
+        english = errors_to_csv(errors).decode("utf-8-sig").splitlines()[0]
+    assert english == "Row,Column,Value,Reason"
     assert rows[1] == ["2", "数值", '\'=HYPERLINK("x")', "不是数字（not a number）"]
     assert rows[2][2] == "'-5"
     assert rows[3] == [

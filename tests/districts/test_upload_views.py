@@ -17,6 +17,7 @@ from districts import scopes, services
 from districts.models import DataValue, DataValueChange, OrgUnit, UploadJob
 from districts.services import role_grant
 from targets.models import DataElement
+from tests import factories
 
 UPLOADS = reverse("districts:uploads")
 TEMPLATE = reverse("districts:upload_template")
@@ -37,16 +38,8 @@ BAD = (
 
 @pytest.fixture
 def elements(db):
-    pop = DataElement.objects.create(
-        code="population.resident", name_zh="常住人口", name_en="Resident population",
-        unit="persons", value_type="integer", period_type="year", aggregation="sum",
-        temporal="last", level="community",
-    )  # fmt: skip
-    DataElement.objects.create(
-        code="volunteers.registered", name_zh="注册志愿者人数", unit="persons",
-        value_type="integer", period_type="year", aggregation="sum", temporal="last",
-        level="community", not_above=pop,
-    )  # fmt: skip
+    pop = factories.element("population.resident", level="community")
+    factories.element("volunteers.registered", level="community", not_above=pop)
     DataElement.objects.create(
         code="town.budget", name_zh="=镇街经费", unit="yuan", value_type="number",
         period_type="year", aggregation="sum", temporal="sum", level="town",

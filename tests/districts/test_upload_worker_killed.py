@@ -28,6 +28,7 @@ from districts.intake import upload_reap_stale
 from districts.intake.job import claim, heartbeat
 from districts.models import DataValue, DataValueChange, OrgUnit, UploadJob
 from targets.models import DataElement
+from tests import factories
 from tests.conftest import ROOT, wait_for
 
 SMALL = "单位代码,期间,数据项,数值,备注\r\n441900003001,2015,population.resident,12000,\r\n"
@@ -35,15 +36,7 @@ SMALL = "单位代码,期间,数据项,数值,备注\r\n441900003001,2015,popula
 
 @pytest.fixture
 def population(db):
-    return DataElement.objects.create(
-        code="population.resident",
-        name_zh="常住人口",
-        unit="persons",
-        value_type="integer",
-        period_type="year",
-        aggregation="sum",
-        temporal="last",
-    )
+    return factories.element("population.resident")
 
 
 def make_job(actor, text: str, **fields) -> UploadJob:
@@ -213,13 +206,16 @@ def test_the_heartbeat_is_written_outside_the_long_write_transaction(cast, popul
     assert upload_reap_stale(stale_after=2)["requeued"] == 0
 
 
-def test_the_beat_schedule_runs_the_reaper():
+def test_the_beat_schedule_runs_the_reaper_of_every_job_kind_uploads_included():
     from config.celery import app
+    from core.jobs import job_models
 
     entries = {e["task"]: e for e in app.conf.beat_schedule.values()}
-    assert entries["districts.tasks.reap_stale_uploads"]["schedule"] == 60.0
+    assert entries["core.tasks.reap_stale_jobs"]["schedule"] == 60.0
+    assert UploadJob in job_models()
     app.loader.import_default_modules()
-    assert "districts.tasks.reap_stale_uploads" in app.tasks
+    assert "core.tasks.reap_stale_jobs" in app.tasks
+    assert "districts.tasks.reap_stale_uploads" in app.tasks  # kept for calling by hand
 
 
 @pytest.mark.django_db

@@ -21,7 +21,7 @@ from districts.intake.tables import RowError, TabularError
 from districts.intake.validator import validate_values
 from districts.models import DataValue, UploadJob
 from districts.rules import MAX_ABS, ElementRule
-from targets.models import DataElement
+from tests import factories
 
 ELEMENTS = {
     "population.resident": ElementRule("population.resident", "integer", "year", "persons", id=1),
@@ -96,14 +96,8 @@ def test_the_reader_answers_any_file_with_row_errors_or_its_own_error(data):
 
 @pytest.fixture
 def catalog(db):
-    DataElement.objects.create(
-        code="population.resident", name_zh="常住人口", unit="persons", value_type="integer",
-        period_type="year", aggregation="sum", temporal="last", level="community",
-    )  # fmt: skip
-    DataElement.objects.create(
-        code="spending.balance", name_zh="收支结余", unit="万元", value_type="number",
-        period_type="year", aggregation="sum", temporal="last", level="community",
-    )  # fmt: skip
+    factories.element("population.resident", level="community")
+    factories.element("spending.balance", level="community")
 
 
 @pytest.mark.django_db

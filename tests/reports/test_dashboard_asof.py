@@ -51,7 +51,8 @@ def approve_a_handful_of_new_values(data, tree):
 
 
 class Row:
-    def __init__(self, period, completeness):
+    def __init__(self, period, completeness, indicator_id=1):
+        self.indicator_id = indicator_id
         self.period = period
         self.period_end = date(int(period), 12, 31)
         self.completeness = Decimal(str(completeness))
@@ -62,7 +63,11 @@ def states(rows, on):
 
 
 def test_a_period_is_complete_enough_at_the_threshold_or_at_half_of_it_after_its_deadline():
-    rows = [Row("2014", 0.5), Row("2014", 0.5), Row("2015", 0.85), Row("2016", 0.03)]
+    rows = [
+        *(Row("2014", 0.5, i) for i in (1, 2)),
+        *(Row("2015", 0.85, i) for i in (1, 2)),
+        *(Row("2016", 0.03, i) for i in (1, 2)),
+    ]
     # The default yearly deadline falls in January of the next year.
     before = states(rows, date(2015, 1, 5))
     assert not before["2014"].complete_enough  # 50% before the deadline: still coming in
@@ -71,6 +76,15 @@ def test_a_period_is_complete_enough_at_the_threshold_or_at_half_of_it_after_its
     assert after["2014"].complete_enough  # the deadline has passed and 50% ≥ 40%
     assert not after["2016"].complete_enough  # long past its deadline, but a handful
     assert after["2016"].completeness == 3
+
+
+def test_a_period_with_rows_for_few_indicators_is_not_complete_however_full_those_rows_are():
+    # 2016: one milestone approved (its row 100% complete); the other 19 indicators have no
+    # row that year. Averaging the rows present would call 2016 complete.
+    rows = [*(Row("2015", 1, i) for i in range(20)), Row("2016", 1, 0)]
+    after = states(rows, date(2026, 1, 1))
+    assert after["2016"].completeness == 5 and not after["2016"].complete_enough
+    assert selectors.as_of_from_rows(rows, {}).default == "2015"
 
 
 def test_the_threshold_is_a_setting(settings):

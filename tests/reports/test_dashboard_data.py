@@ -50,6 +50,7 @@ def make_catalog() -> dict:
         title_en="Opinions on Strengthening Social Construction",
         document_number="东委发〔2012〕14号",
         issuer_zh="中共东莞市委 东莞市人民政府",
+        issuer_en="CPC Dongguan Municipal Committee; Dongguan Municipal Government",
         issued_on=date(2012, 5, 28),
         source="001_6b5a303b382abbae.txt",
     )

@@ -85,17 +85,35 @@ def test_percent_of_target_is_labelled_as_such_everywhere(leader, data):
         assert "完成目标" not in text, url
 
 
-def test_a_parents_figure_says_how_many_children_it_rests_on(leader, data):
-    d = leader.get(CITY_DG).context["d"]
-    by_code = {line.code: line for line in d.all_lines}
-    # Half of Dongguan's two first-level units report the coverage's parts.
-    assert by_code["dg.social_orgs.coverage"].basis == "2个镇街中1个"
+def test_a_parents_figure_says_how_many_children_it_rests_on(leader, data, tree):
+    from reports.models import ProgressRow
+
+    at_city = ProgressRow.objects.filter(org_unit=tree["441900"], period=AS_OF)
+    # The engine's count of the units the figure rests on, not the row's completeness (0.5 and
+    # 1 here): a coverage rests on the communities at its level, a ratio on the towns.
+    at_city.filter(indicator__code="dg.social_orgs.coverage").update(
+        reporting_units=28, expected_units=36
+    )
+    at_city.filter(indicator__code="dg.online.share").update(reporting_units=2, expected_units=2)
+    # Reported by the city itself: the figure rests on no children, and says nothing.
+    at_city.filter(indicator__code="dg.volunteers.share").update(
+        reporting_units=None, expected_units=None
+    )
+    response = leader.get(CITY_DG)
+    by_code = {line.code: line for line in response.context["d"].all_lines}
+    assert by_code["dg.social_orgs.coverage"].basis == "36个村（社区）中28个"
     assert by_code["dg.online.share"].basis == "2个镇街中2个"
-    assert "2个镇街中1个" in leader.get(CITY_DG).content.decode()
+    assert by_code["dg.volunteers.share"].basis == ""
+    assert "36个村（社区）中28个" in response.content.decode()
+    for url, expected in (
+        (reverse("reports:unit", args=["441900"]), "36个村（社区）中28个"),
+        (reverse("reports:indicator", args=["dg.online.share"]), "2个镇街中2个"),
+    ):
+        assert expected in leader.get(url).content.decode(), url
     leader.post(reverse("set_language"), {"language": "en", "next": "/"})
     english = leader.get(CITY_DG).context["d"]
     assert {x.code: x.basis for x in english.all_lines}["dg.social_orgs.coverage"] == (
-        "1 of 2 towns"
+        "28 of 36 communities"
     )
 
 

@@ -14,7 +14,7 @@ from districts.models import OrgUnit
 from supervision import rules, selectors
 from supervision.models import ReportingSchedule
 from supervision.services import schedules_seed
-from targets.models import Goal, Indicator, Plan
+from tests import factories
 
 pytestmark = pytest.mark.django_db
 
@@ -62,11 +62,10 @@ def test_an_elements_own_schedule_beats_the_default(setup):
 def test_a_plans_schedule_applies_inside_the_plans_city_only(setup):
     community = setup["elements"]["community"]
     zhongshan = OrgUnit.objects.get(code="442000")
-    plan = Plan.objects.create(code="zs-test", city=zhongshan, title_zh="中山测试规划")
-    goal = Goal.objects.create(plan=plan, code="1", title_zh="目标")
-    Indicator.objects.create(
-        code="zs.pop", plan=plan, goal=goal, name_zh="人口", kind="value", element=community,
-        comparator=">=", target=1, deadline=date(2025, 12, 31), quote="原文",
+    plan = factories.plan(zhongshan, "zs-test", title_zh="中山测试规划")
+    factories.indicator(
+        factories.goal(plan), "zs.pop", name_zh="人口", element=community,
+        deadline=date(2025, 12, 31),
     )  # fmt: skip
     ReportingSchedule.objects.create(
         code="zs-plan-year", name_zh="中山规划：次年2月底前", period_type="year", plan=plan,

@@ -374,7 +374,15 @@ def test_goals_are_numbered_clauses_with_titles(plan_file):
     codes = [g["code"] for g in goals]
     assert goals and len(codes) == len(set(codes))
     for goal in goals:
-        assert set(goal) <= {"code", "title_zh", "title_en", "indicators"}
+        assert set(goal) <= {
+            "code",
+            "title_zh",
+            "title_en",
+            "indicators",
+            "lead",
+            "support",
+            "lead_note",
+        }
         assert isinstance(goal["code"], str) and goal["code"], "goal codes are strings"
         assert goal["title_zh"] and goal["title_en"]
         assert goal["indicators"], f"goal {goal['code']} has no indicator"
