@@ -32,3 +32,10 @@ urlpatterns = [
         name="api-docs",
     ),
 ]
+
+# Friendly pages in both languages (templates/403.html, 404.html, 500.html). The 500 view is
+# Django's own: it renders without a request context, so a failing context processor or database
+# cannot break the error page itself.
+handler403 = "django.views.defaults.permission_denied"
+handler404 = "django.views.defaults.page_not_found"
+handler500 = "django.views.defaults.server_error"

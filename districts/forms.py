@@ -38,9 +38,18 @@ class UnitPeriodForm(forms.Form):
 
 
 class TemplateForm(UnitPeriodForm):
+    """A template's unit and period. ``periods`` (value, label) are offered as a select: the
+    periods due or with values in the user's scope, not a free-text year."""
+
     fmt = forms.ChoiceField(
         label=_("格式"), choices=[(f, f.upper()) for f in TEMPLATE_FORMATS], initial="xlsx"
     )
+
+    def __init__(self, *args, periods: list[tuple[str, str]] | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if periods:
+            self.fields["period"].widget = forms.Select(choices=periods)
+            self.fields["period"].help_text = _("待填报的期间排在前面")
 
 
 class UploadForm(forms.Form):
@@ -85,7 +94,9 @@ def grid_cells(data, elements) -> list[GridCell]:
     for element in elements:
         name = f"v-{element.id}"
         if name not in data:
-            continue
+            if f"ver-{element.id}" not in data:
+                continue
+            # A yes/no item with neither radio chosen posts no value: an empty cell.
         try:
             version = int(data.get(f"ver-{element.id}", "0") or 0)
         except ValueError:

@@ -64,11 +64,17 @@ def _roles(user, action: str) -> list[tuple[str, int | None]]:
     query for both kinds of role, cached on the user object for the request."""
     cache = user.__dict__.setdefault("_roles_cache", {})
     if action not in cache:
-        cache[action] = list(
-            RoleAssignment.objects.filter(user=user, role__in=ROLES_FOR_ACTION[action])
-            .values_list("org_unit__path", "department_id")
+        # One query answers every action (a page asks for several: its own, and the menu's
+        # write and review, districts.context_processors).
+        rows = list(
+            RoleAssignment.objects.filter(user=user)
+            .values_list("role", "org_unit__path", "department_id")
             .distinct()
         )
+        for name, allowed in ROLES_FOR_ACTION.items():
+            cache[name] = list(
+                dict.fromkeys((path, dept) for role, path, dept in rows if role in allowed)
+            )
     return cache[action]
 
 

@@ -15,17 +15,18 @@ from datetime import date
 from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Min, QuerySet
+from django.db.models import Count, Min, Q, QuerySet
 from django.http import Http404
+from django.utils.translation import gettext as _
 
 from core.numbers import plain
-from core.periods import Period, period_for_date
-from core.text import is_english, name_of
-from targets.models import DataElement
+from core.periods import Period, PeriodError, period_for_date
+from core.text import is_english, name_of, title_of, unit_label
+from targets.models import DataElement, Indicator
 
 from . import scopes
 from .models import DataValue, DataValueChange, OrgUnit, UploadJob
-from .rules import outlier_kind
+from .rules import BOOLEAN, BOOLEAN_WORDS, OUTLIER_FACTOR, not_above_violation, outlier_kind
 
 # Tiers of the tree: towns and subdistricts (镇/街道) are one tier, communities and villages
 # (社区/村) another, as in districts.levels.COVERAGE_LEVEL_MEMBERS.
@@ -103,6 +104,86 @@ def default_period(period_type: str = "year", today=None) -> Period:
 
 
 @dataclass
+class PeriodChoice:
+    """One option of the entry form's period picker."""
+
+    value: str
+    label: str
+    state: str = ""  # the reporting state (supervision.rules) when the period is in view
+
+
+def reported_period_types(unit: OrgUnit) -> list[str]:
+    """The period types (year, quarter, month) for which ``unit`` enters at least one element."""
+    parent_tier, is_leaf = _reporting_context(unit)
+    unit_tier = tier_of(unit.level)
+    return sorted(
+        {
+            ptype
+            for ptype, level in DataElement.objects.values_list("period_type", "level").distinct()
+            if unit_reports(
+                unit_tier=unit_tier,
+                parent_tier=parent_tier,
+                is_leaf=is_leaf,
+                element_tier=tier_of(level),
+            )
+        }
+    )
+
+
+def entry_period_choices(unit: OrgUnit, statuses, current: str = "") -> list[PeriodChoice]:
+    """The periods an official may open for ``unit``: those in view under a reporting schedule
+    (``statuses``: supervision.selectors.unit_statuses, with their state and deadline) and those
+    that already have values, of the period types the unit reports — never a year the unit has
+    nothing to enter for. ``current`` (a period opened by a link) is kept so the picker shows
+    what the grid shows."""
+    types = set(reported_period_types(unit))
+    choices: dict[str, PeriodChoice] = {}
+    for s in statuses:
+        if s.schedule.period_type in types and s.period not in choices:
+            shown = s.shown
+            label = _("%(period)s · %(state)s · 截止 %(deadline)s") % {
+                "period": s.period,
+                "state": shown.label,
+                "deadline": s.deadline.isoformat(),
+            }
+            choices[s.period] = PeriodChoice(value=s.period, label=label, state=s.state)
+    for text in periods_with_values(None, unit):
+        try:
+            ptype = Period.parse(text).period_type
+        except (ValueError, PeriodError):
+            continue
+        if ptype in types and text not in choices:
+            choices[text] = PeriodChoice(value=text, label=text)
+    if current and current not in choices:
+        choices[current] = PeriodChoice(value=current, label=current)
+    # Most urgent first (what is due now), then newest first.
+    urgency = {"overdue": 0, "due_soon": 1, "open": 2}
+    return sorted(choices.values(), key=lambda c: (urgency.get(c.state, 3), _neg_key(c.value)))
+
+
+def template_period_choices(user, statuses) -> list[tuple[str, str]]:
+    """(value, label) of the periods a template may be asked for: those open under a reporting
+    schedule in the user's write scope (``statuses``, most urgent first) and those that already
+    have values there."""
+    seen: dict[str, str] = {}
+    for s in statuses:
+        seen.setdefault(s.period, f"{s.period} · {s.shown.label}")
+    with_values = (
+        scopes.filter_in_scope(DataValue.objects.all(), user, scopes.WRITE)
+        .values_list("period", flat=True)
+        .distinct()
+        .order_by("-period")[:24]
+    )
+    for period in with_values:
+        seen.setdefault(period, period)
+    return list(seen.items())
+
+
+def _neg_key(text: str) -> tuple:
+    return tuple(-ord(ch) for ch in text)
+
+
+@dataclass
 class GridRow:
     """One element on the entry form for one unit and period."""
 
@@ -114,6 +195,37 @@ class GridRow:
     comment: str = ""
     error: str = ""
     warning: str = ""
+    section: str = ""
+
+    @property
+    def is_boolean(self) -> bool:
+        return self.element.value_type == BOOLEAN
+
+    @property
+    def yes(self) -> bool | None:
+        """A yes/no cell's state: True, False, or None when nothing is entered."""
+        text = self.text.strip().casefold()
+        if not text:
+            return None
+        if text in BOOLEAN_WORDS:
+            return bool(BOOLEAN_WORDS[text])
+        return None
+
+    @property
+    def unit_shown(self) -> str:
+        return unit_label(self.element.unit)
+
+    @property
+    def expected(self) -> tuple[str, str] | None:
+        """The range a value is expected in, from the outlier rule (districts.rules): within
+        :data:`OUTLIER_FACTOR` of last period's value either way."""
+        if self.previous is None or self.is_boolean or self.previous.value is None:
+            return None
+        prev = self.previous.value
+        if prev <= 0:
+            return None
+        low = (prev / OUTLIER_FACTOR).quantize(Decimal("0.01"))
+        return plain(low), plain(prev * OUTLIER_FACTOR)
 
     @property
     def locked(self) -> bool:
@@ -133,11 +245,33 @@ class GridRow:
 
 
 @dataclass
+class GridSection:
+    title: str
+    rows: list[GridRow]
+
+
+@dataclass
 class Grid:
     unit: OrgUnit
     period: Period
     rows: list[GridRow] = field(default_factory=list)
     hidden: int = 0  # elements of this period type the unit does not report (shown on request)
+    order: list[str] = field(default_factory=list)  # section titles, in plan and goal order
+
+    @property
+    def sections(self) -> list[GridSection]:
+        """The rows grouped by the plan and goal that use them (names first, codes small), in
+        the plans' order; elements no plan of the unit's city uses come last."""
+        by_title: dict[str, list[GridRow]] = {}
+        for row in self.rows:
+            by_title.setdefault(row.section, []).append(row)
+        titles = [t for t in self.order if t in by_title]
+        titles += [t for t in by_title if t not in titles]
+        return [GridSection(title=t, rows=by_title[t]) for t in titles]
+
+    @property
+    def outliers(self) -> int:
+        return sum(1 for r in self.rows if r.warning)
 
     @property
     def editable(self) -> int:
@@ -199,16 +333,65 @@ def entry_grid(*, unit: OrgUnit, period: Period, show_all: bool = False) -> Grid
     for v in stored:
         (current if v.period == str(period) else before)[v.element_id] = v
     grid = Grid(unit=unit, period=period, hidden=hidden)
+    section_of, grid.order = _sections_for(unit, mine)
+    other = _("其他数据项")
     for element in mine:
         value = current.get(element.id)
         prev = before.get(element.id)
-        row = GridRow(element=element, name=name_of(element), value=value, previous=prev)
+        row = GridRow(
+            element=element,
+            name=name_of(element),
+            value=value,
+            previous=prev,
+            section=section_of.get(element.id, other),
+        )
         if value is not None:
             row.text = plain(value.value)
             row.comment = value.comment
             row.warning = outlier_note(value.value, prev.value if prev else None)
         grid.rows.append(row)
     return grid
+
+
+def _sections_for(unit: OrgUnit, elements) -> tuple[dict[int, str], list[str]]:
+    """Each element's section on the grid: the first plan and goal of the unit's city (or an
+    ancestor's) whose indicators use it. One query."""
+    ids = [e.id for e in elements]
+    if not ids:
+        return {}, []
+    uses = (
+        Q(element_id__in=ids)
+        | Q(numerator_id__in=ids)
+        | Q(denominator_id__in=ids)
+        | Q(condition_element_id__in=ids)
+        | Q(condition_numerator_id__in=ids)
+        | Q(condition_denominator_id__in=ids)
+    )
+    indicators = (
+        Indicator.objects.filter(uses)
+        .select_related("plan", "plan__city", "goal")
+        .order_by("plan__code", "goal__position", "goal__code", "id")
+    )
+    wanted = set(ids)
+    section_of: dict[int, str] = {}
+    order: list[str] = []
+    for ind in indicators:
+        if not unit.path.startswith(ind.plan.city.path):
+            continue
+        title = f"{title_of(ind.plan)} · {ind.goal.code} {title_of(ind.goal)}"
+        for eid in (
+            ind.element_id,
+            ind.numerator_id,
+            ind.denominator_id,
+            ind.condition_element_id,
+            ind.condition_numerator_id,
+            ind.condition_denominator_id,
+        ):
+            if eid in wanted and eid not in section_of:
+                section_of[eid] = title
+                if title not in order:
+                    order.append(title)
+    return section_of, order
 
 
 @dataclass
@@ -440,15 +623,19 @@ def rejected_groups(user, limit: int = 20) -> list[dict]:
     ]
 
 
-def overlay_posted(grid: Grid, cells, errors: dict[str, str]) -> None:
-    """Show a refused form again as the official typed it, with each cell's message."""
+def overlay_posted(
+    grid: Grid, cells, errors: dict[str, str], warnings: dict[str, str] | None = None
+) -> None:
+    """Show a refused form again as the official typed it, with each cell's message and the
+    warnings ("high", "low", "empty") "complete" asks to confirm."""
     by_element = {c.element.id: c for c in cells}
+    warnings = warnings or {}
     for row in grid.rows:
         cell = by_element.get(row.element.id)
         if cell is not None:
             row.text, row.comment = cell.text, cell.comment
         row.error = errors.get(row.element.code, "")
-        row.warning = ""
+        row.warning = warnings.get(row.element.code, "")
 
 
 def annotate_values(values) -> None:
@@ -456,7 +643,66 @@ def annotate_values(values) -> None:
     for v in values:
         v.shown = plain(v.value)
         v.element_name = name_of(v.element)
+        v.unit_shown = unit_label(v.element.unit)
         v.org_unit.display_name = name_of(v.org_unit)
+
+
+def _previous_label(period: str) -> str:
+    try:
+        return str(Period.parse(period).previous())
+    except (ValueError, PeriodError):
+        return ""
+
+
+def annotate_review(values) -> None:
+    """What a reviewer should see beside each value: the previous period's value and the change,
+    and the flags of :mod:`districts.rules` — an outlier against the previous period and a part
+    larger than its whole (``not_above``) — so "30 against 3 last year" stands out. Two queries
+    for the whole page."""
+    values = list(values)
+    annotate_values(values)
+    if not values:
+        return
+    units = {v.org_unit_id for v in values}
+    wanted_prev = {(v.element_id, v.org_unit_id, _previous_label(v.period)) for v in values}
+    prev_rows = DataValue.objects.filter(
+        org_unit_id__in=units,
+        element_id__in={e for e, _u, _p in wanted_prev},
+        period__in={p for _e, _u, p in wanted_prev if p},
+    ).values_list("element_id", "org_unit_id", "period", "value")
+    previous = {(e, u, p): val for e, u, p, val in prev_rows}
+    limit_ids = {v.element.not_above_id for v in values if v.element.not_above_id}
+    limits: dict[tuple[int, int, str], Decimal] = {}
+    limit_names: dict[int, str] = {}
+    if limit_ids:
+        rows = DataValue.objects.filter(
+            org_unit_id__in=units,
+            element_id__in=limit_ids,
+            period__in={v.period for v in values},
+        ).values_list("element_id", "org_unit_id", "period", "value")
+        limits = {(e, u, p): val for e, u, p, val in rows}
+        limit_names = {e.id: name_of(e) for e in DataElement.objects.filter(id__in=limit_ids)}
+    for v in values:
+        v.previous_period = _previous_label(v.period)
+        prev = previous.get((v.element_id, v.org_unit_id, v.previous_period))
+        v.previous_shown = plain(prev) if prev is not None else ""
+        v.change_shown = ""
+        if prev is not None and v.value is not None:
+            delta = v.value - prev
+            v.change_shown = ("+" if delta > 0 else "") + plain(delta)
+            if prev:
+                v.change_shown += f" ({delta / prev * 100:+.0f}%)"
+        v.outlier = outlier_kind(v.value, prev) or ""
+        v.not_above_problem = ""
+        if v.element.not_above_id and v.value is not None:
+            limit = limits.get((v.element.not_above_id, v.org_unit_id, v.period))
+            v.not_above_problem = (
+                not_above_violation(
+                    v.value, limit, other=limit_names.get(v.element.not_above_id, "")
+                )
+                or ""
+            )
+        v.flagged = bool(v.outlier or v.not_above_problem)
 
 
 _STATE_LABELS = dict(DataValue.STATE_CHOICES)

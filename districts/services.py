@@ -20,7 +20,7 @@ from .intake import upload_create, upload_errors_csv, upload_process, upload_rol
 from .intake.orgunits import order_orgunit_rows, parse_orgunit_file
 from .intake.tables import TabularError
 from .models import DataValue, DataValueChange, OrgUnit, RoleAssignment
-from .rules import check_value, element_rule, not_above_violation
+from .rules import BOOLEAN, check_value, element_rule, not_above_violation, outlier_kind
 from .signals import announce_approved_values_changed
 
 
@@ -479,18 +479,25 @@ def values_approve(*, actor, values, comment: str = "", source: str = "form") ->
 
 
 def values_reject(*, actor, values, comment: str, source: str = "form") -> list[DataValue]:
+    """Send submitted values back with the reviewer's comment; the submitters are told (portal
+    notice and e-mail, supervision.services.rejection_notify)."""
+    from supervision.services import rejection_notify  # supervision builds on districts
+
     if not comment.strip():
         raise ValidationError({"comment": "退回时请填写原因（a rejection needs a comment）"})
-    return _transition(
-        actor=actor,
-        values=values,
-        action="reject",
-        to_state=DataValue.REJECTED,
-        from_states={DataValue.SUBMITTED},
-        scope_action=scopes.REVIEW,
-        comment=comment,
-        source=source,
-    )
+    with transaction.atomic():
+        rejected = _transition(
+            actor=actor,
+            values=values,
+            action="reject",
+            to_state=DataValue.REJECTED,
+            from_states={DataValue.SUBMITTED},
+            scope_action=scopes.REVIEW,
+            comment=comment,
+            source=source,
+        )
+        rejection_notify(actor=actor, values=rejected, comment=comment)
+    return rejected
 
 
 def values_reopen(*, actor, values, comment: str, source: str = "form") -> list[DataValue]:
@@ -638,10 +645,14 @@ class GridResult:
     saved: int = 0
     submitted: int = 0
     errors: dict[str, str] = field(default_factory=dict)
+    warnings: dict[str, str] = field(default_factory=dict)
+    """Outliers against last period ("high"/"low") and empty cells ("empty"), which "complete"
+    asks the official to confirm before it submits."""
+    needs_confirmation: bool = False
 
     @property
     def ok(self) -> bool:
-        return not self.errors
+        return not self.errors and not self.needs_confirmation
 
 
 def _messages(exc: ValidationError) -> str:
@@ -671,6 +682,77 @@ def values_save_grid(
         raise PermissionDenied(f"{org_unit.code} 不在您的填报范围内（outside your scope）")
     result = GridResult()
     errors = result.errors
+    key = str(period)
+    element_ids = [c.element.id for c in cells]
+    parsed, stored = _grid_check(org_unit=org_unit, period=period, cells=cells, errors=errors)
+    if errors:
+        return result
+    return _grid_write(
+        actor=actor,
+        org_unit=org_unit,
+        key=key,
+        period=period,
+        parsed=parsed,
+        stored=stored,
+        element_ids=element_ids,
+        result=result,
+        submit=submit,
+        source=source,
+    )
+
+
+def values_complete_grid(
+    *,
+    actor,
+    org_unit: OrgUnit,
+    period: Period,
+    cells: list[GridCell],
+    confirmed: bool = False,
+    source: str = "form",
+) -> GridResult:
+    """DHIS2's data-entry "complete": run every check over the whole form — types, ``not_above``
+    (errors: nothing is saved), then outliers against last period's values and cells left
+    empty (warnings) — and, once the official has confirmed the warnings (``confirmed``), save
+    the form and submit it for review."""
+    if not scopes.can(actor, scopes.WRITE, org_unit):
+        raise PermissionDenied(f"{org_unit.code} 不在您的填报范围内（outside your scope）")
+    result = GridResult()
+    parsed, stored = _grid_check(
+        org_unit=org_unit, period=period, cells=cells, errors=result.errors
+    )
+    previous = dict(
+        DataValue.objects.filter(
+            org_unit=org_unit,
+            period=str(period.previous()),
+            element_id__in=[c.element.id for c in cells],
+        ).values_list("element_id", "value")
+    )
+    for cell in cells:
+        code = cell.element.code
+        if code in result.errors:
+            continue
+        if cell.element.id in parsed:
+            kind = outlier_kind(parsed[cell.element.id][1], previous.get(cell.element.id))
+            if kind and cell.element.value_type != BOOLEAN:
+                result.warnings[code] = kind
+        elif cell.element.id not in stored:
+            result.warnings[code] = "empty"
+    if result.errors:
+        return result
+    if result.warnings and not confirmed:
+        result.needs_confirmation = True
+        return result
+    saved = values_save_grid(
+        actor=actor, org_unit=org_unit, period=period, cells=cells, submit=True, source=source
+    )
+    saved.warnings = result.warnings
+    return saved
+
+
+def _grid_check(*, org_unit: OrgUnit, period: Period, cells: list[GridCell], errors: dict):
+    """The checks of a whole form that need no write: types, empty reported cells and
+    ``not_above`` (in the form or stored). Fills ``errors``; returns the parsed cells and the
+    stored values of the form's elements and their limits."""
     key = str(period)
     element_ids = [c.element.id for c in cells]
     limits = {c.element.not_above_id for c in cells if c.element.not_above_id}
@@ -715,8 +797,13 @@ def values_save_grid(
         reason = not_above_violation(value, limit, other=element.not_above.code, from_form=in_form)
         if reason:
             errors[element.code] = reason
-    if errors:
-        return result
+    return parsed, stored
+
+
+def _grid_write(
+    *, actor, org_unit, key, period, parsed, stored, element_ids, result, submit, source
+) -> GridResult:
+    errors = result.errors
     with transaction.atomic():
         for cell, value in parsed.values():
             element = cell.element

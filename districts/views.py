@@ -25,6 +25,8 @@ from core.numbers import plain
 from core.periods import PeriodError, parse_period
 from core.text import bilingual, name_of
 from core.views import scoped_by
+from supervision import rules as supervision_rules
+from supervision import selectors as supervision_selectors
 from targets.models import DataElement
 
 from . import scopes, selectors, services
@@ -38,7 +40,10 @@ from .intake import (
     upload_template,
 )
 from .models import DataValue, UploadJob
-from .rules import check_value
+from .rules import OUTLIER_FACTOR, check_value
+
+DUE_SHOWN = 60
+"""Rows of the "what is due" list on /data/ (most urgent first); the rest is on the overdue page."""
 
 STATUS_ERRORS_SHOWN = 200
 """Row errors (and warnings) in the status JSON and on the page; all are in the errors CSV."""
@@ -71,11 +76,21 @@ def _without_page(request) -> str:
 @require_GET
 def index(request):
     user = request.user
+    can_write = selectors.has_role(user, scopes.WRITE)
+    due = []
+    if can_write:
+        # What is due in the official's scope, most urgent first (the supervision rule).
+        due = [
+            s
+            for s in supervision_selectors.reporting_statuses(user, action=scopes.WRITE)
+            if s.state != supervision_rules.NOT_DUE
+        ][:DUE_SHOWN]
     return render(
         request,
         "districts/index.html",
         {
-            "can_write": selectors.has_role(user, scopes.WRITE),
+            "due": due,
+            "can_write": can_write,
             "can_review": selectors.has_role(user, scopes.REVIEW),
             "pending": selectors.pending_review_count(user),
             "rejected": selectors.rejected_groups(user),
@@ -107,27 +122,45 @@ def entry(request):
     context = {
         "units": units,
         "unit_code": code,
-        "period_text": period_text or str(selectors.default_period()),
+        "period_text": period_text,
+        "period_choices": [],
+        "outlier_factor": OUTLIER_FACTOR,
         "show_all": show_all,
         "grid": None,
         "period_error": "",
     }
-    if not (code and period_text):
+    if not code:
+        return render(request, "districts/entry.html", context)
+    unit = selectors.unit_for(user, code, scopes.WRITE)
+    # The picker offers the periods valid for this unit, with their reporting state (the
+    # supervision rule), what is due first.
+    statuses = supervision_selectors.unit_statuses(user, unit, action=scopes.WRITE)
+    context["period_choices"] = selectors.entry_period_choices(unit, statuses, period_text)
+    if not period_text:
         return render(request, "districts/entry.html", context)
     try:
         period = parse_period(period_text)
     except PeriodError as exc:
         context["period_error"] = str(exc)
         return render(request, "districts/entry.html", context, status=400)
-    unit = selectors.unit_for(user, code, scopes.WRITE)
     grid = selectors.entry_grid(unit=unit, period=period, show_all=show_all)
     context.update(grid=grid, unit=unit, period_text=str(period), unit_name=name_of(unit))
     if request.method == "POST":
-        submit = request.POST.get("action") == "submit"
+        action = request.POST.get("action")
+        submit = action in ("submit", "complete")
         cells = grid_cells(request.POST, [row.element for row in grid.rows])
-        result = services.values_save_grid(
-            actor=user, org_unit=unit, period=period, cells=cells, submit=submit
-        )
+        if action == "complete":
+            result = services.values_complete_grid(
+                actor=user,
+                org_unit=unit,
+                period=period,
+                cells=cells,
+                confirmed=request.POST.get("confirm") == "1",
+            )
+        else:
+            result = services.values_save_grid(
+                actor=user, org_unit=unit, period=period, cells=cells, submit=submit
+            )
         if result.ok:
             if submit:
                 messages.success(
@@ -138,8 +171,10 @@ def entry(request):
             else:
                 messages.success(request, _("已保存 %(saved)d 项草稿") % {"saved": result.saved})
             return redirect(_entry_url(unit.code, str(period), show_all))
-        selectors.overlay_posted(grid, cells, result.errors)
+        selectors.overlay_posted(grid, cells, result.errors, result.warnings)
         context["errors"] = len(result.errors)
+        context["needs_confirmation"] = result.needs_confirmation and not result.errors
+        context["warning_count"] = len(result.warnings)
         return render(request, "districts/entry.html", context, status=400)
     return render(request, "districts/entry.html", context)
 
@@ -279,6 +314,14 @@ def uploads(request):
 def _uploads_page(request, status: int = 200):
     user = request.user
     units = selectors.unit_choices(user, scopes.WRITE)
+    periods = []
+    if units:
+        statuses = [
+            s
+            for s in supervision_selectors.reporting_statuses(user, action=scopes.WRITE)
+            if s.state != supervision_rules.NOT_DUE
+        ]
+        periods = selectors.template_period_choices(user, statuses)
     page = Paginator(selectors.uploads_for(user), 20).get_page(request.GET.get("page"))
     return render(
         request,
@@ -288,7 +331,8 @@ def _uploads_page(request, status: int = 200):
             "can_approve": can_approve_uploads(user),
             "template_form": TemplateForm(
                 units=units,
-                initial={"period": str(selectors.default_period()), "fmt": "xlsx"},
+                periods=periods,
+                initial={"period": periods[0][0] if periods else "", "fmt": "xlsx"},
             ),
             "can_write": bool(units),
             "page": page,
@@ -398,10 +442,10 @@ def review(request):
         form = ReviewForm(request.POST)
         back = f"{reverse('districts:review')}?{request.GET.urlencode()}"
         if not form.is_valid():
-            for errors in form.errors.values():
-                for error in errors:
-                    messages.error(request, error)
-            return redirect(back)
+            # Shown again at once, with the error beside the field it concerns and the values
+            # the reviewer had checked still checked.
+            picked = {int(i) for i in request.POST.getlist("ids") if i.isdigit()}
+            return _review_page(request, filters, form=form, picked=picked, status=400)
         values = selectors.values_for_action(user, form.cleaned_data["ids"])
         comment = form.cleaned_data["comment"].strip()
         try:
@@ -414,10 +458,15 @@ def review(request):
         except ValidationError as exc:
             messages.error(request, _messages_of(exc))
         return redirect(back)
+    return _review_page(request, filters)
+
+
+def _review_page(request, filters, *, form=None, picked=frozenset(), status=200):
+    user = request.user
     queryset = selectors.inbox_queryset(user, **filters)
     page = Paginator(queryset, selectors.INBOX_PAGE_SIZE).get_page(request.GET.get("page"))
     values = list(page.object_list)
-    selectors.annotate_values(values)
+    selectors.annotate_review(values)
     return render(
         request,
         "districts/review.html",
@@ -430,7 +479,13 @@ def review(request):
             "units": selectors.unit_choices(user, scopes.REVIEW),
             "states": DataValue.STATE_CHOICES,
             "query": _without_page(request),
+            "form": form,
+            "picked": picked,
+            "comment_error": "; ".join(form.errors.get("comment", [])) if form else "",
+            "ids_error": "; ".join(form.errors.get("ids", [])) if form else "",
+            "comment_text": form.data.get("comment", "") if form else "",
         },
+        status=status,
     )
 
 

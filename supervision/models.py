@@ -291,11 +291,13 @@ class Notification(models.Model):
     OVERDUE = "overdue"
     ESCALATION = "escalation"
     REOPENED = "reopened"
+    REJECTED = "rejected"
     KIND_CHOICES = [
         (REMINDER, _("即将到期")),
         (OVERDUE, _("已逾期")),
         (ESCALATION, _("逾期上报")),
         (REOPENED, _("重新开放")),
+        (REJECTED, _("被退回")),
     ]
 
     recipient = models.ForeignKey(
@@ -322,6 +324,11 @@ class Notification(models.Model):
         default=0, help_text=_("提醒：未报项数；重新开放：重新开放的数值个数")
     )
     message = models.TextField(blank=True)
+    element_code = models.CharField(
+        max_length=100,
+        blank=True,
+        help_text=_("退回：第一个被退回的数据项，链接打开填报表的这一行"),
+    )
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
@@ -339,7 +346,7 @@ class Notification(models.Model):
         verbose_name_plural = _("站内通知")
         constraints = [
             models.CheckConstraint(
-                condition=Q(kind__in=["reminder", "overdue", "escalation", "reopened"]),
+                condition=Q(kind__in=["reminder", "overdue", "escalation", "reopened", "rejected"]),
                 name="notification_kind_known",
             ),
         ]
@@ -349,6 +356,18 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} → {self.recipient_id}: {self.org_unit_id}/{self.period}"
+
+    @property
+    def entry_url(self) -> str:
+        """A rejection opens the entry grid at the first rejected row, where the reviewer's
+        comment is shown."""
+        from urllib.parse import urlencode
+
+        from django.urls import reverse
+
+        query = urlencode({"unit": self.org_unit.code, "period": self.period})
+        anchor = f"#row-{self.element_code}" if self.element_code else ""
+        return f"{reverse('districts:entry')}?{query}{anchor}"
 
 
 class PeriodReopen(models.Model):

@@ -145,6 +145,57 @@ def period_reopen(*, actor, org_unit: OrgUnit, period: Period, reason: str) -> P
 # --- notifications -----------------------------------------------------------------------------
 
 
+def rejection_notify(*, actor, values: list[DataValue], comment: str) -> list[Notification]:
+    """Tell whoever submitted rejected values, in the portal and by e-mail (after commit): one
+    notice per submitter, unit and period, linking to the grid at the first rejected row with
+    the reviewer's comment. Called by :func:`districts.services.values_reject`."""
+    groups: dict[tuple[int, int, str], list[DataValue]] = {}
+    for value in values:
+        if value.updated_by_id and value.updated_by_id != getattr(actor, "pk", None):
+            key = (value.updated_by_id, value.org_unit_id, value.period)
+            groups.setdefault(key, []).append(value)
+    notes = Notification.objects.bulk_create(
+        Notification(
+            recipient_id=user_id,
+            kind=Notification.REJECTED,
+            org_unit_id=unit_id,
+            period=period,
+            count=len(rows),
+            message=comment,
+            element_code=min(r.element.code for r in rows),
+            actor=actor,
+        )
+        for (user_id, unit_id, period), rows in groups.items()
+    )
+    ids = [n.pk for n in notes]
+    if ids and getattr(settings, "REMINDER_EMAIL_ENABLED", True):
+        transaction.on_commit(lambda: _rejection_emails_send(ids))
+    return notes
+
+
+def _rejection_emails_send(ids: list[int]) -> None:
+    base = getattr(settings, "REMINDER_PORTAL_URL", "").rstrip("/")
+    prefix = getattr(settings, "REMINDER_EMAIL_SUBJECT_PREFIX", "")
+    notes = Notification.objects.filter(pk__in=ids).select_related("recipient", "org_unit", "actor")
+    for note in notes:
+        if not note.recipient.email:
+            continue
+        with translation.override(settings.LANGUAGE_CODE):
+            context = {"n": note, "url": f"{base}{note.entry_url}"}
+            subject = render_to_string("supervision/email/rejected_subject.txt", context)
+            body = render_to_string("supervision/email/rejected.txt", context)
+        try:
+            send_mail(
+                f"{prefix}{' '.join(subject.split())}",
+                body,
+                None,
+                [note.recipient.email],
+                fail_silently=False,
+            )
+        except Exception:  # the portal notice stands; a mail server's trouble is only logged
+            log.exception("rejection e-mail to %s failed", note.recipient_id)
+
+
 def notifications_mark_read(*, user, ids: list[int] | None = None) -> int:
     """Mark ``user``'s notifications read (those in ``ids``, or all); returns how many."""
     qs = Notification.objects.filter(recipient=user, read_at__isnull=True)

@@ -15,13 +15,23 @@ from openpyxl.cell import WriteOnlyCell
 from core.exporting import safe_cell
 from core.numbers import plain
 from core.periods import Period
-from core.text import name_of
+from core.text import name_of, unit_label
 
 from .. import scopes
 from ..models import DataValue, OrgUnit
 from ..selectors import reporting_plan
+from .validator import VALUE_HINT_COLUMNS
 
-TEMPLATE_HEADER = ("单位代码", "期间", "数据项", "数值", "备注")
+TEMPLATE_HEADER = (
+    "单位代码",
+    "期间",
+    "数据项",
+    "数值",
+    "备注",
+    *(aliases[0] for aliases in VALUE_HINT_COLUMNS.values()),
+)
+"""The columns an upload reads, then the read-only hints (unit and element names, the unit of
+measure, last period's value) that the upload ignores."""
 TEMPLATE_FORMATS = ("csv", "xlsx")
 
 
@@ -57,7 +67,13 @@ def upload_template(*, actor, org_unit: OrgUnit, period: Period, fmt: str = "csv
         if state == DataValue.APPROVED:
             approved.add((unit_id, element_id))
         values[(unit_id, element_id)] = (value, comment)
-    rows: list[tuple[str, str, str, str, str]] = []
+    previous = {
+        (unit_id, element_id): value
+        for unit_id, element_id, value in DataValue.objects.filter(
+            org_unit__path__startswith=org_unit.path, period=str(period.previous())
+        ).values_list("org_unit_id", "element_id", "value")
+    }
+    rows: list[tuple[str, ...]] = []
     listed: set[int] = set()
     for unit, elements in plan.units:
         for element in elements:
@@ -65,13 +81,28 @@ def upload_template(*, actor, org_unit: OrgUnit, period: Period, fmt: str = "csv
                 continue
             listed.add(unit.id)
             value, comment = values.get((unit.id, element.id), (None, ""))
-            rows.append((unit.code, key, element.code, plain(value), comment))
+            rows.append(
+                (
+                    unit.code,
+                    key,
+                    element.code,
+                    plain(value),
+                    comment,
+                    name_of(unit),
+                    name_of(element),
+                    unit_label(element.unit),
+                    plain(previous.get((unit.id, element.id))),
+                )
+            )
     stem = f"values-template-{org_unit.code}-{key}"
     if fmt == "csv":
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\r\n")
         writer.writerow(TEMPLATE_HEADER)
-        writer.writerows((u, p, e, v, safe_cell(c)) for u, p, e, v, c in rows)
+        writer.writerows(
+            (u, p, e, v, safe_cell(c), safe_cell(un), safe_cell(en), safe_cell(m), prev)
+            for u, p, e, v, c, un, en, m, prev in rows
+        )
         # UTF-8 with BOM: what Excel on Chinese Windows opens without garbling.
         return TemplateFile(
             out.getvalue().encode("utf-8-sig"), f"{stem}.csv", "text/csv; charset=utf-8", len(rows)
@@ -82,6 +113,8 @@ def upload_template(*, actor, org_unit: OrgUnit, period: Period, fmt: str = "csv
     sheet.column_dimensions["A"].width = 16
     sheet.column_dimensions["C"].width = 32
     sheet.column_dimensions["E"].width = 30
+    sheet.column_dimensions["F"].width = 20
+    sheet.column_dimensions["G"].width = 36
 
     def text(ws, value: str):
         # Codes and periods are text: Excel would turn 441900003001 into 4.419E+11 and
@@ -91,7 +124,8 @@ def upload_template(*, actor, org_unit: OrgUnit, period: Period, fmt: str = "csv
         return cell
 
     sheet.append([text(sheet, h) for h in TEMPLATE_HEADER])
-    for unit_code, period_text, element_code, value, comment in rows:
+    for unit_code, period_text, element_code, value, comment, *hints in rows:
+        unit_name, element_name, measure, prev = hints
         sheet.append(
             [
                 text(sheet, unit_code),
@@ -99,6 +133,10 @@ def upload_template(*, actor, org_unit: OrgUnit, period: Period, fmt: str = "csv
                 text(sheet, element_code),
                 Decimal(value) if value else None,
                 text(sheet, safe_cell(comment)) if comment else None,
+                text(sheet, safe_cell(unit_name)),
+                text(sheet, safe_cell(element_name)),
+                text(sheet, safe_cell(measure)),
+                Decimal(prev) if prev else None,
             ]
         )
     notes = workbook.create_sheet("说明")

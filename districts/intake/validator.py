@@ -102,6 +102,15 @@ VALUE_ALIASES: dict[str, tuple[str, ...]] = {
     "value": ("数值", "值"),
     "comment": ("备注", "说明"),
 }
+VALUE_HINT_COLUMNS: dict[str, tuple[str, ...]] = {
+    "hint_unit_name": ("单位名称（仅供参考）", "org unit name (hint)"),
+    "hint_element_name": ("数据项名称（仅供参考）", "data element name (hint)"),
+    "hint_unit": ("计量单位（仅供参考）", "unit of measure (hint)"),
+    "hint_previous": ("上期数值（仅供参考）", "previous value (hint)"),
+}
+"""Read-only columns of the downloaded template (districts.intake.template): accepted in a
+header so a filled template uploads as it is, and never read."""
+VALUE_ALIASES.update(VALUE_HINT_COLUMNS)
 VALUE_REQUIRED = ("org_unit", "period", "element", "value")
 
 MAX_ERRORS = 10_000

@@ -24,22 +24,31 @@
       if (i >= 0 && i < list.length) { list[i].focus(); list[i].select(); }
     });
 
+    var factor = parseFloat(form.getAttribute("data-factor")) || 3;
+
+    // The outlier rule of districts.rules (over `factor` times or under 1/`factor` of last
+    // period's value), run as the official types so a typo is seen before it is saved.
     function warnFor(input, normalised) {
-      var row = input.closest("tr");
-      var warn = row.querySelector(".js-warn");
-      if (!warn) {
-        warn = document.createElement("p");
-        warn.className = "cell-warn js-warn";
-        input.parentNode.appendChild(warn);
-      }
+      var warn = document.getElementById("warn-" + input.id.slice(2));
+      if (!warn) return;
       var prev = parseFloat(input.getAttribute("data-prev"));
       var cur = parseFloat(normalised);
       var text = "";
       if (isFinite(prev) && isFinite(cur) && prev > 0 && cur >= 0) {
-        if (cur > 3 * prev) text = form.getAttribute("data-msg-high");
-        else if (cur * 3 < prev) text = form.getAttribute("data-msg-low");
+        if (cur > factor * prev) text = "⚠ " + form.getAttribute("data-msg-high");
+        else if (cur * factor < prev) text = "⚠ " + form.getAttribute("data-msg-low");
       }
       warn.textContent = text;
+      input.closest("tr").classList.toggle("has-warning", text !== "");
+    }
+
+    // A quick local reading of what was typed (thousands separators, full-width digits, a
+    // percent sign); the server's own check follows on change.
+    function localNumber(text) {
+      var t = text.replace(/[\uFF10-\uFF19]/g, function (d) {
+        return String.fromCharCode(d.charCodeAt(0) - 0xFEE0);
+      }).replace(/[,，\s%％]/g, "").replace("．", ".");
+      return t === "" ? NaN : Number(t);
     }
 
     function check(input) {
@@ -66,6 +75,7 @@
     inputsOf("value-input").forEach(function (input) {
       input.addEventListener("change", function () { check(input); });
       input.addEventListener("input", function () {
+        warnFor(input, localNumber(input.value));
         var changed = input.value !== input.getAttribute("data-initial");
         input.closest("tr").classList.toggle("is-dirty", changed);
         if (changed) dirty = true;
@@ -73,6 +83,12 @@
     });
     inputsOf("comment-input").forEach(function (input) {
       input.addEventListener("input", function () { dirty = true; });
+    });
+    inputsOf("yesno-input").forEach(function (input) {
+      input.addEventListener("change", function () {
+        dirty = true;
+        input.closest("tr").classList.add("is-dirty");
+      });
     });
     form.addEventListener("submit", function () { submitting = true; });
     window.addEventListener("beforeunload", function (ev) {
@@ -115,7 +131,18 @@
     });
   }
 
+  // Changing the unit lists that unit's own periods: reload the picker for it.
+  function unitPicker(select) {
+    select.addEventListener("change", function () {
+      if (!select.value) return;
+      var form = select.form;
+      window.location.href = form.getAttribute("action") + "?unit=" + encodeURIComponent(select.value);
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    var pick = document.getElementById("pick-unit");
+    if (pick) unitPicker(pick);
     var form = document.getElementById("entry-form");
     if (form) entryGrid(form);
     var review = document.getElementById("review-form");

@@ -3,6 +3,7 @@ one message per cell, Chinese number formats, locks, rejections, version conflic
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 
 import pytest
@@ -330,7 +331,9 @@ def test_grid_queries_do_not_grow_with_the_number_of_elements(
             period_type="year", aggregation="sum", temporal="last", level="community",
         )  # fmt: skip
     client = login(client, cast, "alice")
-    with django_assert_max_num_queries(12):
+    # 12 for the grid, 1 for its plan/goal sections, 4 for the period picker (the unit's
+    # reporting state by the supervision rule and the periods with values): constant.
+    with django_assert_max_num_queries(17):
         assert client.get(grid_url()).status_code == 200
 
 
@@ -367,3 +370,93 @@ def test_values_save_grid_leaves_untouched_cells_alone(cast, elements):
     )
     assert result.ok and result.saved == 0
     assert DataValueChange.objects.count() == 1  # only the original create
+
+
+# --- issue 17: a grid that reads well, and "complete" ---------------------------------------
+
+
+@pytest.fixture
+def planned(elements, tree):
+    """A plan of Dongguan whose goal 一 uses population and volunteers; a yes/no element."""
+    from targets.models import Goal, Indicator, Plan
+
+    plan = Plan.objects.create(code="dg-plan", city=tree["441900"], title_zh="东莞社会建设规划")
+    goal = Goal.objects.create(plan=plan, code="一", title_zh="人口与志愿服务", position=1)
+    Indicator.objects.create(
+        code="dg.vol_rate", plan=plan, goal=goal, name_zh="志愿者比例", kind="ratio",
+        numerator=elements["vol"], denominator=elements["pop"], factor=100,
+        comparator=">=", target=5, deadline=date(2025, 12, 31), quote="原文",
+    )  # fmt: skip
+    elements["flag"] = DataElement.objects.create(
+        code="services.hotline", name_zh="是否开通服务热线", name_en="Hotline open",
+        unit="yes/no", value_type="boolean", period_type="year", aggregation="sum",
+        temporal="last", level="community",
+    )  # fmt: skip
+    return elements
+
+
+def test_grid_is_grouped_by_plan_and_goal_with_names_first(client, cast, planned):
+    response = login(client, cast, "alice").get(grid_url())
+    sections = response.context["grid"].sections
+    assert sections[0].title == "东莞社会建设规划 · 一 人口与志愿服务"
+    assert [r.element.code for r in sections[0].rows] == [
+        "population.resident",
+        "volunteers.registered",
+    ]
+    assert sections[-1].title == "其他数据项"
+    html = response.content.decode()
+    row = html.split('id="row-population.resident"', 1)[1].split("</th>", 1)[0]
+    assert row.index("常住人口") < row.index('<span class="code">population.resident')
+    assert "单位：人" in row  # "persons" in the page's language
+
+
+def test_yes_no_items_are_two_radio_buttons(client, cast, planned):
+    enter(cast["alice"], planned["flag"], "1")
+    html = login(client, cast, "alice").get(grid_url()).content.decode()
+    row = html.split('id="row-services.hotline"', 1)[1].split("</tr>", 1)[0]
+    eid = planned["flag"].id
+    assert row.count('type="radio"') == 2 and f'name="v-{eid}"' in row
+    yes = row.split(f'id="v-{eid}"', 1)[1].split(">", 1)[0]
+    assert 'value="是"' in yes and "checked" in yes
+    # Choosing 否 saves 0.
+    response = post(
+        client,
+        {f"v-{eid}": "否", f"ver-{eid}": value_of(planned["flag"]).version, "action": "save"},
+    )
+    assert response.status_code == 302
+    assert value_of(planned["flag"]).value == 0
+
+
+def test_each_field_shows_last_value_and_the_expected_range(client, cast, planned):
+    enter(cast["alice"], planned["pop"], "12000", period="2014")
+    html = login(client, cast, "alice").get(grid_url()).content.decode()
+    hint = html.split(f'id="hint-{planned["pop"].id}"', 1)[1].split("</span>\n", 1)[0]
+    assert '<span class="prev">12000</span>' in hint
+    assert '<span class="expected">4000–36000</span>' in hint
+    assert 'data-factor="3"' in html
+
+
+def test_complete_refuses_errors_then_asks_to_confirm_outliers_then_submits(client, cast, planned):
+    enter(cast["alice"], planned["pop"], "3", period="2014")
+    pop, vol, rate = planned["pop"].id, planned["vol"].id, planned["rate"].id
+    flag = planned["flag"].id
+    base = {f"ver-{i}": 0 for i in (pop, vol, rate, flag)}
+    client = login(client, cast, "alice")
+    # A part above its whole is an error: nothing saved.
+    bad = post(client, {**base, f"v-{pop}": "30", f"v-{vol}": "40", "action": "complete"})
+    assert bad.status_code == 400 and value_of(planned["pop"]) is None
+    assert "不能大于" in bad.content.decode()
+    # 30 against 3 last year, and an empty cell: warnings to confirm, nothing saved yet.
+    data = {**base, f"v-{pop}": "30", f"v-{vol}": "20", f"v-{rate}": "50", "action": "complete"}
+    warn = post(client, data)
+    assert warn.status_code == 400 and value_of(planned["pop"]) is None
+    html = warn.content.decode()
+    assert 'name="confirm"' in html
+    row = html.split('id="row-population.resident"', 1)[1].split("</tr>", 1)[0]
+    assert "比上期高出 3 倍以上" in row
+    row = html.split('id="row-services.hotline"', 1)[1].split("</tr>", 1)[0]
+    assert "未填写" in row
+    # Confirmed: saved and submitted, every value.
+    done = post(client, {**data, "confirm": "1"})
+    assert done.status_code == 302
+    assert {value_of(planned[k]).state for k in ("pop", "vol", "rate")} == {"submitted"}

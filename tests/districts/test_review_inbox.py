@@ -145,9 +145,17 @@ def test_reject_requires_a_comment(client, cast, inbox):
     value = inbox["a_vol"]
     client = login(client, cast, "bob")
     response = client.post(URL, {"action": "reject", "ids": [value.pk], "comment": "  "})
-    assert response.status_code == 302
+    assert response.status_code == 400
     assert state(value) == "submitted"
-    assert "退回时请填写原因" in client.get(URL).content.decode()
+    html = response.content.decode()
+    # The error sits at the comment field, and the checked value is still checked.
+    field = html.split('id="review-comment"', 1)[1].split("</p>", 1)[0]
+    assert 'aria-invalid="true"' in field and "退回时请填写原因" in field
+    assert f'value="{value.pk}" class="pick"' in html
+    checkbox = html.split(f'id="pick-{value.pk}"', 1)[1].split(">", 1)[0]
+    assert "checked" in checkbox
+    other = html.split(f'id="pick-{inbox["a_pop"].pk}"', 1)[1].split(">", 1)[0]
+    assert "checked" not in other
     client.post(URL, {"action": "reject", "ids": [value.pk], "comment": "志愿者人数偏高"})
     value.refresh_from_db()
     assert value.state == "rejected" and value.review_comment == "志愿者人数偏高"
@@ -235,3 +243,46 @@ def test_value_history_lists_every_change_with_who_and_what(client, cast, inbox,
 def test_value_history_outside_scope_is_not_found(client, cast, inbox, name):
     url = reverse("districts:value_history", args=[inbox["a_pop"].pk])
     assert login(client, cast, name).get(url).status_code == 404
+
+
+def test_inbox_shows_previous_value_change_and_flags(client, cast, inbox, elements):
+    """ "30 against 3 last year" stands out; so does a part larger than its whole."""
+    unit = "441900003002"
+    submitted(cast["alice"], elements["pop"], unit, 3, period="2014")
+    DataValue.objects.filter(pk=inbox["b_pop"].pk).update(value=Decimal(30))
+    submitted(cast["alice"], elements["vol"], unit, 20, period="2015")
+    DataValue.objects.filter(element=elements["vol"], org_unit__code=unit).update(value=Decimal(40))
+    html = login(client, cast, "bob").get(URL, {"unit": unit, "period": "2015"}).content.decode()
+    row = html.split(f'id="pick-{inbox["b_pop"].pk}"', 1)[1].split("</tr>", 1)[0]
+    assert ">3 <" in row and "2014" in row  # the previous period's value
+    assert "+27 (+900%)" in row
+    assert "比上期高出 3 倍以上" in row
+    vol = DataValue.objects.get(element=elements["vol"], org_unit__code=unit)
+    row = html.split(f'id="pick-{vol.pk}"', 1)[1].split("</tr>", 1)[0]
+    assert "不能大于" in row and "常住人口" in row
+
+
+def test_a_rejection_notifies_the_submitter_in_the_portal_and_by_e_mail(
+    client, cast, inbox, django_capture_on_commit_callbacks, mailoutbox
+):
+    from supervision.models import Notification
+
+    cast["alice"].email = "alice@example.org"
+    cast["alice"].save()
+    with django_capture_on_commit_callbacks(execute=True):
+        login(client, cast, "bob").post(
+            URL, {"action": "reject", "ids": [inbox["a_vol"].pk], "comment": "请附统计口径"}
+        )
+    note = Notification.objects.get(recipient=cast["alice"])
+    assert note.kind == "rejected" and note.message == "请附统计口径" and note.count == 1
+    link = note.entry_url
+    assert link.endswith("#row-volunteers.registered") and "unit=441900003001" in link
+    assert len(mailoutbox) == 1 and mailoutbox[0].to == ["alice@example.org"]
+    assert "请附统计口径" in mailoutbox[0].body and link in mailoutbox[0].body
+
+    client.force_login(cast["alice"])
+    page = client.get(reverse("supervision:notifications")).content.decode()
+    assert "请附统计口径" in page and link.replace("&", "&amp;") in page
+    grid = client.get(link.split("#")[0]).content.decode()
+    row = grid.split('id="row-volunteers.registered"', 1)[1].split("</tr>", 1)[0]
+    assert "请附统计口径" in row

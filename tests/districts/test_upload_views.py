@@ -228,8 +228,11 @@ def test_csv_template_has_a_bom_chinese_headers_and_the_rows_to_report(client, c
     assert 'filename="values-template-441900003-2015.csv"' in response["Content-Disposition"]
     assert response.content.startswith(b"\xef\xbb\xbf")
     lines = response.content.decode("utf-8-sig").splitlines()
-    assert lines[0] == "单位代码,期间,数据项,数值,备注"
-    assert lines[1:] == [
+    assert lines[0] == (
+        "单位代码,期间,数据项,数值,备注,"
+        "单位名称（仅供参考）,数据项名称（仅供参考）,计量单位（仅供参考）,上期数值（仅供参考）"
+    )
+    assert [",".join(line.split(",")[:5]) for line in lines[1:]] == [
         "441900003,2015,town.budget,,",
         "441900003001,2015,population.resident,,",
         "441900003001,2015,volunteers.registered,,",
@@ -250,6 +253,34 @@ def test_a_filled_in_template_uploads_cleanly(client, cast, elements, post_file)
     assert body["state"] == "succeeded" and body["created"] == 2
 
 
+def test_template_has_names_and_last_value_as_hints_and_a_filled_xlsx_uploads_cleanly(
+    client, cast, elements, django_capture_on_commit_callbacks
+):
+    pop = DataElement.objects.get(code="population.resident")
+    services.value_save(actor=cast["alice"], element=pop, org_unit=OrgUnit.objects.get(code="441900003001"),
+                        period=Period.parse("2014"), value=Decimal(11800))  # fmt: skip
+    login(client, cast, "alice")
+    response = client.get(TEMPLATE, {"unit": "441900003001", "period": "2015", "fmt": "xlsx"})
+    book = load_workbook(io.BytesIO(response.content))
+    sheet = book.worksheets[0]
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0][5:] == (
+        "单位名称（仅供参考）", "数据项名称（仅供参考）", "计量单位（仅供参考）", "上期数值（仅供参考）",
+    )  # fmt: skip
+    by_element = {r[2]: r for r in rows[1:]}
+    assert by_element["population.resident"][5:] == ("东城社区A", "常住人口", "人", 11800)
+    # Filled in as an official would, hint columns left as they are: it uploads cleanly.
+    for row in sheet.iter_rows(min_row=2):
+        row[3].value = 12000 if row[2].value == "population.resident" else 1500
+    out = io.BytesIO()
+    book.save(out)
+    payload = {"file": SimpleUploadedFile("filled.xlsx", out.getvalue())}
+    with django_capture_on_commit_callbacks(execute=True):
+        job = client.post(UPLOADS, payload, **XHR).json()
+    body = status(client, job["id"])
+    assert body["state"] == "succeeded" and body["created"] == 2 and body["error_count"] == 0
+
+
 def test_template_prefills_entered_values_and_leaves_out_approved_values(client, cast, elements):
     pop = DataElement.objects.get(code="population.resident")
     a = services.value_save(actor=cast["alice"], element=pop, org_unit=OrgUnit.objects.get(code="441900003001"),
@@ -263,6 +294,7 @@ def test_template_prefills_entered_values_and_leaves_out_approved_values(client,
         .content.decode("utf-8-sig")
         .splitlines()
     )
+    lines = [",".join(line.split(",")[:5]) for line in lines]
     assert "441900003002,2015,population.resident,8000," in lines
     # The approved value is left out; the unit's other element is still to report.
     assert not any(line.startswith("441900003001,2015,population.resident") for line in lines)
@@ -277,7 +309,7 @@ def test_xlsx_template_keeps_codes_as_text_and_names_the_elements(client, cast, 
     book = load_workbook(io.BytesIO(response.content))
     data, notes = book.worksheets
     rows = list(data.iter_rows(values_only=True))
-    assert rows[0] == ("单位代码", "期间", "数据项", "数值", "备注")
+    assert rows[0][:5] == ("单位代码", "期间", "数据项", "数值", "备注")
     assert rows[1][:3] == ("441900003", "2015", "town.budget")
     assert data["A2"].number_format == "@" and len(rows) == 6
     text = [c for row in notes.iter_rows(values_only=True) for c in row if c]
@@ -292,7 +324,7 @@ def test_monthly_template_lists_the_monthly_elements(client, cast, elements):
         .content.decode("utf-8-sig")
         .splitlines()
     )
-    assert lines[1:] == ["441900003001,2015-07,cases.monthly,,"]
+    assert lines[1:] == ["441900003001,2015-07,cases.monthly,,,东城社区A,月度受理件数,件,"]
 
 
 def test_template_for_another_town_is_not_found(client, cast, elements):
