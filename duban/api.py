@@ -15,7 +15,7 @@ from rest_framework.response import Response
 from rest_framework.reverse import reverse
 
 from core.api import ApiViewMixin, Conflict
-from core.filtersets import FilterSet
+from core.filtersets import FilterSet, YesNoFilter
 from districts.models import OrgUnit
 from targets.models import Goal, Indicator, Plan
 
@@ -379,12 +379,16 @@ class ReplyIn(serializers.Serializer):
 
 
 class InstructionFilterSet(FilterSet):
-    done = django_filters.BooleanFilter()
+    # true / false only: django-filter's BooleanFilter reads anything else as "no filter"
+    done = YesNoFilter(method="filter_done", help_text="true / false")
     task = django_filters.NumberFilter(field_name="task_id")
 
     class Meta:
         model = Instruction
         fields = ["done", "task"]
+
+    def filter_done(self, queryset, name, value):
+        return queryset.filter(done=value == "true")
 
 
 @extend_schema_view(

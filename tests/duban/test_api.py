@@ -181,3 +181,9 @@ def test_a_malformed_id_is_the_api_s_json_404(api, dongcheng_task):
     for url in ("/api/v1/tasks/1.5/transitions/", "/api/v1/instructions/x/replies/"):
         response = api("alice").post(url, {"to": "acknowledged", "text": "x"}, format="json")
         assert response.status_code == 404 and response.json()["code"] == "not_found"
+
+
+def test_the_instructions_done_filter_refuses_anything_but_true_or_false(client, cast):
+    client.force_login(cast["carol"])
+    assert client.get("/api/v1/instructions/", {"done": "0.5"}).status_code == 400
+    assert client.get("/api/v1/instructions/", {"done": "true"}).status_code == 200
