@@ -12,6 +12,7 @@ from pathlib import Path
 
 from django.db import transaction
 
+from core.records import save_if_changed
 from districts.models import OrgUnit, OrgUnitGroup
 from targets.models import Indicator
 from targets.services import read_plan_file
@@ -37,18 +38,6 @@ class DepartmentsLoadResult:
     changed: bool
 
 
-def _save_if_changed(obj, fields: dict) -> bool:
-    dirty = [name for name, value in fields.items() if getattr(obj, name) != value]
-    for name in dirty:
-        setattr(obj, name, fields[name])
-    if obj.pk is None:
-        obj.save()
-        return True
-    if dirty:
-        obj.save(update_fields=dirty)
-    return bool(dirty)
-
-
 def departments_load(*, paths: list[Path]) -> list[DepartmentsLoadResult]:
     """Load departments files, each whole or not at all; loading twice changes nothing.
     Departments are never deleted by a file (plans and roles may name them)."""
@@ -68,7 +57,7 @@ def _load_departments_file(path: Path) -> DepartmentsLoadResult:
     changed = False
     for position, d in enumerate(parsed.departments):
         obj = Department.objects.filter(code=d.code).first() or Department(code=d.code)
-        changed |= _save_if_changed(
+        changed |= save_if_changed(
             obj,
             {
                 "name_zh": d.name_zh,
@@ -109,7 +98,7 @@ def _load_scheme_file(path: Path) -> SchemeLoadResult:
     )
     scheme = AssessmentScheme.objects.filter(code=s.code).first() or AssessmentScheme(code=s.code)
     is_new = scheme.pk is None
-    changed = _save_if_changed(
+    changed = save_if_changed(
         scheme,
         {
             "city_id": OrgUnit.objects.only("id").get(code=s.city).id,

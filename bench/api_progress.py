@@ -48,6 +48,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.pgdb import ensure_database  # noqa: E402
+
 COMMAND = (
     "DATABASE_URL=postgres://tracker@127.0.0.1:55432/tracker_api_bench "
     "REDIS_URL=redis://127.0.0.1:56379/5 .venv/bin/python bench/api_progress.py "
@@ -159,23 +161,6 @@ if os.environ.get("BENCH_API_PROGRESS_SERVE"):
 
 
 # --- data ------------------------------------------------------------------------------------
-
-
-def ensure_database() -> None:
-    """Create the PostgreSQL database named by DATABASE_URL when it does not exist yet."""
-    import dj_database_url
-    import psycopg2
-
-    cfg = dj_database_url.parse(os.environ["DATABASE_URL"])
-    params = dict(user=cfg["USER"], password=cfg["PASSWORD"] or None, host=cfg["HOST"],
-                  port=cfg["PORT"] or None)  # fmt: skip
-    try:
-        psycopg2.connect(dbname=cfg["NAME"], **params).close()
-    except psycopg2.OperationalError:
-        admin = psycopg2.connect(dbname="postgres", **params)
-        admin.autocommit = True
-        admin.cursor().execute(f'CREATE DATABASE "{cfg["NAME"]}"')
-        admin.close()
 
 
 def in_scope() -> int:

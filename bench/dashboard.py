@@ -36,6 +36,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench.pgdb import ensure_database  # noqa: E402
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.test")
 
 DEMO = {"indicators": 121, "towns": 33, "communities_per_town": 5, "years": list(range(2011, 2017))}
@@ -44,34 +47,6 @@ COMMAND = (
     "DATABASE_URL=postgres://tracker@127.0.0.1:55432/tracker_bench "
     ".venv/bin/python bench/dashboard.py"
 )
-
-
-def ensure_database() -> None:
-    """Create the PostgreSQL database named by DATABASE_URL when it does not exist yet."""
-    url = os.environ.get("DATABASE_URL", "")
-    if not url.startswith(("postgres://", "postgresql://")):
-        return
-    import dj_database_url
-    import psycopg2
-
-    cfg = dj_database_url.parse(url)
-    try:
-        psycopg2.connect(
-            dbname=cfg["NAME"], user=cfg["USER"], password=cfg["PASSWORD"] or None,
-            host=cfg["HOST"], port=cfg["PORT"] or None,
-        ).close()  # fmt: skip
-        return
-    except psycopg2.OperationalError as exc:
-        if "does not exist" not in str(exc):
-            raise
-    conn = psycopg2.connect(
-        dbname="postgres", user=cfg["USER"], password=cfg["PASSWORD"] or None,
-        host=cfg["HOST"], port=cfg["PORT"] or None,
-    )  # fmt: skip
-    conn.autocommit = True
-    with conn.cursor() as cur:
-        cur.execute(f'CREATE DATABASE "{cfg["NAME"]}"')
-    conn.close()
 
 
 def size_for(scale: int) -> dict:

@@ -45,6 +45,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench.pgdb import ensure_database  # noqa: E402
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.test")
 os.environ.setdefault("MEDIA_ROOT", tempfile.mkdtemp(prefix="tracker-bench-media-"))
 
@@ -370,33 +373,6 @@ def upload(path: Path, official):
     if job.state != UploadJob.SUCCEEDED:
         raise SystemExit(f"upload failed: {job.message}\n{job.errors[:5]}")
     return elapsed, job
-
-
-def ensure_database() -> None:
-    """Create the PostgreSQL database named by DATABASE_URL when it does not exist yet (it is
-    migrated in main)."""
-    url = os.environ.get("DATABASE_URL", "")
-    if not url.startswith(("postgres://", "postgresql://")):
-        return
-    import dj_database_url
-    import psycopg2
-
-    cfg = dj_database_url.parse(url)
-    conn_args = dict(
-        user=cfg["USER"], password=cfg["PASSWORD"] or None, host=cfg["HOST"],
-        port=cfg["PORT"] or None,
-    )  # fmt: skip
-    try:
-        psycopg2.connect(dbname=cfg["NAME"], **conn_args).close()
-        return
-    except psycopg2.OperationalError as exc:
-        if "does not exist" not in str(exc):
-            raise
-    conn = psycopg2.connect(dbname="postgres", **conn_args)
-    conn.autocommit = True
-    with conn.cursor() as cur:
-        cur.execute(f'CREATE DATABASE "{cfg["NAME"]}"')
-    conn.close()
 
 
 def main() -> None:

@@ -38,33 +38,10 @@ from datetime import date
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.pgdb import ensure_database
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
-
-
-def ensure_database() -> None:
-    """Create the PostgreSQL database named by DATABASE_URL when it does not exist yet."""
-    url = os.environ.get("DATABASE_URL", "")
-    if not url.startswith(("postgres://", "postgresql://")):
-        return
-    import dj_database_url
-    import psycopg2
-
-    cfg = dj_database_url.parse(url)
-    conn_args = dict(
-        user=cfg["USER"], password=cfg["PASSWORD"] or None, host=cfg["HOST"],
-        port=cfg["PORT"] or None,
-    )  # fmt: skip
-    try:
-        psycopg2.connect(dbname=cfg["NAME"], **conn_args).close()
-        return
-    except psycopg2.OperationalError as exc:
-        if "does not exist" not in str(exc):
-            raise
-    conn = psycopg2.connect(dbname="postgres", **conn_args)
-    conn.autocommit = True
-    with conn.cursor() as cur:
-        cur.execute(f'CREATE DATABASE "{cfg["NAME"]}"')
-    conn.close()
 
 
 ensure_database()

@@ -8,6 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 RUN=$ROOT/.run/test
+PGRUN=$RUN
 
 need=()
 ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || need+=(postgresql)
@@ -35,19 +36,28 @@ as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
 cleanup() {
   set +e
   [ -f "$RUN/redis.pid" ] && kill "$(cat "$RUN/redis.pid")" 2>/dev/null
-  [ -d "$RUN/pg" ] && as_pg "$PGBIN/pg_ctl" -D "$RUN/pg" -m immediate -w stop >/dev/null 2>&1
+  [ -d "$PGRUN/pg" ] && as_pg "$PGBIN/pg_ctl" -D "$PGRUN/pg" -m immediate -w stop >/dev/null 2>&1
   pkill -f "celery -A config worker.*$RUN" 2>/dev/null
+  [ "$PGRUN" != "$RUN" ] && rm -rf "$PGRUN"
 }
 trap cleanup EXIT
 
 rm -rf "$RUN"
-mkdir -p "$RUN/pg" "$RUN/sock"
-[ "$(id -u)" = 0 ] && chown -R postgres "$RUN/pg" "$RUN/sock"
+mkdir -p "$RUN"
+# As root, PostgreSQL runs as the postgres user, which may not be able to enter the checkout (a
+# clone under a private `mktemp -d`): its data and socket then live in a directory of its own.
+PGRUN=$RUN
+if [ "$(id -u)" = 0 ]; then
+  PGRUN=$(mktemp -d /tmp/tracker-test-pg.XXXXXX)
+  chmod 755 "$PGRUN"
+fi
+mkdir -p "$PGRUN/pg" "$PGRUN/sock"
+[ "$(id -u)" = 0 ] && chown -R postgres "$PGRUN/pg" "$PGRUN/sock"
 echo "== starting PostgreSQL on 127.0.0.1:$PGPORT and Redis on 127.0.0.1:$REDISPORT"
-as_pg "$PGBIN/initdb" -D "$RUN/pg" -U tracker --auth=trust -E UTF8 --locale=C.UTF-8 >/dev/null
+as_pg "$PGBIN/initdb" -D "$PGRUN/pg" -U tracker --auth=trust -E UTF8 --locale=C.UTF-8 >/dev/null
 # Durability is off: this instance is thrown away after the run.
-as_pg "$PGBIN/pg_ctl" -D "$RUN/pg" -l "$RUN/pg/server.log" -w \
-  -o "-p $PGPORT -k $RUN/sock -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" \
+as_pg "$PGBIN/pg_ctl" -D "$PGRUN/pg" -l "$PGRUN/pg/server.log" -w \
+  -o "-p $PGPORT -k $PGRUN/sock -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" \
   start >/dev/null
 as_pg "$PGBIN/createdb" -h 127.0.0.1 -p "$PGPORT" -U tracker tracker
 redis-server --port "$REDISPORT" --bind 127.0.0.1 --save "" --appendonly no --daemonize yes \

@@ -9,6 +9,7 @@ from pathlib import Path
 from django.conf import settings
 from django.db import transaction
 
+from core.records import save_if_changed
 from districts.models import OrgUnit, OrgUnitGroup
 from districts.services import orgunits_import, reference_orgunits_load
 from districts.unit_facts import (
@@ -93,26 +94,13 @@ def _load_one(path: Path, document: object, raw: bytes) -> LoadResult:
     )
 
 
-def _save_if_changed(obj, fields: dict) -> bool:
-    """Set fields and save only when something differs: loading a file twice changes nothing."""
-    dirty = [name for name, value in fields.items() if getattr(obj, name) != value]
-    for name in dirty:
-        setattr(obj, name, fields[name])
-    if obj.pk is None:
-        obj.save()
-        return True
-    if dirty:
-        obj.save(update_fields=dirty)
-    return bool(dirty)
-
-
 def _upsert_element(e: ElementDef) -> bool:
     obj = DataElement.objects.filter(code=e.code).first() or DataElement(code=e.code)
     aggregation = e.aggregation
     if aggregation == "weighted_average" and obj.weight_id is None:
         # Its weight may be declared further down the same file; _link_element sets both.
         aggregation = "none"
-    return _save_if_changed(
+    return save_if_changed(
         obj,
         {
             "name_zh": e.name_zh,
@@ -134,7 +122,7 @@ def _link_element(e: ElementDef) -> bool:
             "code", "id"
         )
     )
-    return _save_if_changed(
+    return save_if_changed(
         obj,
         {
             "weight_id": ids.get(e.weight) if e.weight else None,
@@ -146,7 +134,7 @@ def _link_element(e: ElementDef) -> bool:
 
 def _upsert_plan(p: PlanDef, digest: str) -> tuple[bool, int, int]:
     plan = Plan.objects.filter(code=p.code).first() or Plan(code=p.code)
-    changed = _save_if_changed(
+    changed = save_if_changed(
         plan,
         {
             "city_id": OrgUnit.objects.only("id").get(code=p.city).id,
@@ -181,7 +169,7 @@ def _upsert_plan(p: PlanDef, digest: str) -> tuple[bool, int, int]:
     indicator_count = 0
     for gpos, g in enumerate(p.goals):
         goal = existing_goals.get(g.code) or Goal(plan=plan, code=g.code)
-        changed |= _save_if_changed(
+        changed |= save_if_changed(
             goal,
             {
                 "title_zh": g.title_zh,
@@ -199,7 +187,7 @@ def _upsert_plan(p: PlanDef, digest: str) -> tuple[bool, int, int]:
             fields["group_id"] = group_ids[i.group] if i.group else None
             fields["lead_id"] = department_ids[i.lead] if i.lead else None
             fields["lead_note"] = i.lead_note
-            changed |= _save_if_changed(indicator, fields)
+            changed |= save_if_changed(indicator, fields)
             changed |= _set_support(indicator, i.support, department_ids)
             kept_indicators.add(i.code)
             same_as.append((i.code, i.same_as))
@@ -218,7 +206,7 @@ def _upsert_plan(p: PlanDef, digest: str) -> tuple[bool, int, int]:
     )
     for code, target_code in same_as:
         indicator = Indicator.objects.get(code=code)
-        changed |= _save_if_changed(
+        changed |= save_if_changed(
             indicator, {"same_as_id": indicator_ids.get(target_code) if target_code else None}
         )
     return changed, len(p.goals), indicator_count

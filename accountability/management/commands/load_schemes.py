@@ -2,8 +2,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from accountability.files import PlanFileError
 from accountability.services import schemes_load
-
-from ._paths import yaml_files
+from core.files import yaml_files
 
 
 class Command(BaseCommand):

@@ -1,7 +1,6 @@
-from pathlib import Path
-
 from django.core.management.base import BaseCommand, CommandError
 
+from core.files import yaml_files
 from targets.plan_schema import PlanFileError
 from targets.services import plan_files_load
 
@@ -13,15 +12,7 @@ class Command(BaseCommand):
         parser.add_argument("paths", nargs="+", help="plan files or folders of *.yaml files")
 
     def handle(self, *args, paths, **options):
-        files: list[Path] = []
-        for raw in paths:
-            path = Path(raw)
-            if path.is_dir():
-                files.extend(sorted([*path.glob("*.yaml"), *path.glob("*.yml")]))
-            elif path.is_file():
-                files.append(path)
-            else:
-                raise CommandError(f"{raw}: no such file or folder")
+        files = yaml_files(paths)
         try:
             results = plan_files_load(paths=files)
         except PlanFileError as exc:

@@ -1,3 +1,5 @@
+"""Files named on a command line."""
+
 from pathlib import Path
 
 from django.core.management.base import CommandError
