@@ -27,6 +27,20 @@ def test_official_is_offered_entry_not_review(client, cast):
     assert reverse("districts:review") not in nav
 
 
+def test_the_data_pages_tabs_offer_review_only_to_reviewers(client, cast):
+    client.force_login(cast["alice"])
+    assert (
+        reverse("districts:review") not in client.get(reverse("districts:index")).content.decode()
+    )
+    client.force_login(cast["bob"])
+    assert reverse("districts:review") in client.get(reverse("districts:index")).content.decode()
+
+
+def test_every_role_is_offered_the_accountability_pages(client, cast):
+    for name in ("alice", "bob", "carol"):
+        assert reverse("accountability:index") in nav_links(client, cast, name)
+
+
 def test_reviewer_is_offered_review(client, cast):
     nav = nav_links(client, cast, "bob")
     assert reverse("districts:review") in nav
