@@ -13,6 +13,7 @@ from .models import (
     Department,
     SchemeItem,
 )
+from .services import allocation_set
 
 
 class SuperuserEdits(admin.ModelAdmin):
@@ -43,7 +44,6 @@ class AllocationAdmin(ScopedAdmin):
 
     def save_model(self, request, obj, form, change):
         # Through the service, so the change is kept with who, when and why.
-        from .services import allocation_set
 
         allocation_set(
             indicator=obj.indicator,

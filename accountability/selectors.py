@@ -10,6 +10,7 @@ from django.db.models import Q
 
 from core.text import bilingual
 from districts import scopes
+from districts.levels import COVERAGE_LEVEL_MEMBERS
 from reports.models import ProgressRow
 from targets.models import Indicator
 
@@ -22,7 +23,6 @@ def allocation_warnings(*, indicator: Indicator) -> list[str]:
     targets do not add up to the city's target."""
     if indicator.kind != "value" or indicator.element.aggregation != "sum":
         return []
-    from districts.levels import COVERAGE_LEVEL_MEMBERS
 
     # Towns and subdistricts (镇/街道) are one tier, communities and villages another.
     tier = {lv: t for t, members in COVERAGE_LEVEL_MEMBERS.items() for lv in members}

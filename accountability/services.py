@@ -10,13 +10,20 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
+from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.db.models import Sum
 
+from core.periods import Period
 from core.records import save_if_changed
-from districts.models import OrgUnit, OrgUnitGroup
+from districts.levels import COVERAGE_LEVEL_MEMBERS
+from districts.models import DataValue, OrgUnit, OrgUnitGroup, RoleAssignment
+from reports.models import ProgressRow
+from reports.services import Scope, progress_recompute
 from targets.models import Indicator
-from targets.services import read_plan_file
+from targets.plan_schema import CATALOG_DIR, read_plan_file
 
+from .allocating import IndicatorFacts, RuleError, TabularError, parse_allocation_file, share_target
 from .files import check_departments_document, check_scheme_document
 from .models import (
     Allocation,
@@ -28,6 +35,7 @@ from .models import (
     Department,
     SchemeItem,
 )
+from .scoring import Item, ItemScore, UnitScore, score_units
 
 
 @dataclass
@@ -208,7 +216,6 @@ def allocation_delete(*, allocation: Allocation, user=None, reason: str = "") ->
 @transaction.atomic
 def allocations_import(*, data, filename: str, user=None, reason: str = "") -> AllocationResult:
     """Load an allocations file (SPEC §7) all or nothing; loading it again changes nothing."""
-    from .allocating import IndicatorFacts, TabularError, parse_allocation_file
 
     indicators = {
         code: IndicatorFacts(city_path=path, deadline=deadline)
@@ -256,10 +263,6 @@ def allocations_generate(
     """Allocate ``indicator``'s target to the units at ``level`` below its city by a rule
     (``same``, ``pro_rata`` by ``element``'s values of ``period``, ``by_gap`` from the progress
     rows of ``period``); see :func:`accountability.allocating.share_target`."""
-    from districts.levels import COVERAGE_LEVEL_MEMBERS
-    from reports.models import ProgressRow
-
-    from .allocating import RuleError, share_target
 
     city = indicator.plan.city
     levels = COVERAGE_LEVEL_MEMBERS.get(level or "town", {level})
@@ -314,9 +317,6 @@ def allocations_generate(
 def _element_values(element: str, units: list[OrgUnit], period: str) -> dict[str, float]:
     """Each unit's approved value of ``element`` for ``period``: its own, else the sum of the
     approved values of the units below it."""
-    from django.db.models import Sum
-
-    from districts.models import DataValue
 
     approved = DataValue.objects.filter(
         element__code=element, period=period, state=DataValue.APPROVED
@@ -340,8 +340,6 @@ def scheme_units(scheme: AssessmentScheme) -> list[tuple[OrgUnit, str]]:
     """The units a scheme scores, each with the group it is ranked in: units at the scheme's
     level (towns and subdistricts are one tier) or in its group, below its city, that existed
     in the period's year; the group is the unit's 镇/街道/园区 (or urban/rural) group."""
-    from core.periods import Period
-    from districts.levels import COVERAGE_LEVEL_MEMBERS
 
     city = scheme.city
     qs = OrgUnit.objects.filter(path__startswith=city.path).exclude(pk=city.pk)
@@ -363,9 +361,6 @@ def scheme_units(scheme: AssessmentScheme) -> list[tuple[OrgUnit, str]]:
 
 def assessment_compute(*, scheme: AssessmentScheme) -> list:
     """Score the scheme's units now, from the progress rows at the scheme's period."""
-    from reports.models import ProgressRow
-
-    from .scoring import Item, score_units
 
     items = [
         Item(it.indicator.code, it.points, it.veto)
@@ -456,7 +451,6 @@ def assessment_publish(*, scheme: AssessmentScheme, user=None, reason: str = "")
 
 def published_scores(assessment: Assessment) -> list:
     """A publication's frozen rows in the scoring module's shape."""
-    from .scoring import ItemScore, UnitScore
 
     out = []
     order = ["group", "rank"] if assessment.scheme.rank_by_group else ["rank"]
@@ -473,9 +467,6 @@ def published_scores(assessment: Assessment) -> list:
 def department_role_grant(*, username: str, role: str, department_code: str, create: bool = False):
     """Give ``username`` ``role`` on a department (its indicators in every unit of its city,
     districts.scopes); idempotent."""
-    from django.contrib.auth import get_user_model
-
-    from districts.models import RoleAssignment
 
     if role not in {r for r, _label in RoleAssignment.ROLE_CHOICES}:
         raise ValueError(f"unknown role “{role}”: use official, reviewer or leader")
@@ -514,8 +505,6 @@ def accountability_demo_seed(*, recompute: bool = True) -> str:
     """Departments of the four cities (the catalog's files), allocations for Dongguan's and
     Zhongshan's towns, the demo 2015 scheme for Dongguan's towns and its first publication.
     Idempotent: a second run changes nothing (and never republishes)."""
-    from reports.services import Scope, progress_recompute
-    from targets.services import CATALOG_DIR
 
     if not Indicator.objects.filter(code="dg.volunteers.registered_share").exists():
         raise ValueError("the catalog is not loaded: run seed_catalog and seed_demo first")

@@ -69,9 +69,9 @@ def send(model: type[Job], job_id: int, *, only_if: Q | None = None) -> bool:
         if _runner is not None:
             _runner.submit(model.TASK_NAME, job_id)
         else:  # a management command: no runner outlives it, so the job runs here
-            _task(model.TASK_NAME)(job_id)
+            registered_task(model.TASK_NAME)(job_id)
         return True
-    task = _task(model.TASK_NAME)
+    task = registered_task(model.TASK_NAME)
     if task.app.conf.task_always_eager:
         task.apply_async(args=[job_id])  # runs here; its errors propagate as before
         return True
@@ -86,7 +86,7 @@ def send(model: type[Job], job_id: int, *, only_if: Q | None = None) -> bool:
     return True
 
 
-def _task(name: str):
+def registered_task(name: str):
     """The registered task ``name`` (autodiscovering the apps' tasks modules on first use)."""
     if name not in current_app.tasks:
         current_app.loader.import_default_modules()
@@ -249,7 +249,7 @@ class Runner:
                 self._running.add(key)
             try:
                 close_old_connections()
-                _task(task_name)(job_id)
+                registered_task(task_name)(job_id)
             except Exception:  # the task has stored its failure on the row
                 log.exception("job %s %s failed", task_name, job_id)
             finally:

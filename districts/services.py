@@ -21,7 +21,7 @@ from .intake.orgunits import order_orgunit_rows, parse_orgunit_file
 from .intake.tables import TabularError
 from .models import DataValue, DataValueChange, OrgUnit, RoleAssignment
 from .rules import BOOLEAN, check_value, element_rule, not_above_violation, outlier_kind
-from .signals import announce_approved_values_changed
+from .signals import announce_approved_values_changed, values_rejected
 
 
 class OrgUnitImportError(ValueError):
@@ -480,9 +480,7 @@ def values_approve(*, actor, values, comment: str = "", source: str = "form") ->
 
 def values_reject(*, actor, values, comment: str, source: str = "form") -> list[DataValue]:
     """Send submitted values back with the reviewer's comment; the submitters are told (portal
-    notice and e-mail, supervision.services.rejection_notify)."""
-    from supervision.services import rejection_notify  # supervision builds on districts
-
+    notice and e-mail: supervision listens to :data:`districts.signals.values_rejected`)."""
     if not comment.strip():
         raise ValidationError({"comment": "退回时请填写原因（a rejection needs a comment）"})
     with transaction.atomic():
@@ -496,7 +494,7 @@ def values_reject(*, actor, values, comment: str, source: str = "form") -> list[
             comment=comment,
             source=source,
         )
-        rejection_notify(actor=actor, values=rejected, comment=comment)
+        values_rejected.send(sender=None, actor=actor, values=rejected, comment=comment)
     return rejected
 
 

@@ -21,3 +21,8 @@ def announce_approved_values_changed(
     approved_values_changed.send(
         sender=None, element_codes=set(element_codes), unit_codes=set(unit_codes), trigger=trigger
     )
+
+
+values_rejected = Signal()
+"""Sent inside the transaction that sent submitted ``values`` back with the reviewer's
+``comment`` (``actor``): supervision tells the submitters (portal notice and e-mail)."""

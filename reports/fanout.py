@@ -13,10 +13,12 @@ from __future__ import annotations
 
 from datetime import date
 
+from celery import group
 from django.db import transaction
 from django.db.models import Count, Sum
 from django.utils import timezone
 
+from core import jobs
 from targets.models import Plan
 
 from .models import ProgressRun
@@ -47,8 +49,6 @@ def _plans_by_size() -> list[str]:
 def start(*, as_of: date | None = None, trigger: str = FANOUT) -> ProgressRun:
     """Create the parent run and send one task per plan (after commit). Returns the parent; it
     stays ``running`` until the last part closes it."""
-    from . import tasks
-
     as_of = as_of or timezone.localdate()
     plans = _plans_by_size()
     # The parent is bookkeeping, not a job a worker runs: it is running from the start (never
@@ -59,8 +59,10 @@ def start(*, as_of: date | None = None, trigger: str = FANOUT) -> ProgressRun:
     if not plans:
         close(parent.pk)
         return parent
+    # By name (core.jobs): the task module imports this one, so this one does not import it.
+    recompute_part = jobs.registered_task("reports.tasks.recompute_part")
     signatures = [
-        tasks.recompute_part.si(
+        recompute_part.si(
             plan_code=code,
             as_of=as_of.isoformat(),
             parent_id=parent.pk,
@@ -69,7 +71,6 @@ def start(*, as_of: date | None = None, trigger: str = FANOUT) -> ProgressRun:
         )
         for i, code in enumerate(plans, start=1)
     ]
-    from celery import group
 
     transaction.on_commit(lambda: group(signatures).apply_async())
     return parent

@@ -8,7 +8,7 @@ from datetime import date
 
 from celery import shared_task
 
-from . import packs, services
+from . import fanout, packs, services
 
 
 @shared_task(name="reports.tasks.run_progress", acks_late=True)
@@ -55,8 +55,6 @@ def build_report_pack(pack_id: int) -> bool:
 @shared_task(name="reports.tasks.recompute_progress_fanout", acks_late=True)
 def recompute_progress_fanout(*, as_of: str | None = None) -> int:
     """The full recompute split into one task per plan across the workers (reports.fanout)."""
-    from . import fanout
-
     return fanout.start(as_of=date.fromisoformat(as_of) if as_of else None).id
 
 
@@ -65,8 +63,6 @@ def recompute_part(
     *, plan_code: str, as_of: str, parent_id: int, index: int, parts: int
 ) -> int | None:
     """One plan of a split full recompute; the last part to finish closes the parent run."""
-    from . import fanout
-
     try:
         run = services.progress_recompute(
             as_of=date.fromisoformat(as_of),

@@ -148,7 +148,8 @@ def period_reopen(*, actor, org_unit: OrgUnit, period: Period, reason: str) -> P
 def rejection_notify(*, actor, values: list[DataValue], comment: str) -> list[Notification]:
     """Tell whoever submitted rejected values, in the portal and by e-mail (after commit): one
     notice per submitter, unit and period, linking to the grid at the first rejected row with
-    the reviewer's comment. Called by :func:`districts.services.values_reject`."""
+    the reviewer's comment. Connected to :data:`districts.signals.values_rejected` (sent by
+    :func:`districts.services.values_reject`)."""
     groups: dict[tuple[int, int, str], list[DataValue]] = {}
     for value in values:
         if value.updated_by_id and value.updated_by_id != getattr(actor, "pk", None):
@@ -433,3 +434,8 @@ def reminder_run_salvage(run_id: int, still, now) -> int | None:
             ),
         )
     return None
+
+
+def on_values_rejected(sender, *, actor, values, comment, **kwargs) -> None:
+    """The values layer's announcement of a rejection, connected in SupervisionConfig.ready."""
+    rejection_notify(actor=actor, values=values, comment=comment)

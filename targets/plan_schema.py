@@ -11,9 +11,11 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
+from pathlib import Path
 from typing import Any
 
 import yaml
+from django.conf import settings
 
 from core.periods import Period, PeriodError
 from districts.groups import STANDARD_GROUP_CODES
@@ -658,3 +660,16 @@ def _check_responsibility(
             support.append(code)
     note = c.text(obj, "lead_note", path, required=False)
     return lead, support, note
+
+
+CATALOG_DIR = Path(__file__).resolve().parent / "catalog"
+"""The catalog of the four cities: plan files, departments/, elements.yaml."""
+
+
+def read_plan_file(path: Path) -> tuple[object, bytes]:
+    """A plan file's document and bytes (:func:`targets.plan_schema.parse_plan_yaml`): a file
+    past settings.PLAN_MAX_BYTES is refused without being read whole."""
+    limit = settings.PLAN_MAX_BYTES
+    with path.open("rb") as handle:
+        raw = handle.read(limit + 1)
+    return parse_plan_yaml(raw, str(path), max_bytes=limit), raw

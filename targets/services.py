@@ -6,9 +6,9 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from django.conf import settings
 from django.db import transaction
 
+from accountability.services import departments_load
 from core.records import save_if_changed
 from districts.models import OrgUnit, OrgUnitGroup
 from districts.services import orgunits_import, reference_orgunits_load
@@ -20,12 +20,13 @@ from districts.unit_facts import (
 
 from .models import DataElement, Goal, Indicator, Plan
 from .plan_schema import (
+    CATALOG_DIR,
     ElementDef,
     IndicatorDef,
     Known,
     PlanDef,
     check_plan_document,
-    parse_plan_yaml,
+    read_plan_file,
 )
 
 
@@ -51,15 +52,6 @@ def _known() -> Known:
         group_codes=frozenset(OrgUnitGroup.objects.values_list("code", flat=True)),
         department_cities=dict(Department.objects.values_list("code", "city__code")),
     )
-
-
-def read_plan_file(path: Path) -> tuple[object, bytes]:
-    """A plan file's document and bytes (:func:`targets.plan_schema.parse_plan_yaml`): a file
-    past settings.PLAN_MAX_BYTES is refused without being read whole."""
-    limit = settings.PLAN_MAX_BYTES
-    with path.open("rb") as handle:
-        raw = handle.read(limit + 1)
-    return parse_plan_yaml(raw, str(path), max_bytes=limit), raw
 
 
 def plan_files_load(*, paths: list[Path]) -> list[LoadResult]:
@@ -266,7 +258,6 @@ def _indicator_fields(i: IndicatorDef, goal_id: int, position: int, element_ids)
     }
 
 
-CATALOG_DIR = Path(__file__).resolve().parent / "catalog"
 DIVISIONS_FILE = (
     Path(__file__).resolve().parent.parent / "districts/fixtures/four-cities-divisions.json"
 )
@@ -286,8 +277,6 @@ def catalog_seed() -> str:
     orgunit_history_load(history=json.loads(HISTORY_FILE.read_text("utf-8")))
     orgunit_groups_assign_defaults()
     # Responsible departments before the plans that name them as lead or support.
-    from accountability.services import departments_load
-
     departments = departments_load(paths=sorted((CATALOG_DIR / "departments").glob("*.yaml")))
     files = sorted(CATALOG_DIR.glob("*.yaml"))
     results = plan_files_load(paths=files)
