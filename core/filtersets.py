@@ -8,6 +8,7 @@ from datetime import datetime
 import django_filters
 from django import forms
 from django.utils import timezone
+from drf_spectacular.utils import extend_schema_field
 
 from core.periods import PeriodError, parse_period
 
@@ -102,6 +103,9 @@ class UpdatedSinceFilter(django_filters.CharFilter):
         super().__init__(*args, **kwargs)
 
 
+# The text true/false, also where the filtered model field is a boolean (drf-spectacular
+# would otherwise document a boolean whose enum is two strings).
+@extend_schema_field({"type": "string", "enum": ["false", "true"]})
 class YesNoFilter(django_filters.ChoiceFilter):
     """``true`` or ``false``; anything else (an empty value too) is a 400."""
 

@@ -187,3 +187,13 @@ def test_the_instructions_done_filter_refuses_anything_but_true_or_false(client,
     client.force_login(cast["carol"])
     assert client.get("/api/v1/instructions/", {"done": "0.5"}).status_code == 400
     assert client.get("/api/v1/instructions/", {"done": "true"}).status_code == 200
+
+
+def test_the_schema_documents_done_as_the_text_true_or_false(client, cast):
+    client.force_login(cast["admin"])
+    schema = client.get("/api/schema/", HTTP_ACCEPT="application/json").json()
+    (done,) = [
+        p for p in schema["paths"]["/api/v1/instructions/"]["get"]["parameters"]
+        if p["name"] == "done"
+    ]  # fmt: skip
+    assert done["schema"] == {"type": "string", "enum": ["false", "true"]}
